@@ -1,0 +1,40 @@
+# The README's commands. Each sets up what it needs: a .venv with the Python
+# dependencies and, for the tests, the Debian packages they drive.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DEBIAN_TEST_PACKAGES := chromium rclone git
+SAMPLE := workbook/sample.xlsx
+
+.PHONY: setup system-deps demo test bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,excel]'
+	touch $@
+
+# Installs the Debian packages the tests drive, only those missing (needs root or sudo).
+system-deps:
+	@missing=""; for p in $(DEBIAN_TEST_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+demo: setup
+	$(PY) -m portal.demo
+
+test: setup system-deps
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) -m pytest -q bench
+
+clean:
+	rm -rf $(VENV) site_out/* build dist *.egg-info

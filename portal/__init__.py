@@ -1,0 +1,1 @@
+"""Debtor Portal: receivables workbook → dunning → static payment portal."""

@@ -1,0 +1,157 @@
+"""The receivables as plain data: what the workbook says, once read and converted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Where:
+    """A place in the workbook, for messages: sheet, 1-based row, column header and letter."""
+
+    sheet: str
+    row: int | None = None
+    column: str | None = None
+    letter: str | None = None
+
+    def __str__(self) -> str:
+        parts = [f"sheet '{self.sheet}'"]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column:
+            parts.append(f"column '{self.column}'" + (f" ({self.letter})" if self.letter else ""))
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Creditor:
+    name: str
+    iban: str
+    bic: str = ""
+    address: str = ""
+    enterprise_number: str = ""
+    email: str = ""
+    phone: str = ""
+    country: str = "BE"
+    default_language: str = "fr"
+    site_languages: tuple[str, ...] = ("fr", "nl", "en", "de")
+    portal_base_url: str = ""
+    payment_terms_days: int = 30
+    reference_kind: str = "ogm"
+    interest_rule: str = "legal"
+    interest_rate: Decimal | None = None
+    flat_fee: bool = True
+    b2c_terms_allow_damages: bool = False
+    default_scenario: str = "standard"
+    publish_target: str = ""
+    retention_days: int = 30
+    encrypt_pages: bool = False
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_from: str = ""
+    as_of: date | None = None
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    name: str
+    language: str = ""
+    email: str = ""
+    phone: str = ""
+    address: str = ""
+    vat: str = ""
+    kind: str = "B2B"
+    scenario: str = ""
+    on_hold: bool = False
+    hold_reason: str = ""
+    where: Where | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Invoice:
+    number: str
+    customer_id: str
+    issue_date: date
+    due_date: date
+    amount: Decimal  # incl. VAT; negative for a credit note
+    currency: str = "EUR"
+    kind: str = "invoice"
+    description: str = ""
+    order_ref: str = ""
+    reference: str = ""  # as typed; empty when it is to be generated
+    discount_pct: Decimal | None = None
+    discount_date: date | None = None
+    pdf: str = ""
+    on_hold: bool = False
+    disputed: bool = False
+    written_off: bool = False
+    last_reminder: date | None = None  # as the sheet had it (a flat sheet's "last contact")
+    where: Where | None = field(default=None, compare=False)
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == "credit note"
+
+
+@dataclass(frozen=True)
+class Payment:
+    date: date
+    amount: Decimal
+    reference: str = ""
+    counterparty: str = ""
+    counterparty_iban: str = ""
+    invoice: str = ""
+    source: str = ""
+    where: Where | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Installment:
+    number: int
+    due_date: date
+    amount: Decimal
+    invoice: str = ""
+    customer_id: str = ""
+    where: Where | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    date: date
+    action: str
+    customer_id: str = ""
+    invoice: str = ""
+    channel: str = ""
+    note: str = ""
+    where: Where | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class ScenarioStep:
+    scenario: str
+    stage: str
+    offset_days: int
+    template: str = ""
+    channel: str = "email"
+    where: Where | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Ledger:
+    creditor: Creditor
+    customers: tuple[Customer, ...] = ()
+    invoices: tuple[Invoice, ...] = ()
+    payments: tuple[Payment, ...] = ()
+    installments: tuple[Installment, ...] = ()
+    log: tuple[LogEntry, ...] = ()
+    scenarios: tuple[ScenarioStep, ...] = ()
+
+    def customer(self, customer_id: str) -> Customer | None:
+        return next((c for c in self.customers if c.id == customer_id), None)
+
+    def invoice(self, number: str) -> Invoice | None:
+        return next((i for i in self.invoices if i.number == number), None)
