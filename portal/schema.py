@@ -115,8 +115,8 @@ def _h(en: str, fr: str, nl: str, de: str) -> dict[str, str]:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("creditor_name", _h("Company name", "Nom de l'entreprise", "Bedrijfsnaam", "Firmenname"), required=True,
-            help="Your legal name, as debtors know it.", aliases=("creditor", "name", "nom", "naam", "raison sociale")),
+    Setting("name", _h("Company name", "Nom de l'entreprise", "Bedrijfsnaam", "Firmenname"), required=True,
+            help="Your legal name, as debtors know it.", aliases=("creditor", "creditor name", "nom", "naam", "raison sociale")),
     Setting("address", _h("Address", "Adresse", "Adres", "Adresse"), help="Street, postcode and town."),
     Setting("enterprise_number", _h("Enterprise / VAT number", "N° d'entreprise / TVA", "Ondernemings- / btw-nummer",
                                     "Unternehmens- / USt-Nummer"), type="vat",
@@ -157,7 +157,7 @@ SETTINGS: tuple[Setting, ...] = (
                                           "AGB erlauben Verbraucherkosten"), type="choice", choices=YES_NO,
             default="no", help="yes only when your general terms state the interest and indemnity."),
     Setting("default_scenario", _h("Default scenario", "Scénario par défaut", "Standaardscenario", "Standardszenario"),
-            type="choice", choices=SCENARIOS, default="standard"),
+            choices=SCENARIOS, default="standard"),
     Setting("publish_target", _h("Publish to", "Publier vers", "Publiceren naar", "Veröffentlichen nach"),
             help="A folder, rclone:REMOTE:PATH or git:URL#BRANCH."),
     Setting("retention_days", _h("Keep paid pages (days)", "Garder les pages payées (jours)",
@@ -203,7 +203,8 @@ CUSTOMERS = Table(
                aliases=("tva", "btw", "ondernemingsnummer", "enterprise number", "numero d'entreprise")),
         Column("kind", _h("B2B/B2C", "B2B/B2C", "B2B/B2C", "B2B/B2C"), "choice", choices=KINDS, width=9,
                aliases=("type", "kind", "customer type", "type de client", "soort")),
-        Column("scenario", _h("Scenario", "Scénario", "Scenario", "Szenario"), "choice", choices=SCENARIOS, width=11),
+        Column("scenario", _h("Scenario", "Scénario", "Scenario", "Szenario"), "text", choices=SCENARIOS, width=11,
+               help="gentle, standard, strict or one of your own from the Scenarios sheet."),
         Column("on_hold", _h("On hold", "En suspens", "On hold", "Angehalten"), "choice", choices=YES_NO, width=9,
                aliases=("hold", "bloque", "geblokkeerd", "gesperrt")),
         Column("hold_reason", _h("Hold reason", "Motif de suspension", "Reden on hold", "Grund"), "text", width=24),

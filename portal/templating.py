@@ -1,0 +1,42 @@
+"""Where templates come from: the user's `templates/` folder first, the built-in ones second."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def builtin_templates_dir() -> Path:
+    """The built-in templates: inside the installed package, or the checkout's top-level folder."""
+    for candidate in (PACKAGE_DIR / "templates", PACKAGE_DIR.parent / "templates"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("The built-in templates folder is missing: reinstall debtor-portal.")
+
+
+def user_templates_dir(workbook: Path | None) -> Path | None:
+    """The `templates/` folder next to the workbook, when there is one."""
+    if workbook is None:
+        return None
+    folder = Path(workbook).resolve().parent / "templates"
+    return folder if folder.is_dir() else None
+
+
+def environment(workbook: Path | None = None, *, autoescape: bool = True) -> jinja2.Environment:
+    """A Jinja2 environment that looks in the user's folder, then in the built-in one.
+
+    Undefined variables are errors, so a template with a typo fails loudly instead of
+    sending a debtor a reminder with a hole in it.
+    """
+    folders = [d for d in (user_templates_dir(workbook), builtin_templates_dir()) if d is not None]
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in folders]),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )

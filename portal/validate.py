@@ -1,0 +1,166 @@
+"""Checks across a whole Ledger: identifiers, duplicates, links between tables, dates."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from stdnum.eu import vat as eu_vat
+from stdnum.be import vat as be_vat
+from stdnum.exceptions import ValidationError
+from stdnum.fr import siren, siret
+
+from . import law, schema
+from .ledger import Ledger, Where
+from .payment import PaymentCodeError, validate_bic, validate_iban, validate_reference
+from .problems import ERROR, WARNING, Problem
+
+B2B_TERM_WARNING_DAYS = 60
+
+
+def validate_vat(number: str, country: str = "BE") -> str:
+    """The compact VAT or enterprise number; ValueError says what is wrong with it."""
+    compact = number.replace(" ", "").replace(".", "").replace("-", "").upper()
+    try:
+        if compact[:2].isalpha():
+            return eu_vat.validate(compact)
+        if country == "FR":
+            return siret.validate(compact) if len(compact) == 14 else siren.validate(compact)
+        return be_vat.validate(compact)
+    except ValidationError as exc:
+        example = "123 456 789 (SIREN) or FR40303265045" if country == "FR" else "0403.170.701 or BE0403170701"
+        raise ValueError(f"not a valid VAT or enterprise number ({exc}); expected e.g. {example}") from None
+
+
+def _problem(code: str, where: Where | None, message: str, fix: str, value: object = "",
+             severity: str = ERROR) -> Problem:
+    return Problem(severity, code, where or Where("?"), message, fix, str(value))
+
+
+def _at(where: Where | None, column_key: str, table: schema.Table) -> Where | None:
+    """The same row, pointed at one column (by its English header when the sheet's is unknown)."""
+    if where is None:
+        return None
+    return Where(where.sheet, where.row, table.column(column_key).headers["en"])
+
+
+def check_creditor(ledger: Ledger, places: dict[str, Where]) -> list[Problem]:
+    c = ledger.creditor
+    problems = []
+    checks = [("iban", c.iban, validate_iban, "Copy the IBAN from a bank statement: BE + 14 digits in Belgium."),
+              ("bic", c.bic, validate_bic, "Use the 8 or 11 characters of your bank's BIC, or leave it empty.")]
+    for key, value, check, fix in checks:
+        if value:
+            try:
+                check(value)
+            except PaymentCodeError as exc:
+                problems.append(_problem(f"invalid_{key}", places.get(key), str(exc), fix, value))
+    if c.enterprise_number:
+        try:
+            validate_vat(c.enterprise_number, c.country)
+        except ValueError as exc:
+            problems.append(_problem("invalid_vat", places.get("enterprise_number"), f"Enterprise number {exc}",
+                                     "Copy it from the Crossroads Bank for Enterprises (KBO/BCE) or your "
+                                     "invoices.", c.enterprise_number))
+    elif c.country == "BE":
+        problems.append(_problem("missing_enterprise_number", places.get("enterprise_number"),
+                                 "No enterprise number: Belgian reminders to consumers must state it",
+                                 "Fill in the enterprise / VAT number setting.", severity=WARNING))
+    return problems
+
+
+def check_customers(ledger: Ledger, scenarios: set[str]) -> list[Problem]:
+    problems = []
+    counts = Counter(c.id for c in ledger.customers)
+    first_row: dict[str, Where | None] = {}
+    for customer in ledger.customers:
+        where = customer.where
+        if counts[customer.id] > 1 and customer.id in first_row:
+            problems.append(_problem("duplicate_customer", _at(where, "id", schema.CUSTOMERS),
+                                     f"Customer ID '{customer.id}' is used twice (first on {first_row[customer.id]})",
+                                     "Give every customer its own ID.", customer.id))
+        first_row.setdefault(customer.id, where)
+        if customer.vat:
+            try:
+                validate_vat(customer.vat, ledger.creditor.country)
+            except ValueError as exc:
+                problems.append(_problem("invalid_vat", _at(where, "vat", schema.CUSTOMERS), f"VAT number {exc}",
+                                         "Correct it, or clear the cell if the customer has none.", customer.vat))
+        if customer.scenario and customer.scenario not in scenarios:
+            problems.append(_problem("unknown_scenario", _at(where, "scenario", schema.CUSTOMERS),
+                                     f"Scenario '{customer.scenario}' is not defined",
+                                     f"Use one of: {', '.join(sorted(scenarios))}, or add it to the Scenarios "
+                                     "sheet.", customer.scenario))
+    return problems
+
+
+def check_invoices(ledger: Ledger) -> list[Problem]:
+    problems = []
+    customers = {c.id: c for c in ledger.customers}
+    first_row: dict[str, Where | None] = {}
+    creditor = ledger.creditor
+    for invoice in ledger.invoices:
+        where = invoice.where
+        if invoice.number in first_row:
+            problems.append(_problem("duplicate_invoice", _at(where, "number", schema.INVOICES),
+                                     f"Invoice number '{invoice.number}' appears twice (first on "
+                                     f"{first_row[invoice.number]})",
+                                     "Each invoice needs its own number: correct it or delete the copy.",
+                                     invoice.number))
+        first_row.setdefault(invoice.number, where)
+        customer = customers.get(invoice.customer_id)
+        if customer is None:
+            problems.append(_problem("unknown_customer", _at(where, "customer_id", schema.INVOICES),
+                                     f"Customer '{invoice.customer_id}' is not on the Customers sheet",
+                                     "Add the customer to the Customers sheet or correct the ID.",
+                                     invoice.customer_id))
+        if invoice.due_date < invoice.issue_date:
+            problems.append(_problem("due_before_issue", _at(where, "due_date", schema.INVOICES),
+                                     f"The due date {invoice.due_date:%d/%m/%Y} is before the issue date "
+                                     f"{invoice.issue_date:%d/%m/%Y}",
+                                     "Correct one of the two dates.", invoice.due_date.isoformat()))
+        if invoice.amount < 0 and not invoice.is_credit_note:
+            problems.append(_problem("negative_amount", _at(where, "amount", schema.INVOICES),
+                                     "The amount is negative",
+                                     "If this is a credit note, set its Type to 'credit note'; otherwise enter the "
+                                     "amount without a minus sign.", invoice.amount))
+        elif invoice.amount == 0:
+            problems.append(_problem("zero_amount", _at(where, "amount", schema.INVOICES), "The amount is zero",
+                                     "Enter the invoice total including VAT, or delete the row.", "0"))
+        if invoice.reference:
+            try:
+                validate_reference(invoice.reference)
+            except PaymentCodeError as exc:
+                problems.append(_problem("invalid_reference", _at(where, "reference", schema.INVOICES), str(exc),
+                                         "Correct it, or clear the cell to have one made from the invoice number.",
+                                         invoice.reference))
+        if customer is not None and not invoice.is_credit_note:
+            if message := law.term_warning(creditor.country, customer.kind, invoice.issue_date, invoice.due_date):
+                problems.append(_problem("long_terms", _at(where, "due_date", schema.INVOICES), message,
+                                         "Check the agreed terms; the law caps them.",
+                                         invoice.due_date.isoformat(), severity=WARNING))
+    return problems
+
+
+def check_links(ledger: Ledger) -> list[Problem]:
+    """Payments, plans and log entries that name an invoice that does not exist."""
+    numbers = {i.number for i in ledger.invoices}
+    problems = []
+    rows = [(p.invoice, p.where, schema.PAYMENTS) for p in ledger.payments]
+    rows += [(i.invoice, i.where, schema.PLANS) for i in ledger.installments]
+    rows += [(entry.invoice, entry.where, schema.LOG) for entry in ledger.log]
+    for number, where, table in rows:
+        if number and number not in numbers:
+            problems.append(_problem("unknown_invoice", _at(where, "invoice", table),
+                                     f"Invoice '{number}' is not on the Invoices sheet",
+                                     "Correct the invoice number or clear the cell.", number))
+    return problems
+
+
+def check(ledger: Ledger, places: dict[str, Where]) -> list[Problem]:
+    scenarios = {s.scenario for s in ledger.scenarios}
+    problems = check_creditor(ledger, places)
+    if ledger.creditor.default_scenario not in scenarios:
+        problems.append(_problem("unknown_scenario", places.get("default_scenario"),
+                                 f"Default scenario '{ledger.creditor.default_scenario}' is not defined",
+                                 f"Use one of: {', '.join(sorted(scenarios))}.", ledger.creditor.default_scenario))
+    return problems + check_customers(ledger, scenarios) + check_invoices(ledger) + check_links(ledger)

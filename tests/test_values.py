@@ -1,0 +1,66 @@
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from portal import values
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (datetime(2026, 3, 1, 0, 0), date(2026, 3, 1)),
+    (date(2026, 3, 1), date(2026, 3, 1)),
+    (46082, date(2026, 3, 1)),  # Excel serial number
+    (46082.0, date(2026, 3, 1)),
+    ("01/03/2026", date(2026, 3, 1)),
+    ("1/3/2026", date(2026, 3, 1)),
+    ("01.03.2026", date(2026, 3, 1)),
+    ("01-03-26", date(2026, 3, 1)),
+    ("2026-03-01", date(2026, 3, 1)),
+    ("2026-03-01T00:00:00", date(2026, 3, 1)),
+])
+def test_dates_in_every_form_a_sheet_holds(raw, expected):
+    assert values.to_date(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["31/02/2026", "next week", "2026/13/01", "", -5])
+def test_bad_dates_say_what_is_expected(raw):
+    with pytest.raises(ValueError, match="31/12/2026"):
+        values.to_date(raw)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("1.234,56", "1234.56"),
+    ("1,234.56", "1234.56"),
+    ("1234,56 €", "1234.56"),
+    ("1 234,56", "1234.56"),
+    ("1\u202f234,56\u00a0€", "1234.56"),
+    ("EUR 48.000,00", "48000.00"),
+    ("12,5", "12.50"),
+    ("1.234", "1234.00"),
+    ("-12,50", "-12.50"),
+    ("(12.50)", "-12.50"),
+    (1234.56, "1234.56"),
+    (0.1 + 0.2, "0.30"),
+    (12, "12.00"),
+])
+def test_amounts_typed_as_text_or_numbers(raw, expected):
+    result = values.to_money(raw)
+    assert isinstance(result, Decimal)
+    assert result == Decimal(expected)
+
+
+@pytest.mark.parametrize("raw", ["twelve", "12,34,5x", "€", True])
+def test_bad_amounts_are_errors(raw):
+    with pytest.raises(ValueError, match="amount"):
+        values.to_money(raw)
+
+
+def test_percent_choice_and_text():
+    assert values.to_percent("2,5 %") == Decimal("2.5")
+    assert values.to_percent(0.02) == Decimal("2.00")
+    assert values.to_choice("Oui", ("yes", "no")) == "yes"
+    assert values.to_choice("Nederlands", ("fr", "nl", "en", "de")) == "nl"
+    with pytest.raises(ValueError, match="fr, nl, en, de"):
+        values.to_choice("Klingon", ("fr", "nl", "en", "de"))
+    assert values.text(1001.0) == "1001"
+    assert values.text(None) == ""
