@@ -48,7 +48,7 @@ def load(workbook: WorkbookPort, creditor: dict[str, str] | None = None) -> Load
     reading = read_ledger(grids, overrides)
     problems = list(reading.problems)
     if reading.ledger is not None:
-        problems += validate.check(reading.ledger, setting_places(grids, overrides))
+        problems += validate.check(reading, setting_places(grids, overrides))
     problems.sort(key=lambda p: (p.severity != ERROR, p.where.sheet, p.where.row or 0))
     return Loaded(reading.ledger, tuple(problems), reading)
 

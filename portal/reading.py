@@ -52,6 +52,7 @@ class Reading:
     ledger: Ledger | None  # None when the workbook is too broken to give one
     problems: tuple[Problem, ...]
     tables: dict[str, FoundTable]
+    unreadable_invoices: frozenset[str] = frozenset()  # numbers on invoice rows that could not be read
 
 
 def _header_match(table: schema.Table, row: tuple[object, ...]) -> dict[str, int]:
@@ -315,6 +316,8 @@ def read_ledger(grids: list[Grid], overrides: dict[str, str] | None = None) -> R
             del tables[key]
 
     invoices = _invoices(invoices_table, creditor, problems)
+    read_numbers = {i.number for i in invoices}
+    unreadable = frozenset(values.text(raw.get("number")) for _, raw in invoices_table.rows()) - read_numbers
     if flat:
         if "customer_name" not in invoices_table.columns:
             _missing_table(schema.CUSTOMERS, problems)
@@ -342,4 +345,4 @@ def read_ledger(grids: list[Grid], overrides: dict[str, str] | None = None) -> R
     ledger = Ledger(creditor=creditor, customers=tuple(customers), invoices=tuple(invoices),
                     payments=tuple(payments), installments=tuple(installments), log=tuple(log),
                     scenarios=tuple(steps) or BUILTIN_STEPS)
-    return Reading(ledger, tuple(problems), tables)
+    return Reading(ledger, tuple(problems), tables, unreadable)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from stdnum.eu import vat as eu_vat
 from stdnum.be import vat as be_vat
@@ -13,6 +14,7 @@ from . import law, schema
 from .ledger import Ledger, Where
 from .payment import PaymentCodeError, validate_bic, validate_iban, validate_reference
 from .problems import ERROR, WARNING, Problem
+from .reading import FoundTable, Reading
 
 B2B_TERM_WARNING_DAYS = 60
 
@@ -36,11 +38,19 @@ def _problem(code: str, where: Where | None, message: str, fix: str, value: obje
     return Problem(severity, code, where or Where("?"), message, fix, str(value))
 
 
-def _at(where: Where | None, column_key: str, table: schema.Table) -> Where | None:
-    """The same row, pointed at one column (by its English header when the sheet's is unknown)."""
-    if where is None:
-        return None
-    return Where(where.sheet, where.row, table.column(column_key).headers["en"])
+@dataclass(frozen=True)
+class Locator:
+    """Points a record's row at one of its columns, named as the sheet names it."""
+
+    tables: dict[str, FoundTable]
+
+    def at(self, where: Where | None, table: schema.Table, column_key: str) -> Where | None:
+        if where is None:
+            return None
+        found = self.tables.get(table.key)
+        if found is None or column_key not in found.columns:
+            return Where(where.sheet, where.row, table.column(column_key).headers["en"])
+        return found.where(where.row - 1, column_key)
 
 
 def check_creditor(ledger: Ledger, places: dict[str, Where]) -> list[Problem]:
@@ -68,14 +78,14 @@ def check_creditor(ledger: Ledger, places: dict[str, Where]) -> list[Problem]:
     return problems
 
 
-def check_customers(ledger: Ledger, scenarios: set[str]) -> list[Problem]:
+def check_customers(ledger: Ledger, scenarios: set[str], locate: Locator) -> list[Problem]:
     problems = []
     counts = Counter(c.id for c in ledger.customers)
     first_row: dict[str, Where | None] = {}
     for customer in ledger.customers:
         where = customer.where
         if counts[customer.id] > 1 and customer.id in first_row:
-            problems.append(_problem("duplicate_customer", _at(where, "id", schema.CUSTOMERS),
+            problems.append(_problem("duplicate_customer", locate.at(where, schema.CUSTOMERS, "id"),
                                      f"Customer ID '{customer.id}' is used twice (first on {first_row[customer.id]})",
                                      "Give every customer its own ID.", customer.id))
         first_row.setdefault(customer.id, where)
@@ -83,17 +93,17 @@ def check_customers(ledger: Ledger, scenarios: set[str]) -> list[Problem]:
             try:
                 validate_vat(customer.vat, ledger.creditor.country)
             except ValueError as exc:
-                problems.append(_problem("invalid_vat", _at(where, "vat", schema.CUSTOMERS), f"VAT number {exc}",
+                problems.append(_problem("invalid_vat", locate.at(where, schema.CUSTOMERS, "vat"), f"VAT number {exc}",
                                          "Correct it, or clear the cell if the customer has none.", customer.vat))
         if customer.scenario and customer.scenario not in scenarios:
-            problems.append(_problem("unknown_scenario", _at(where, "scenario", schema.CUSTOMERS),
+            problems.append(_problem("unknown_scenario", locate.at(where, schema.CUSTOMERS, "scenario"),
                                      f"Scenario '{customer.scenario}' is not defined",
                                      f"Use one of: {', '.join(sorted(scenarios))}, or add it to the Scenarios "
                                      "sheet.", customer.scenario))
     return problems
 
 
-def check_invoices(ledger: Ledger) -> list[Problem]:
+def check_invoices(ledger: Ledger, locate: Locator) -> list[Problem]:
     problems = []
     customers = {c.id: c for c in ledger.customers}
     first_row: dict[str, Where | None] = {}
@@ -101,7 +111,7 @@ def check_invoices(ledger: Ledger) -> list[Problem]:
     for invoice in ledger.invoices:
         where = invoice.where
         if invoice.number in first_row:
-            problems.append(_problem("duplicate_invoice", _at(where, "number", schema.INVOICES),
+            problems.append(_problem("duplicate_invoice", locate.at(where, schema.INVOICES, "number"),
                                      f"Invoice number '{invoice.number}' appears twice (first on "
                                      f"{first_row[invoice.number]})",
                                      "Each invoice needs its own number: correct it or delete the copy.",
@@ -109,58 +119,63 @@ def check_invoices(ledger: Ledger) -> list[Problem]:
         first_row.setdefault(invoice.number, where)
         customer = customers.get(invoice.customer_id)
         if customer is None:
-            problems.append(_problem("unknown_customer", _at(where, "customer_id", schema.INVOICES),
+            problems.append(_problem("unknown_customer", locate.at(where, schema.INVOICES, "customer_id"),
                                      f"Customer '{invoice.customer_id}' is not on the Customers sheet",
                                      "Add the customer to the Customers sheet or correct the ID.",
                                      invoice.customer_id))
         if invoice.due_date < invoice.issue_date:
-            problems.append(_problem("due_before_issue", _at(where, "due_date", schema.INVOICES),
+            problems.append(_problem("due_before_issue", locate.at(where, schema.INVOICES, "due_date"),
                                      f"The due date {invoice.due_date:%d/%m/%Y} is before the issue date "
                                      f"{invoice.issue_date:%d/%m/%Y}",
                                      "Correct one of the two dates.", invoice.due_date.isoformat()))
         if invoice.amount < 0 and not invoice.is_credit_note:
-            problems.append(_problem("negative_amount", _at(where, "amount", schema.INVOICES),
+            problems.append(_problem("negative_amount", locate.at(where, schema.INVOICES, "amount"),
                                      "The amount is negative",
                                      "If this is a credit note, set its Type to 'credit note'; otherwise enter the "
                                      "amount without a minus sign.", invoice.amount))
         elif invoice.amount == 0:
-            problems.append(_problem("zero_amount", _at(where, "amount", schema.INVOICES), "The amount is zero",
+            problems.append(_problem("zero_amount", locate.at(where, schema.INVOICES, "amount"), "The amount is zero",
                                      "Enter the invoice total including VAT, or delete the row.", "0"))
         if invoice.reference:
             try:
                 validate_reference(invoice.reference)
             except PaymentCodeError as exc:
-                problems.append(_problem("invalid_reference", _at(where, "reference", schema.INVOICES), str(exc),
+                problems.append(_problem("invalid_reference", locate.at(where, schema.INVOICES, "reference"), str(exc),
                                          "Correct it, or clear the cell to have one made from the invoice number.",
                                          invoice.reference))
         if customer is not None and not invoice.is_credit_note:
             if message := law.term_warning(creditor.country, customer.kind, invoice.issue_date, invoice.due_date):
-                problems.append(_problem("long_terms", _at(where, "due_date", schema.INVOICES), message,
+                problems.append(_problem("long_terms", locate.at(where, schema.INVOICES, "due_date"), message,
                                          "Check the agreed terms; the law caps them.",
                                          invoice.due_date.isoformat(), severity=WARNING))
     return problems
 
 
-def check_links(ledger: Ledger) -> list[Problem]:
-    """Payments, plans and log entries that name an invoice that does not exist."""
-    numbers = {i.number for i in ledger.invoices}
+def check_links(ledger: Ledger, locate: Locator, unreadable: frozenset[str]) -> list[Problem]:
+    """Payments, plans and log entries that name an invoice that does not exist.
+
+    Invoices on rows that could not be read are reported there, not again here."""
+    numbers = {i.number for i in ledger.invoices} | unreadable
     problems = []
     rows = [(p.invoice, p.where, schema.PAYMENTS) for p in ledger.payments]
     rows += [(i.invoice, i.where, schema.PLANS) for i in ledger.installments]
     rows += [(entry.invoice, entry.where, schema.LOG) for entry in ledger.log]
     for number, where, table in rows:
         if number and number not in numbers:
-            problems.append(_problem("unknown_invoice", _at(where, "invoice", table),
+            problems.append(_problem("unknown_invoice", locate.at(where, table, "invoice"),
                                      f"Invoice '{number}' is not on the Invoices sheet",
                                      "Correct the invoice number or clear the cell.", number))
     return problems
 
 
-def check(ledger: Ledger, places: dict[str, Where]) -> list[Problem]:
+def check(reading: Reading, places: dict[str, Where]) -> list[Problem]:
+    ledger = reading.ledger
+    locate = Locator(reading.tables)
     scenarios = {s.scenario for s in ledger.scenarios}
     problems = check_creditor(ledger, places)
     if ledger.creditor.default_scenario not in scenarios:
         problems.append(_problem("unknown_scenario", places.get("default_scenario"),
                                  f"Default scenario '{ledger.creditor.default_scenario}' is not defined",
                                  f"Use one of: {', '.join(sorted(scenarios))}.", ledger.creditor.default_scenario))
-    return problems + check_customers(ledger, scenarios) + check_invoices(ledger) + check_links(ledger)
+    return (problems + check_customers(ledger, scenarios, locate) + check_invoices(ledger, locate)
+            + check_links(ledger, locate, reading.unreadable_invoices))

@@ -1,0 +1,201 @@
+"""`debtor-portal check`: one broken workbook per class of error, each located exactly."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from msoffcrypto.format.ooxml import OOXMLFile
+
+from portal import cli, commands
+from portal.workbook_file import FileWorkbook
+
+from .conftest import TEMPLATE, column_letter, edit_workbook
+
+
+def problems_of(path: Path) -> list:
+    return list(commands.check(FileWorkbook(path)).problems)
+
+
+def only_error(path: Path):
+    found = [p for p in problems_of(path) if p.severity == "error"]
+    assert len(found) == 1, [str(p) for p in found]
+    return found[0]
+
+
+def copy_row(path: Path, sheet: str, source: int, target: int) -> None:
+    book = openpyxl.load_workbook(path)
+    ws = book[sheet]
+    for cell in ws[source]:
+        ws.cell(row=target, column=cell.column, value=cell.value)
+    book.save(path)
+
+
+def test_the_sample_is_clean(sample_copy, capsys):
+    assert cli.main(["check", str(sample_copy)]) == 0
+    assert "no errors, 0 warning(s) — 40 customers, 151 invoices" in capsys.readouterr().out
+
+
+def test_invalid_iban_in_settings(sample_copy):
+    edit_workbook(sample_copy, "Settings", {"B5": "BE71 0961 2345 6768"})
+    problem = only_error(sample_copy)
+    assert (problem.code, problem.where.sheet, problem.where.row, problem.where.column, problem.where.letter) == (
+        "invalid_iban", "Settings", 5, "IBAN", "B")
+    assert problem.value == "BE71096123456768"
+    assert "BE71096123456768" in problem.message and "bank statement" in problem.fix
+
+
+def test_invalid_bic_in_settings(sample_copy):
+    edit_workbook(sample_copy, "Settings", {"B6": "GKCC"})
+    problem = only_error(sample_copy)
+    assert (problem.code, problem.where.sheet, problem.where.row, problem.where.column) == (
+        "invalid_bic", "Settings", 6, "BIC")
+
+
+def test_invalid_enterprise_number(sample_copy):
+    edit_workbook(sample_copy, "Settings", {"B4": "0403.170.702"})
+    problem = only_error(sample_copy)
+    assert (problem.code, problem.where.row, problem.where.column) == ("invalid_vat", 4, "Enterprise / VAT number")
+    assert "0403.170.701" in problem.message  # shows the expected form
+
+
+def test_invalid_customer_vat(sample_copy):
+    letter = column_letter(sample_copy, "Customers", "VAT number")
+    edit_workbook(sample_copy, "Customers", {f"{letter}3": "BE0123456789"})
+    problem = only_error(sample_copy)
+    assert (problem.code, problem.where.sheet, problem.where.row, problem.where.column) == (
+        "invalid_vat", "Customers", 3, "VAT number")
+    assert problem.value == "BE0123456789"
+
+
+def test_duplicate_invoice_number(sample_copy):
+    copy_row(sample_copy, "Invoices", 4, 153)
+    problem = only_error(sample_copy)
+    assert (problem.code, problem.where.sheet, problem.where.row, problem.where.column, problem.where.letter) == (
+        "duplicate_invoice", "Invoices", 153, "Invoice number", "A")
+    assert "first on sheet 'Invoices', row 4" in problem.message
+
+
+def test_invoice_for_unknown_customer(sample_copy):
+    letter = column_letter(sample_copy, "Invoices", "Customer ID")
+    edit_workbook(sample_copy, "Invoices", {f"{letter}7": "C999"})
+    problem = only_error(sample_copy)
+    assert (problem.code, problem.where.row, problem.where.column, problem.value) == (
+        "unknown_customer", 7, "Customer ID", "C999")
+    assert problem.message == "Customer 'C999' is not on the Customers sheet"
+
+
+def test_due_date_before_issue_date(sample_copy):
+    letter = column_letter(sample_copy, "Invoices", "Due date")
+    edit_workbook(sample_copy, "Invoices", {f"{letter}5": date(2020, 1, 1)})
+    problem = only_error(sample_copy)
+    assert (problem.code, problem.where.row, problem.where.column) == ("due_before_issue", 5, "Due date")
+    assert problem.message.startswith("The due date 01/01/2020 is before the issue date")
+
+
+def test_missing_amount(sample_copy):
+    letter = column_letter(sample_copy, "Invoices", "Amount incl. VAT")
+    edit_workbook(sample_copy, "Invoices", {f"{letter}8": None})
+    problem = only_error(sample_copy)
+    assert (problem.code, problem.where.row, problem.where.column, problem.where.letter) == (
+        "missing_value", 8, "Amount incl. VAT", letter)
+    assert problem.message == "'Amount incl. VAT' is empty"
+
+
+def test_negative_amount_must_be_an_explicit_credit_note(sample_copy):
+    letter = column_letter(sample_copy, "Invoices", "Amount incl. VAT")
+    edit_workbook(sample_copy, "Invoices", {f"{letter}8": -100})
+    problem = only_error(sample_copy)
+    assert (problem.code, problem.where.row, problem.value) == ("negative_amount", 8, "-100.00")
+    assert "credit note" in problem.fix
+
+
+def test_text_where_an_amount_belongs(sample_copy):
+    letter = column_letter(sample_copy, "Invoices", "Amount incl. VAT")
+    edit_workbook(sample_copy, "Invoices", {f"{letter}9": "about 300"})
+    problem = only_error(sample_copy)
+    assert (problem.code, problem.where.row, problem.value) == ("bad_money", 9, "about 300")
+    assert "1.234,56" in problem.message
+
+
+def test_unknown_language(sample_copy):
+    letter = column_letter(sample_copy, "Customers", "Language")
+    edit_workbook(sample_copy, "Customers", {f"{letter}4": "Klingon"})
+    problem = only_error(sample_copy)
+    assert (problem.code, problem.where.sheet, problem.where.row, problem.where.column, problem.value) == (
+        "unknown_language", "Customers", 4, "Language", "Klingon")
+    assert "fr, nl, en, de" in problem.message
+
+
+def test_unknown_scenario(sample_copy):
+    letter = column_letter(sample_copy, "Customers", "Scenario")
+    edit_workbook(sample_copy, "Customers", {f"{letter}6": "brutal"})
+    problem = only_error(sample_copy)
+    assert (problem.code, problem.where.row, problem.where.column, problem.value) == (
+        "unknown_scenario", 6, "Scenario", "brutal")
+    assert "gentle, standard, strict" in problem.fix
+
+
+def test_missing_required_column_lists_the_aliases(sample_copy):
+    letter = column_letter(sample_copy, "Invoices", "Issue date")
+    edit_workbook(sample_copy, "Invoices", {f"{letter}1": "Colour"})
+    problem = only_error(sample_copy)
+    assert (problem.code, problem.where.sheet, problem.where.row) == ("missing_column", "Invoices", 1)
+    assert problem.message == "The table on sheet 'Invoices' has no 'Issue date' column"
+    assert "Date de facture" in problem.fix and "Factuurdatum" in problem.fix
+
+
+def test_missing_invoices_table(tmp_path):
+    path = tmp_path / "no-invoices.xlsx"
+    book = openpyxl.load_workbook(TEMPLATE)
+    del book["Invoices"]
+    book.save(path)
+    codes = {p.code: p for p in problems_of(path)}
+    assert "missing_table" in codes
+    assert "Factures" in codes["missing_table"].fix and "Facturen" in codes["missing_table"].fix
+
+
+def test_warnings_are_separate_from_errors(sample_copy, capsys):
+    letter = column_letter(sample_copy, "Invoices", "Due date")
+    edit_workbook(sample_copy, "Invoices", {f"{letter}3": date(2027, 6, 1)})  # B2B terms far over 60 days
+    assert cli.main(["check", str(sample_copy), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True and report["errors"] == []
+    assert [w["code"] for w in report["warnings"]] == ["long_terms"]
+    assert report["warnings"][0]["where"] == {"sheet": "Invoices", "row": 3, "column": "Due date",
+                                              "letter": letter}
+
+
+def test_json_lists_errors_with_their_place(sample_copy, capsys):
+    copy_row(sample_copy, "Invoices", 4, 160)
+    assert cli.main(["check", str(sample_copy), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["errors"][0]["code"] == "duplicate_invoice"
+    assert report["errors"][0]["where"]["row"] == 160
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda p: p.write_text("number;amount\n1;12,50\n"), "not an Excel .xlsx workbook"),
+    (lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600), "old-format .xls"),
+    (lambda p: OOXMLFile(TEMPLATE.open("rb")).encrypt("secret", p.open("wb")), "password-protected"),
+    (lambda p: None, "no such file"),
+], ids=["csv", "xls", "encrypted", "missing"])
+def test_unreadable_files_exit_2_with_a_reason(tmp_path, capsys, make, words):
+    path = tmp_path / "book.xlsx"
+    make(path)
+    assert cli.main(["check", str(path)]) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_creditor_options_stand_in_for_a_settings_sheet(tmp_path, capsys):
+    book = openpyxl.Workbook()
+    book.active.append(["Invoice number", "Customer name", "Issue date", "Amount"])
+    book.active.append(["A1", "Client", date(2026, 1, 1), 100])
+    path = tmp_path / "flat.xlsx"
+    book.save(path)
+    assert cli.main(["check", str(path), "--creditor", "name=Me", "--creditor", "iban=BE71096123456769"]) == 0
+    assert cli.main(["check", str(path), "--creditor", "name=Me", "--creditor", "iban=BE00 1234"]) == 1
+    assert "--creditor option" in capsys.readouterr().out
