@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import webbrowser
+from datetime import date
 from pathlib import Path
 
-from . import commands, schema
+from . import commands, schema, values
 from .problems import errors, warnings
 from .workbook_file import FileWorkbook, UnreadableWorkbook
 
@@ -40,7 +42,28 @@ def parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="list every problem in the workbook")
     _add_workbook(check)
     check.add_argument("--json", action="store_true", help="machine-readable output")
+    build = sub.add_parser("build", help="generate the portal's static site")
+    _add_workbook(build)
+    _add_as_of(build)
+    build.add_argument("--out", type=Path, help="output folder (default: site_out next to the workbook)")
+    build.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
+    serve = sub.add_parser("serve", help="preview the built site on http://127.0.0.1")
+    serve.add_argument("folder", type=Path, nargs="?", default=Path("site_out"))
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--open", action="store_true", help="open it in the browser")
     return p
+
+
+def _date_option(text: str) -> date:
+    try:
+        return values.to_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_as_of(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-of", type=_date_option, metavar="DATE",
+                        help="assess as of this date (default: the workbook's 'As of date', else today)")
 
 
 def _print_check(result: commands.CheckResult) -> None:
@@ -51,6 +74,39 @@ def _print_check(result: commands.CheckResult) -> None:
     summary = ", ".join(f"{n} {k}" for k, n in result.counts.items())
     status = "no errors" if not found else f"{len(found)} error(s)"
     print(f"{result.workbook}: {status}, {len(noted)} warning(s)" + (f" — {summary}" if summary else ""))
+
+
+def _print_build(outcome: commands.BuildOutcome) -> None:
+    result = outcome.site
+    for problem in outcome.warnings:
+        print(problem)
+    for warning in result.warnings:
+        print(f"WARNING: {warning}")
+    if result.secret_created:
+        print(f"Created the site secret in {result.secret_created} (keep it private; it makes the links).")
+    print(f"Built {len(result.invoice_pages)} invoice page(s) and {len(result.statement_pages)} statement(s) "
+          f"as of {outcome.assessment.as_of:%d/%m/%Y} in {result.out_dir}")
+
+
+def _serve(folder: Path, port: int, open_browser: bool) -> int:
+    from .serve import make_server
+
+    try:
+        server = make_server(folder, port)
+    except (FileNotFoundError, OSError) as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    print(f"Serving {folder} at {url} (Ctrl+C to stop)")
+    if open_browser:
+        webbrowser.open(url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,6 +123,19 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 _print_check(checked)
             return checked.exit_code
+        if args.command == "build":
+            out = args.out or args.workbook.resolve().parent / "site_out"
+            outcome = commands.build(FileWorkbook(args.workbook), today=date.today(), out_dir=out, as_of=args.as_of,
+                                     creditor=dict(args.creditor), secret_file=args.secret_file)
+            _print_build(outcome)
+            return EXIT_OK
+        if args.command == "serve":
+            return _serve(args.folder, args.port, args.open)
+    except commands.Refused as exc:
+        for problem in errors(list(exc.problems)):
+            print(problem, file=sys.stderr)
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
     except UnreadableWorkbook as exc:
         if getattr(args, "json", False):
             print(json.dumps({"workbook": str(args.workbook), "ok": False, "unreadable": str(exc)}))

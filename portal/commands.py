@@ -7,10 +7,11 @@ returns a result object; the front door decides how to show it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-from . import sample, validate
+from . import dunning, sample, site, tokens, validate
 from .ledger import Ledger
 from .problems import ERROR, Problem, errors, warnings
 from .reading import Reading, read_ledger, setting_places
@@ -94,3 +95,59 @@ def init(path: Path, *, with_sample: bool = False, lang: str = "en", overwrite: 
     else:
         write_workbook(path, lang=lang)
     return InitResult(path, with_sample)
+
+
+STATE_DIR = ".debtor-portal"  # beside the workbook: build manifest, publish state
+
+
+class Refused(Exception):
+    """A command will not act on a workbook with errors; `problems` lists them."""
+
+    def __init__(self, message: str, problems: tuple[Problem, ...] = ()):
+        super().__init__(message)
+        self.problems = problems
+
+
+def state_dir(workbook: WorkbookPort) -> Path:
+    return Path(workbook.path).resolve().parent / STATE_DIR
+
+
+def assessed(workbook: WorkbookPort, *, today: date, as_of: date | None = None,
+             creditor: dict[str, str] | None = None) -> tuple[Loaded, dunning.Assessment]:
+    """Read, check and assess: the date is the one given, else the workbook's "as of", else today."""
+    loaded = load(workbook, creditor)
+    if loaded.errors:
+        raise Refused(f"{workbook.path} has {len(loaded.errors)} error(s): run 'debtor-portal check' and correct "
+                      "them first.", loaded.problems)
+    ledger = loaded.ledger
+    return loaded, dunning.assess(ledger, as_of or ledger.creditor.as_of or today)
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    site: site.BuildResult
+    assessment: dunning.Assessment
+    warnings: tuple[Problem, ...]
+
+    def first_invoice_url(self) -> str:
+        base = self.assessment.ledger.creditor.portal_base_url
+        for state in self.assessment.invoices:
+            if state.invoice.number in self.site.invoice_pages and state.balance > 0:
+                return self.site.url(base, self.site.invoice_pages[state.invoice.number])
+        return ""
+
+
+def build(workbook: WorkbookPort, *, today: date, out_dir: Path, as_of: date | None = None,
+          creditor: dict[str, str] | None = None, secret_file: Path | None = None) -> BuildOutcome:
+    """Check the workbook, assess it and write the portal to `out_dir`."""
+    loaded, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor)
+    try:
+        secret = tokens.load_secret(secret_file)
+    except tokens.SecretError as exc:
+        raise Refused(str(exc)) from None
+    try:
+        result = site.build_site(assessment, out_dir, secret, Path(workbook.path),
+                                 manifest=state_dir(workbook) / "build.json")
+    except site.BuildError as exc:
+        raise Refused(str(exc)) from None
+    return BuildOutcome(result, assessment, tuple(loaded.warnings))

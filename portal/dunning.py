@@ -1,0 +1,541 @@
+"""What each invoice needs on a given day: payments allocated, status, reminder stage, next action and claim.
+
+`assess(ledger, as_of)` is a pure function of the Ledger and the date. Conventions:
+
+- Payments dated after `as_of` and Log entries dated after `as_of` are ignored.
+- A payment goes to the invoice its `invoice` cell names; else to the invoice (or installment) whose
+  reference it carries; else, when it carries a customer's reference, it is spread over that customer's
+  open invoices (EUR, not disputed, not written off), oldest due first, any surplus staying on the newest
+  as a credit. Anything else is unmatched.
+- A plan covers the last part of its invoice: payments first settle the part of the amount the plan does
+  not cover (a down payment), then fill the installments in order.
+- Log entries about one installment name it in the Log's invoice column as "<invoice>/<n>", e.g. "2026-0001/2".
+- A stage is never sent before the deadline the previous one gave (see `pay_by`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import holidays
+
+from . import law, payment
+from .ledger import Customer, Installment, Invoice, Ledger, LogEntry, Payment, ScenarioStep
+
+STATUSES = ("not_due", "due_soon", "overdue", "partly_paid", "paid", "on_hold", "disputed", "in_plan",
+            "written_off", "credit")
+DUE_SOON_DAYS = 7
+THANK_YOU = "thank_you"
+REMINDER_2_BUSINESS_DAYS = 5
+FORMAL_NOTICE_DAYS = 15
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+ONE_DAY = timedelta(days=1)
+
+
+# --- stages and deadlines -----------------------------------------------------------
+
+def stage_key(action: str) -> str:
+    """A Log action or ladder stage as a stage key: "Reminder 1" and "reminder-1" give "reminder_1"."""
+    return re.sub(r"[\s\-]+", "_", action.strip().lower())
+
+
+def stage_label(stage: str) -> str:
+    """ "reminder_1" -> "Reminder 1", for the reason texts."""
+    return stage.replace("_", " ").capitalize()
+
+
+def business_days_after(start: date, count: int, country: str) -> date:
+    """The `count`-th working day after `start` (Monday to Friday, not a public holiday of `country`)."""
+    public = holidays.country_holidays(country, years=range(start.year, start.year + 2))
+    day, counted = start, 0
+    while counted < count:
+        day += ONE_DAY
+        if day.weekday() < 5 and day not in public:
+            counted += 1
+    return day
+
+
+def pay_by(stage: str, as_of: date, country: str) -> date | None:
+    """The payment deadline a stage sent on `as_of` gives the debtor; None when the stage gives none.
+
+    - reminder_2: 5 business days (the product brief: "asking payment within 5 business days").
+    - formal_notice: 15 calendar days, the usual term of a Belgian mise en demeure / ingebrekestelling
+      (and the 14-day minimum of CDE art. XIX.2 for consumers is then met too). When that day is a
+      Saturday, Sunday or public holiday the term runs to the next working day, as for legal terms
+      (Code judiciaire, art. 53).
+    """
+    stage = stage_key(stage)
+    if stage == "reminder_2":
+        return business_days_after(as_of, REMINDER_2_BUSINESS_DAYS, country)
+    if stage == "formal_notice":
+        last = as_of + timedelta(days=FORMAL_NOTICE_DAYS)
+        return business_days_after(last - ONE_DAY, 1, country)
+    return None
+
+
+# --- results ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class InstallmentState:
+    installment: Installment
+    reference: str
+    paid: Decimal
+    balance: Decimal
+    days_overdue: int
+    late: bool
+    stage: str
+    next_action: str
+    next_action_date: date | None
+    reason: str = ""
+    action_due: bool = False
+
+
+@dataclass(frozen=True)
+class InvoiceState:
+    invoice: Invoice
+    customer: Customer | None
+    reference: str
+    status: str
+    paid: Decimal
+    balance: Decimal
+    paid_on: date | None
+    days_overdue: int
+    scenario: str
+    stage: str
+    last_reminder: date | None
+    next_action: str
+    next_action_date: date | None
+    action_due: bool
+    reason: str
+    claim: law.Claim | None
+    discount: Decimal | None
+    installments: tuple[InstallmentState, ...]
+
+    @property
+    def is_open(self) -> bool:
+        """Still on the statement: something owed either way (a credit note or overpayment counts)."""
+        return self.balance != 0 and self.status != "written_off"
+
+
+@dataclass(frozen=True)
+class CustomerState:
+    customer: Customer
+    reference: str
+    invoices: tuple[InvoiceState, ...]
+    total: Decimal
+    other_currencies: tuple[tuple[str, Decimal], ...] = ()  # (currency, total) of open non-EUR items
+
+
+@dataclass(frozen=True)
+class Assessment:
+    as_of: date
+    ledger: Ledger
+    invoices: tuple[InvoiceState, ...]
+    customers: tuple[CustomerState, ...]
+    unmatched_payments: tuple[Payment, ...] = ()
+
+    def invoice(self, number: str) -> InvoiceState:
+        for state in self.invoices:
+            if state.invoice.number == number:
+                return state
+        raise KeyError(f"no invoice {number!r}")
+
+    def customer(self, customer_id: str) -> CustomerState:
+        for state in self.customers:
+            if state.customer.id == customer_id:
+                return state
+        raise KeyError(f"no customer {customer_id!r}")
+
+    def due_actions(self) -> list[InvoiceState]:
+        return [s for s in self.invoices if s.action_due and s.next_action]
+
+    def due_installment_actions(self) -> list[tuple[InvoiceState, InstallmentState]]:
+        """Late installments whose next stage is due, with their invoice."""
+        return [(s, i) for s in self.invoices for i in s.installments if i.action_due and i.next_action]
+
+
+# --- references ---------------------------------------------------------------------
+
+def _kind(ledger: Ledger) -> str:
+    return ledger.creditor.reference_kind if ledger.creditor.reference_kind in ("ogm", "rf") else "ogm"
+
+
+def invoice_reference(ledger: Ledger, invoice: Invoice) -> str:
+    """The typed reference in compact form when valid, otherwise one made from the invoice number."""
+    if invoice.reference.strip():
+        try:
+            return payment.validate_reference(invoice.reference)
+        except payment.InvalidReference:
+            pass  # reported by `check`; the debtor gets a valid one
+    return payment.reference_for(_kind(ledger), invoice.number)
+
+
+def installment_reference(ledger: Ledger, invoice_number: str, number: int) -> str:
+    return payment.reference_for(_kind(ledger), f"{invoice_number}/{number}", hashed=True)
+
+
+def customer_reference(ledger: Ledger, customer_id: str) -> str:
+    return payment.reference_for(_kind(ledger), "C:" + customer_id, hashed=True)
+
+
+def _compact(reference: str) -> str | None:
+    if not reference.strip():
+        return None
+    try:
+        return payment.validate_reference(reference)
+    except payment.InvalidReference:
+        return None
+
+
+# --- payment allocation -------------------------------------------------------------
+
+@dataclass
+class _Allocation:
+    by_invoice: dict[str, list[tuple[date, Decimal]]]
+    unmatched: list[Payment]
+
+    def paid(self, number: str) -> Decimal:
+        return sum((amount for _, amount in self.by_invoice[number]), ZERO)
+
+
+def _plans(ledger: Ledger) -> dict[str, list[Installment]]:
+    plans: dict[str, list[Installment]] = defaultdict(list)
+    for installment in ledger.installments:
+        if installment.invoice:
+            plans[installment.invoice].append(installment)
+    return {number: sorted(items, key=lambda i: i.number) for number, items in plans.items()}
+
+
+def _reference_targets(ledger: Ledger, references: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(reference -> invoice number, reference -> customer id)."""
+    to_invoice = {}
+    for number, items in _plans(ledger).items():
+        for installment in items:
+            to_invoice[installment_reference(ledger, number, installment.number)] = number
+    to_invoice.update({ref: number for number, ref in references.items()})
+    to_customer = {customer_reference(ledger, c.id): c.id for c in ledger.customers}
+    return to_invoice, to_customer
+
+
+def _spreadable(ledger: Ledger, customer_id: str, allocation: _Allocation) -> list[Invoice]:
+    """The customer's invoices a general payment may settle, oldest due first."""
+    candidates = [i for i in ledger.invoices
+                  if i.customer_id == customer_id and not i.is_credit_note and not i.written_off
+                  and not i.disputed and i.currency == "EUR" and i.amount - allocation.paid(i.number) > 0]
+    return sorted(candidates, key=lambda i: i.due_date)  # stable: ledger order on equal dates
+
+
+def _spread(ledger: Ledger, customer_id: str, paid: Payment, allocation: _Allocation) -> bool:
+    invoices = _spreadable(ledger, customer_id, allocation)
+    if not invoices or paid.amount <= 0:
+        return False
+    remaining = paid.amount
+    for invoice in invoices:
+        share = min(remaining, invoice.amount - allocation.paid(invoice.number))
+        allocation.by_invoice[invoice.number].append((paid.date, share))
+        remaining -= share
+    if remaining > 0:
+        allocation.by_invoice[invoices[-1].number].append((paid.date, remaining))
+    return True
+
+
+def allocate(ledger: Ledger, as_of: date, references: dict[str, str]) -> _Allocation:
+    """Every payment dated on or before `as_of`, in date order, to its invoice(s) (see the module notes)."""
+    allocation = _Allocation(defaultdict(list), [])
+    numbers = {i.number for i in ledger.invoices}
+    to_invoice, to_customer = _reference_targets(ledger, references)
+    for paid in sorted((p for p in ledger.payments if p.date <= as_of), key=lambda p: p.date):
+        reference = _compact(paid.reference)
+        number = paid.invoice.strip() if paid.invoice.strip() in numbers else to_invoice.get(reference)
+        if number is not None:
+            allocation.by_invoice[number].append((paid.date, paid.amount))
+        elif not (reference in to_customer and _spread(ledger, to_customer[reference], paid, allocation)):
+            allocation.unmatched.append(paid)
+    return allocation
+
+
+def _paid_on(amount: Decimal, payments: list[tuple[date, Decimal]]) -> date | None:
+    """The day the running total last reached the amount, if it is still reached."""
+    if amount <= 0:
+        return None
+    total, reached = ZERO, None
+    for day, paid in sorted(payments, key=lambda p: p[0]):
+        before, total = total, total + paid
+        if before < amount <= total:
+            reached = day
+    return reached if total >= amount else None
+
+
+# --- the Log and the ladder -------------------------------------------------------
+
+@dataclass(frozen=True)
+class _History:
+    """What the Log says was sent about one invoice or installment, on or before as_of."""
+
+    stage: str = ""  # highest ladder stage sent
+    stage_date: date | None = None
+    last: date | None = None  # latest date any ladder stage was sent
+    first_reminder: LogEntry | None = None
+    thanked: bool = False
+
+
+def ladder(ledger: Ledger, scenario: str) -> tuple[ScenarioStep, ...]:
+    steps = [s for s in ledger.scenarios if s.scenario == scenario]
+    return tuple(sorted(steps, key=lambda s: s.offset_days))
+
+
+def _history(entries: list[LogEntry], steps: tuple[ScenarioStep, ...]) -> _History:
+    order = [stage_key(s.stage) for s in steps]
+    sent = [(e, stage_key(e.action)) for e in sorted(entries, key=lambda e: e.date)]
+    stages = [(e, key) for e, key in sent if key in order]
+    top = max(stages, key=lambda s: (order.index(s[1]), s[0].date), default=None)
+    return _History(stage=top[1] if top else "", stage_date=top[0].date if top else None,
+                    last=max((e.date for e, _ in stages), default=None),
+                    first_reminder=next((e for e, key in sent if key == "reminder_1"), None),
+                    thanked=any(key == THANK_YOU for _, key in sent))
+
+
+def next_step(steps: tuple[ScenarioStep, ...], history: _History, last: date | None, due_date: date,
+              as_of: date, country: str) -> tuple[str, date] | None:
+    """The first stage after the last one sent, and the day it is due; None after the last stage.
+
+    A pre-due stage (negative offset) is dropped once the due date has come. The day is never before the
+    day after the last reminder, nor before the deadline the previous stage gave has passed.
+    """
+    order = [stage_key(s.stage) for s in steps]
+    start = order.index(history.stage) + 1 if history.stage else 0
+    for step in steps[start:]:
+        if step.offset_days < 0 and as_of >= due_date:
+            continue
+        earliest = [due_date + timedelta(days=step.offset_days)]
+        if last is not None:
+            earliest.append(last + ONE_DAY)
+        if history.stage and (deadline := pay_by(history.stage, history.stage_date, country)):
+            earliest.append(deadline + ONE_DAY)
+        return stage_key(step.stage), max(earliest)
+    return None
+
+
+def _scenario(ledger: Ledger, customer: Customer | None) -> str:
+    wanted = (customer.scenario if customer else "") or ledger.creditor.default_scenario
+    return wanted if ladder(ledger, wanted) else ledger.creditor.default_scenario
+
+
+def _is_reminder(steps: tuple[ScenarioStep, ...], stage: str) -> bool:
+    """A stage sent after the due date (a nudge before it is not a reminder)."""
+    return any(stage_key(s.stage) == stage and s.offset_days > 0 for s in steps)
+
+
+# --- one invoice --------------------------------------------------------------------
+
+def status_of(invoice: Invoice, customer: Customer | None, paid: Decimal, balance: Decimal,
+              has_plan: bool, as_of: date) -> str:
+    """The status, by precedence (first rule that holds)."""
+    to_due = (invoice.due_date - as_of).days
+    rules = (
+        ("written_off", invoice.written_off),
+        ("credit", balance < 0 or (invoice.is_credit_note and balance != 0)),
+        ("paid", balance == 0),
+        ("disputed", invoice.disputed),
+        ("on_hold", invoice.on_hold or (customer is not None and customer.on_hold)),
+        ("in_plan", has_plan),
+        ("partly_paid", paid > 0 and balance > 0),
+        ("overdue", to_due < 0),
+        ("due_soon", to_due <= DUE_SOON_DAYS),
+    )
+    return next((status for status, holds in rules if holds), "not_due")
+
+
+def _when(day: date, as_of: date) -> str:
+    return "due" if day <= as_of else f"on {day.isoformat()}"
+
+
+def _lateness(days_overdue: int) -> str:
+    if days_overdue > 0:
+        return f"{days_overdue} day{'s' if days_overdue != 1 else ''} overdue"
+    if days_overdue == 0:
+        return "due today"
+    return f"due in {-days_overdue} day{'s' if days_overdue != -1 else ''}"
+
+
+def _sent_text(history: _History) -> str:
+    if not history.stage:
+        return "nothing sent yet"
+    return f"{stage_label(history.stage)} sent on {history.stage_date.isoformat()}"
+
+
+def _ladder_action(steps, history: _History, last: date | None, due_date: date, as_of: date,
+                   country: str) -> tuple[str, date | None, str]:
+    """(next action, its date, reason) for something on the ladder."""
+    if not steps:
+        return "", None, "No reminder ladder for this scenario: add it to the Scenarios sheet"
+    step = next_step(steps, history, last, due_date, as_of, country)
+    days = (as_of - due_date).days
+    if step is None:
+        return "", None, (f"{_sent_text(history)}: no further stage" if history.stage else "No stage left to send")
+    stage, day = step
+    return stage, day, f"{stage_label(stage)} {_when(day, as_of)}: {_lateness(days)}, {_sent_text(history)}"
+
+
+def _installment_states(ledger: Ledger, invoice: Invoice, plan: list[Installment], paid: Decimal,
+                        reminded: bool, steps, log: dict[str, list[LogEntry]], as_of: date
+                        ) -> tuple[InstallmentState, ...]:
+    """Installments filled in order; a late one gets its own ladder when `reminded`."""
+    remaining = max(paid - max(invoice.amount - sum(i.amount for i in plan), ZERO), ZERO)
+    states = []
+    for installment in plan:
+        share = min(remaining, installment.amount)
+        remaining -= share
+        balance = installment.amount - share
+        late = balance > 0 and installment.due_date < as_of
+        action, day, reason, stage = "", None, "", ""
+        if late and reminded:
+            history = _history(log.get(f"{invoice.number}/{installment.number}", []), steps)
+            stage = history.stage
+            action, day, reason = _ladder_action(steps, history, history.last, installment.due_date, as_of,
+                                                 ledger.creditor.country)
+        states.append(InstallmentState(
+            installment, installment_reference(ledger, invoice.number, installment.number), share, balance,
+            (as_of - installment.due_date).days, late, stage, action, day, reason,
+            action_due=day is not None and day <= as_of))
+    return tuple(states)
+
+
+def _plan_reason(installments: tuple[InstallmentState, ...]) -> str:
+    late = [i for i in installments if i.late]
+    if late:
+        return "Payment plan: " + "; ".join(
+            f"installment {i.installment.number} is {_lateness(i.days_overdue)}"
+            + (f", {i.reason[0].lower()}{i.reason[1:]}" if i.reason else "") for i in late)
+    upcoming = next((i for i in installments if i.balance > 0), None)
+    if upcoming is None:
+        return "Payment plan: every installment paid"
+    return (f"Payment plan on schedule: installment {upcoming.installment.number} "
+            f"({upcoming.balance}) due on {upcoming.installment.due_date.isoformat()}")
+
+
+_NOT_REMINDED = {
+    "written_off": "Written off: nothing to send",
+    "disputed": "Disputed: no reminders until the dispute is settled",
+}
+
+
+def _quiet_reason(status: str, invoice: Invoice, customer: Customer | None, balance: Decimal) -> str:
+    if status == "credit":
+        if invoice.is_credit_note:
+            return f"Credit note: {-balance} owed to the customer"
+        return f"Overpaid by {-balance}: a credit for the customer"
+    if status == "on_hold":
+        why = customer.hold_reason if customer is not None and customer.on_hold and customer.hold_reason else ""
+        who = "customer" if customer is not None and customer.on_hold and not invoice.on_hold else "invoice"
+        return f"On hold ({who}{': ' + why if why else ''}): no reminders"
+    return _NOT_REMINDED[status]
+
+
+def _paid_action(steps, history: _History, paid_on: date | None, balance: Decimal) -> tuple[str, date | None, str]:
+    """A thank-you when the invoice was paid after a reminder and none was sent yet."""
+    paid = f"Paid on {paid_on.isoformat()}" if paid_on else "Paid"
+    if balance < 0:
+        paid += f", overpaid by {-balance} (a credit for the customer)"
+    if paid_on and history.stage and _is_reminder(steps, history.stage) and not history.thanked:
+        return THANK_YOU, paid_on, f"{paid} after {stage_label(history.stage).lower()}: send a thank-you"
+    return "", None, paid
+
+
+def _claim(ledger: Ledger, invoice: Invoice, customer: Customer | None, status: str, balance: Decimal,
+           history: _History, as_of: date) -> tuple[law.Claim | None, str]:
+    """(law.claim for an overdue unpaid EUR invoice or None, a note when it could not be computed)."""
+    if status not in ("overdue", "partly_paid", "on_hold") or balance <= 0 or as_of <= invoice.due_date:
+        return None, ""
+    if invoice.currency != "EUR":
+        return None, f"no interest computed for {invoice.currency}"
+    if customer is None:
+        return None, "no interest computed: unknown customer"
+    creditor = ledger.creditor
+    first = history.first_reminder
+    try:
+        return law.claim(
+            country=creditor.country, debtor_kind=customer.kind, principal=balance, due_date=invoice.due_date,
+            as_of=as_of, first_reminder=first.date if first else None,
+            first_reminder_channel=(first.channel or "email") if first else "email",
+            terms_allow_b2c_damages=creditor.b2c_terms_allow_damages, interest_rule=creditor.interest_rule,
+            contractual_rate=creditor.interest_rate, flat_fee=creditor.flat_fee), ""
+    except (ValueError, TypeError) as exc:
+        return None, f"no interest computed: {exc}"
+
+
+def discount_amount(invoice: Invoice, paid: Decimal, balance: Decimal, as_of: date) -> Decimal | None:
+    """What settles the invoice if paid by its discount date, while nothing has been paid yet."""
+    if (invoice.discount_pct is None or invoice.discount_date is None or as_of > invoice.discount_date
+            or paid != 0 or balance <= 0):
+        return None
+    return (balance * (1 - invoice.discount_pct / 100)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _invoice_state(ledger: Ledger, invoice: Invoice, reference: str, allocation: _Allocation,
+                   plan: list[Installment], log: dict[str, list[LogEntry]], as_of: date) -> InvoiceState:
+    customer = ledger.customer(invoice.customer_id)
+    payments = allocation.by_invoice.get(invoice.number, [])
+    paid = sum((amount for _, amount in payments), ZERO)
+    balance = invoice.amount - paid
+    paid_on = _paid_on(invoice.amount, payments)
+    scenario = _scenario(ledger, customer)
+    steps = ladder(ledger, scenario)
+    history = _history(log.get(invoice.number, []), steps)
+    last = history.last or (invoice.last_reminder if invoice.last_reminder and invoice.last_reminder <= as_of
+                            else None)
+    status = status_of(invoice, customer, paid, balance, bool(plan), as_of)
+    installments = _installment_states(ledger, invoice, plan, paid, status == "in_plan", steps, log, as_of)
+
+    if status == "paid" or (status == "credit" and not invoice.is_credit_note and paid_on):
+        action, day, reason = _paid_action(steps, history, paid_on, balance)
+    elif status == "in_plan":
+        action, day, reason = "", None, _plan_reason(installments)
+    elif status in ("written_off", "credit", "disputed", "on_hold"):
+        action, day, reason = "", None, _quiet_reason(status, invoice, customer, balance)
+    else:
+        action, day, reason = _ladder_action(steps, history, last, invoice.due_date, as_of, ledger.creditor.country)
+    claim, note = _claim(ledger, invoice, customer, status, balance, history, as_of)
+    return InvoiceState(
+        invoice=invoice, customer=customer, reference=reference, status=status, paid=paid, balance=balance,
+        paid_on=paid_on, days_overdue=(as_of - invoice.due_date).days, scenario=scenario, stage=history.stage,
+        last_reminder=last, next_action=action, next_action_date=day,
+        action_due=day is not None and day <= as_of, reason=f"{reason}; {note}" if note else reason,
+        claim=claim, discount=discount_amount(invoice, paid, balance, as_of), installments=installments)
+
+
+# --- customers and the whole ledger ---------------------------------------------------
+
+def _customer_state(ledger: Ledger, customer: Customer, invoices: tuple[InvoiceState, ...]) -> CustomerState:
+    items = sorted((s for s in invoices if s.invoice.customer_id == customer.id and s.is_open),
+                   key=lambda s: s.invoice.due_date)
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for state in items:
+        totals[state.invoice.currency] += state.balance
+    others = tuple(sorted((c, t) for c, t in totals.items() if c != "EUR"))
+    return CustomerState(customer, customer_reference(ledger, customer.id), tuple(items), totals["EUR"], others)
+
+
+def _log_by_invoice(ledger: Ledger, as_of: date) -> dict[str, list[LogEntry]]:
+    log: dict[str, list[LogEntry]] = defaultdict(list)
+    for entry in ledger.log:
+        if entry.date <= as_of and entry.invoice.strip():
+            log[entry.invoice.strip()].append(entry)
+    return log
+
+
+def assess(ledger: Ledger, as_of: date) -> Assessment:
+    """Every invoice and customer of the ledger as of `as_of` (see the module notes for the conventions)."""
+    references = {i.number: invoice_reference(ledger, i) for i in ledger.invoices}
+    allocation = allocate(ledger, as_of, references)
+    plans = _plans(ledger)
+    log = _log_by_invoice(ledger, as_of)
+    invoices = tuple(_invoice_state(ledger, i, references[i.number], allocation, plans.get(i.number, []), log, as_of)
+                     for i in ledger.invoices)
+    customers = tuple(_customer_state(ledger, c, invoices) for c in ledger.customers)
+    return Assessment(as_of, ledger, invoices, customers, tuple(allocation.unmatched))

@@ -1,0 +1,356 @@
+"""Publishing the built site to a folder, an rclone remote or a git branch.
+
+A publish compares the site folder with what the target holds and then uploads new and changed
+files, everything else before the HTML pages, and removes stale files last. A visitor therefore
+meets old pages or new pages, never a page whose stylesheet, PDF or calendar file is missing.
+What was last uploaded is remembered in a state file outside the site folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import posixpath
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+from urllib.parse import unquote
+
+
+class PublishError(Exception):
+    """Publishing failed; the message says what happened and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # "folder", "rclone" or "git"
+    location: str  # absolute folder path, rclone REMOTE:PATH, or git URL (local paths made absolute)
+    branch: str = ""  # git only
+
+    def __str__(self) -> str:
+        if self.kind == "rclone":
+            return f"rclone:{self.location}"
+        if self.kind == "git":
+            return f"git:{self.location}#{self.branch}"
+        return self.location
+
+
+@dataclass(frozen=True)
+class Plan:
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+_FORMS = ("a folder (a path, absolute or relative to the workbook's folder, or file:PATH), "
+          "rclone:REMOTE:PATH (REMOTE as set up with `rclone config`), "
+          "or git:URL#BRANCH (BRANCH defaults to gh-pages)")
+
+
+def parse_target(spec: str, *, base_dir: Path) -> Target:
+    """Read a target as written in the settings; relative local paths are taken from base_dir."""
+    text = spec.strip()
+    scheme, colon, rest = text.partition(":")
+
+    def bad(reason: str) -> PublishError:
+        return PublishError(f"Publish target {spec!r} is not usable: {reason}. Accepted forms: {_FORMS}.")
+
+    if not text:
+        raise bad("it is empty")
+    if scheme.lower() == "rclone":
+        remote, colon, _ = rest.partition(":")
+        if not remote or not colon:
+            raise bad("an rclone target needs a remote and a path, e.g. rclone:mysite:public")
+        return Target("rclone", rest)
+    if scheme.lower() == "git":
+        url, sep, branch = rest.rpartition("#")
+        if not sep:
+            url, branch = rest, ""
+        if not url:
+            raise bad("a git target needs a repository URL, e.g. git:git@github.com:me/pay.git#gh-pages")
+        if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://|[^/\\]{2,}:", url):  # neither URL nor host:path
+            url = str(_local_path(url, base_dir))
+        return Target("git", url, branch or "gh-pages")
+    if scheme.lower() == "file":
+        text = rest
+    elif colon and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]+", scheme):  # one letter is a Windows drive
+        raise bad(f"'{scheme}:' is not a kind of target this program knows")
+    if not text:
+        raise bad("the folder is missing after file:")
+    return Target("folder", str(_local_path(text, base_dir)))
+
+
+def plan(site_dir: Path, target: Target, *, state_dir: Path) -> Plan:
+    """What publishing would do, changing nothing (a git target's cached work tree is refreshed)."""
+    return publish(site_dir, target, state_dir=state_dir, dry_run=True)
+
+
+def publish(site_dir: Path, target: Target, *, state_dir: Path, message: str = "",
+            dry_run: bool = False) -> Plan:
+    """Make the target an exact copy of site_dir and return what was done; message is the git commit's."""
+    site_dir, state_dir = Path(site_dir).resolve(), Path(state_dir).resolve()
+    backend = _backend(site_dir, target, state_dir)
+    state_file = state_dir / f"publish-{hashlib.sha256(str(target).encode()).hexdigest()[:16]}.json"
+    state = _load_state(state_file)
+    local = _walk(site_dir)
+    held = backend.held(state)
+    todo = Plan(
+        added=tuple(sorted(local.keys() - held.keys())),
+        changed=tuple(sorted(p for p in local.keys() & held.keys() if not _same(site_dir / p, local[p], held[p]))),
+        removed=tuple(sorted(held.keys() - local.keys())),
+    )
+    if dry_run:
+        return todo
+    foreign = [p for p in todo.removed if not _TEMP.search(p)]
+    if state is None and foreign:
+        raise PublishError(
+            f"{target} already holds {len(foreign)} file(s) this computer never published there "
+            f"(e.g. {', '.join(foreign[:3])}), and publishing would delete them. If they may go, delete them "
+            "from the target yourself (or choose an empty target) and publish again.")
+    for batch in _batches(site_dir, todo):
+        backend.upload(site_dir, batch)
+    _write_atomic(state_file, json.dumps({"target": str(target), "files": local}, indent=1, sort_keys=True).encode())
+    if todo.removed:
+        backend.remove(todo.removed)
+    backend.finish(message or f"Publish: {len(todo.added)} added, {len(todo.changed)} changed, "
+                              f"{len(todo.removed)} removed")
+    return todo
+
+
+# --- targets: each lists what it holds (path -> (hash algorithm, hex digest), or None when it can't
+# tell the content), uploads, removes, and finishes.
+
+class _Folder:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def held(self, state: dict[str, str] | None) -> dict[str, tuple[str, str] | None]:
+        return {path: ("sha256", digest) for path, digest in _walk(self.root).items()}
+
+    def upload(self, site_dir: Path, paths: list[str]) -> None:
+        for path in paths:
+            _write_atomic(self.root / path, (site_dir / path).read_bytes())
+
+    def remove(self, paths: tuple[str, ...]) -> None:
+        for path in paths:
+            (self.root / path).unlink(missing_ok=True)
+            for parent in (self.root / path).parents:
+                if parent == self.root:
+                    break
+                try:
+                    parent.rmdir()
+                except OSError:  # not empty
+                    break
+
+    def finish(self, message: str) -> None:
+        pass
+
+
+class _Git(_Folder):
+    """A work tree of the branch, kept under the state folder; the publish is one commit, pushed."""
+
+    def __init__(self, target: Target, state_dir: Path):
+        super().__init__(state_dir / f"git-{hashlib.sha256(str(target).encode()).hexdigest()[:16]}")
+        self.url, self.ref = target.location, f"refs/heads/{target.branch}"
+
+    def _git(self, *args: str, what: str, hint: str = "", ok: tuple[int, ...] = (0,)):
+        return _run(["git", "-C", str(self.root), *args], what=what, hint=hint, ok=ok)
+
+    def held(self, state: dict[str, str] | None) -> dict[str, tuple[str, str] | None]:
+        found = _run(["git", "ls-remote", "--exit-code", self.url, self.ref], what=f"Reading {self.url}",
+                     hint="Check the repository URL and that you may access it.", ok=(0, 2)).returncode == 0
+        if not found:  # start the branch afresh, as an orphan
+            shutil.rmtree(self.root, ignore_errors=True)
+        if not (self.root / ".git").is_dir():
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._git("init", "-q", what="Preparing the git work tree")
+            self._git("symbolic-ref", "HEAD", self.ref, what="Preparing the git work tree")
+        if found:
+            self._git("fetch", "-q", "--depth=1", self.url, self.ref, what=f"Fetching {self.ref} from {self.url}")
+            self._git("checkout", "-q", "-f", "-B", self.ref.removeprefix("refs/heads/"), "FETCH_HEAD",
+                      what="Checking out the published branch")
+            self._git("clean", "-q", "-ffdx", what="Cleaning the git work tree")
+        return super().held(state)
+
+    def finish(self, message: str) -> None:
+        self._git("add", "-A", what="Staging the site")
+        if self._git("diff", "--cached", "--quiet", what="Comparing with the branch", ok=(0, 1)).returncode == 0:
+            return
+        # A fixed identity so publishing works on machines without git set up; GIT_AUTHOR_* still win.
+        self._git("-c", "user.name=Debtor Portal", "-c", "user.email=debtor-portal@localhost",
+                  "-c", "commit.gpgsign=false", "commit", "-q", "-m", message, what="Committing the site")
+        self._git("push", "-q", self.url, f"HEAD:{self.ref}", what=f"Pushing to {self.url}",
+                  hint="If someone else updated the branch meanwhile, publish again; otherwise check your "
+                       "access rights and any branch protection on the repository.")
+
+
+class _Rclone:
+    def __init__(self, target: Target):
+        self.dest = target.location
+        remote = self.dest.split(":", 1)[0].split(",", 1)[0]
+        remotes = _run(["rclone", "listremotes"], what="Listing rclone remotes").stdout.split()
+        if f"{remote}:" not in remotes:
+            config = _run(["rclone", "config", "file"], what="Locating the rclone configuration").stdout
+            raise PublishError(
+                f"rclone has no remote named '{remote}' (known remotes: {', '.join(remotes) or 'none'}; "
+                f"{config.strip().splitlines()[-1]}). Create it with `rclone config`, or fix the target.")
+
+    def held(self, state: dict[str, str] | None) -> dict[str, tuple[str, str] | None]:
+        listing = _run(["rclone", "lsjson", "-R", "--files-only", "--hash", "--no-mimetype", "--no-modtime",
+                        self.dest], what=f"Listing {self.dest}", ok=(0, 3))  # 3: nothing published yet
+        held = {}
+        for entry in json.loads(listing.stdout) if listing.returncode == 0 else []:
+            path, hashes = entry["Path"], entry.get("Hashes") or {}
+            algorithm = next((name for name in ("sha256", "sha1", "md5") if hashes.get(name)), None)
+            if algorithm:
+                held[path] = (algorithm, hashes[algorithm].lower())
+            else:  # the backend keeps no hash we can compute: trust what was uploaded last
+                held[path] = ("sha256", state[path]) if state and path in state else None
+        return held
+
+    def upload(self, site_dir: Path, paths: list[str]) -> None:
+        # --ignore-times: some backends keep no modification times, and a same-size change must still go.
+        _run(["rclone", "copy", "--files-from-raw", "-", "--no-traverse", "--ignore-times", str(site_dir),
+              self.dest], input="\n".join(paths), what=f"Uploading to {self.dest}")
+
+    def remove(self, paths: tuple[str, ...]) -> None:
+        _run(["rclone", "delete", "--files-from-raw", "-", self.dest], input="\n".join(paths),
+             what=f"Removing stale files from {self.dest}")
+        _run(["rclone", "rmdirs", "--leave-root", self.dest], what=f"Removing empty folders from {self.dest}")
+
+    def finish(self, message: str) -> None:
+        pass
+
+
+def _backend(site_dir: Path, target: Target, state_dir: Path) -> _Folder | _Rclone:
+    if not site_dir.is_dir():
+        raise PublishError(f"The site folder {site_dir} does not exist; build the site first.")
+    _apart(state_dir, "The publish state folder", site_dir, "the site folder")
+    if target.kind == "rclone":
+        return _Rclone(target)
+    if target.kind == "git":
+        return _Git(target, state_dir)
+    root = Path(target.location)
+    _apart(root, "The target folder", site_dir, "the site folder")
+    _apart(root, "The target folder", state_dir, "the publish state folder")
+    if root.exists() and not root.is_dir():
+        raise PublishError(f"The target {root} is a file, not a folder; choose a folder.")
+    return _Folder(root)
+
+
+# --- plumbing
+
+_TEMP = re.compile(r"(^|/)\.publish-[^/]*\.tmp$")  # what _write_atomic leaves behind when killed
+_LINK = re.compile(r"""(?:href|src)\s*=\s*["']([^"'#?]*)""", re.IGNORECASE)
+
+
+def _batches(site_dir: Path, todo: Plan) -> list[list[str]]:
+    """Upload order: everything but pages, then pages, each new page after the new pages it links to."""
+    uploads = set(todo.added + todo.changed)
+    pages = {p for p in uploads if p.endswith((".html", ".htm"))}
+    new_pages = pages & set(todo.added)
+    batches = [sorted(uploads - pages)]
+    order = TopologicalSorter({page: (_links(site_dir, page) & new_pages) - {page} for page in pages})
+    try:
+        order.prepare()
+        while order.is_active():
+            ready = order.get_ready()
+            batches.append(sorted(ready))
+            order.done(*ready)
+    except CycleError:  # new pages linking to each other: no order helps, send them together
+        batches.append(sorted(pages))
+    return [batch for batch in batches if batch]
+
+
+def _links(site_dir: Path, page: str) -> set[str]:
+    """Site paths a page's relative and root-relative links may point to."""
+    found = set()
+    for match in _LINK.finditer((site_dir / page).read_text("utf-8", errors="replace")):
+        ref = unquote(match.group(1).strip())
+        if not ref or re.match(r"[A-Za-z][A-Za-z0-9+.-]*:|//", ref):
+            continue
+        path = posixpath.normpath(ref.lstrip("/") if ref.startswith("/") else
+                                  posixpath.join(posixpath.dirname(page), ref))
+        found |= {path, posixpath.normpath(path + "/index.html")}
+    return found
+
+
+def _same(file: Path, sha256: str, held: tuple[str, str] | None) -> bool:
+    if held is None:
+        return False
+    algorithm, digest = held
+    return (sha256 if algorithm == "sha256" else _digest(file, algorithm)) == digest
+
+
+def _walk(root: Path) -> dict[str, str]:
+    """Relative posix path -> sha256 of every file under root, except a top-level .git."""
+    found = {}
+    for folder, subfolders, files in os.walk(root):
+        if folder == str(root):
+            subfolders[:] = [name for name in subfolders if name != ".git"]
+            files = [name for name in files if name != ".git"]
+        for name in files:
+            path = Path(folder, name)
+            found[path.relative_to(root).as_posix()] = _digest(path, "sha256")
+    return found
+
+
+def _digest(path: Path, algorithm: str) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, algorithm).hexdigest()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Readers see the old file or the new one, never a partial one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".publish-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(temp, 0o644)  # mkstemp makes it private; a web server must read it
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
+
+
+def _load_state(path: Path) -> dict[str, str] | None:
+    try:
+        return dict(json.loads(path.read_text("utf-8"))["files"])
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError):  # damaged: as good as none
+        return None
+
+
+def _local_path(text: str, base_dir: Path) -> Path:
+    return (Path(base_dir) / Path(text).expanduser()).resolve()
+
+
+def _apart(a: Path, a_name: str, b: Path, b_name: str) -> None:
+    if a == b or a.is_relative_to(b) or b.is_relative_to(a):
+        raise PublishError(f"{a_name} ({a}) and {b_name} ({b}) must not be inside one another, or publishing "
+                           f"would copy the site into itself or delete it. Choose {a_name.lower()} elsewhere.")
+
+
+_INSTALL = {"rclone": "Install it from https://rclone.org/install/ (Debian/Ubuntu: apt install rclone).",
+            "git": "Install it from https://git-scm.com/downloads (Debian/Ubuntu: apt install git)."}
+
+
+def _run(args: list[str], *, what: str, hint: str = "", ok: tuple[int, ...] = (0,),
+         input: str | None = None) -> subprocess.CompletedProcess[str]:
+    try:
+        done = subprocess.run(args, input=input, capture_output=True, text=True, encoding="utf-8",
+                              errors="replace")
+    except FileNotFoundError:
+        raise PublishError(f"{what}: the {args[0]} program was not found. {_INSTALL[args[0]]}") from None
+    if done.returncode not in ok:
+        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-12:])
+        raise PublishError(f"{what} failed ({args[0]} exit code {done.returncode}):\n{tail}"
+                           + (f"\n{hint}" if hint else ""))
+    return done

@@ -1,0 +1,348 @@
+"""The static portal: one private page per invoice and per customer, built aside and swapped in.
+
+Everything is rendered in memory first (deterministic: same assessment, same secret →
+same bytes), every payment code is validated, and only then is the tree written to a
+staging folder that replaces the old site in one rename.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import jinja2
+
+from . import i18n, payment, templating, tokens
+from .dunning import Assessment, CustomerState, InvoiceState
+from .ledger import Creditor, Where
+
+CSS_TEMPLATE = "site/portal.css"
+COPY_SCRIPT = (
+    "document.querySelectorAll('button[data-copy]').forEach(function(b){b.hidden=false;"
+    "b.addEventListener('click',function(){navigator.clipboard.writeText(b.dataset.copy).then("
+    "function(){b.textContent=b.dataset.done;});});});"
+)
+KEPT_FILES = (".gitkeep",)  # files in the output folder that the site does not own
+AGING_BUCKETS = ((1, 30), (31, 60), (61, 90))
+
+
+class BuildError(Exception):
+    """The site cannot be built as it stands; the message lists what to fix and where."""
+
+
+@dataclass(frozen=True)
+class PageLink:
+    kind: str  # "i" (invoice) or "c" (customer statement)
+    key: str  # invoice number or customer id
+    token: str
+
+    @property
+    def path(self) -> str:
+        return f"{self.kind}/{self.token}/"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    out_dir: Path
+    files: dict[str, str]  # relative path -> sha256
+    invoice_pages: dict[str, PageLink]
+    statement_pages: dict[str, PageLink]
+    warnings: tuple[str, ...] = ()
+    secret_created: str = ""  # the secret file's path when this build created it
+
+    def url(self, base_url: str, link: PageLink) -> str:
+        return base_url.rstrip("/") + "/" + link.path if base_url else link.path
+
+
+@dataclass(frozen=True)
+class PaymentBlock:
+    """What a debtor needs to pay one amount: shown in words and, in euros, as a QR code."""
+
+    amount: Decimal
+    currency: str
+    reference: str  # compact
+    reference_text: str  # as printed: +++123/4567/89002+++ or RF18 5390 0754 7034
+    reference_label: str
+    iban: str
+    iban_text: str
+    bic: str
+    qr_svg: str  # empty when there is no QR; `no_qr` then says why
+    no_qr: str
+
+
+def script_hash(script: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+
+
+def content_security_policy(frame_ancestors: bool = False) -> str:
+    policy = (f"default-src 'none'; style-src 'self'; img-src 'self' data:; script-src '{script_hash(COPY_SCRIPT)}'; "
+              "base-uri 'none'; form-action 'none'")
+    return policy + ("; frame-ancestors 'none'" if frame_ancestors else "")
+
+
+def security_headers() -> dict[str, str]:
+    """Headers every page should be served with (`_headers` and `serve` use them)."""
+    return {
+        "Content-Security-Policy": content_security_policy(frame_ancestors=True),
+        "Referrer-Policy": "no-referrer",
+        "X-Robots-Tag": "noindex, nofollow",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+        "Cache-Control": "no-cache",
+    }
+
+
+def _headers_file() -> str:
+    lines = ["/*"] + [f"  {name}: {value}" for name, value in security_headers().items()]
+    return "\n".join(lines) + "\n"
+
+
+def _ics_text(value: str) -> str:
+    cleaned = "".join(c if c.isprintable() else " " for c in value)
+    return cleaned.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+
+
+def _ics_fold(line: str) -> str:
+    """RFC 5545: lines longer than 75 octets continue on the next line after a space."""
+    out, current = [], b""
+    for char in line:
+        encoded = char.encode()
+        if len(current) + len(encoded) > (75 if not out else 74):
+            out.append(current.decode())
+            current = b""
+        current += encoded
+    out.append(current.decode())
+    return "\r\n ".join(out)
+
+
+def due_ics(uid: str, due: date, summary: str, url: str, stamp: date) -> bytes:
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Debtor Portal//Portal//EN", "CALSCALE:GREGORIAN",
+             "METHOD:PUBLISH", "BEGIN:VEVENT", f"UID:{uid}", f"DTSTAMP:{stamp:%Y%m%d}T000000Z",
+             f"DTSTART;VALUE=DATE:{due:%Y%m%d}", f"DTEND;VALUE=DATE:{due + timedelta(days=1):%Y%m%d}",
+             f"SUMMARY:{_ics_text(summary)}"]
+    if url:
+        lines.append(f"URL:{_ics_text(url)}")
+    lines += ["TRANSP:TRANSPARENT", "END:VEVENT", "END:VCALENDAR"]
+    return ("\r\n".join(_ics_fold(line) for line in lines) + "\r\n").encode()
+
+
+def _where(where: Where | None) -> str:
+    return f" ({where})" if where else ""
+
+
+class _Renderer:
+    """Holds what every page shares while one site is rendered."""
+
+    def __init__(self, assessment: Assessment, secret: tokens.Secret, workbook: Path | None):
+        self.assessment = assessment
+        self.creditor: Creditor = assessment.ledger.creditor
+        self.secret = secret
+        self.workbook = workbook
+        self.env = templating.environment(workbook)
+        self.messages = i18n.load_messages(self.env)
+        self.files: dict[str, bytes] = {}
+        self.warnings: list[str] = []
+        css = self.env.loader.get_source(self.env, CSS_TEMPLATE)[0].encode()
+        self.css_name = f"portal.{hashlib.sha256(css).hexdigest()[:12]}.css"
+        self.files[f"assets/{self.css_name}"] = css
+        self.iban = self._checked_iban()
+        self.bic = self.creditor.bic or payment.bic_for_iban(self.iban)
+        self.languages = tuple(dict.fromkeys(lang for lang in self.creditor.site_languages if lang in i18n.LANGUAGES))
+
+    def _checked_iban(self) -> str:
+        try:
+            return payment.validate_iban(self.creditor.iban)
+        except payment.PaymentCodeError as exc:
+            raise BuildError(f"Settings, IBAN: {exc}. No page was built: correct the IBAN and build again.") from None
+
+    def formatter(self, lang: str) -> i18n.Formatter:
+        return i18n.formatter(lang or self.creditor.default_language, self.creditor.country, self.messages)
+
+    def payment_block(self, f: i18n.Formatter, amount: Decimal, currency: str, reference: str,
+                      where: Where | None) -> PaymentBlock:
+        try:
+            compact = payment.validate_reference(reference)
+        except payment.PaymentCodeError as exc:
+            raise BuildError(f"{exc}{_where(where)}. No page was built: correct or clear the reference.") from None
+        label = "reference_rf" if compact.startswith("RF") else "reference_ogm"
+        qr, no_qr = "", ""
+        if currency != "EUR":
+            no_qr = f.t("no_qr_currency", amount=f.money(amount, currency))
+        elif amount > 0:
+            try:
+                payload = payment.epc_payload(self.creditor.name, self.iban, amount, bic=self.bic, reference=compact)
+            except payment.PaymentCodeError as exc:
+                raise BuildError(f"The payment QR code cannot be made{_where(where)}: {exc}.") from None
+            qr = payment.qr_svg(payload, title=f.t("qr_title", amount=f.money(amount), name=self.creditor.name))
+        return PaymentBlock(amount, currency, compact, payment.format_reference(compact), f.t(label), self.iban,
+                            payment.format_iban(self.iban), self.bic, qr, no_qr)
+
+    def render(self, template: str, path: str, f: i18n.Formatter, alternates: list[tuple[str, str]],
+               **context: object) -> None:
+        depth = path.count("/")
+        page = self.env.get_template(template).render(
+            f=f, creditor=self.creditor, css=("../" * depth) + f"assets/{self.css_name}",
+            csp=content_security_policy(), script=COPY_SCRIPT, alternates=alternates, ref=payment.format_reference,
+            as_of=self.assessment.as_of, **context)
+        self.files[path] = page.encode()
+
+    def per_language(self, folder: str, customer_lang: str, template: str, **context: object) -> None:
+        """index.html in the customer's language, <lang>.html for each other site language."""
+        main = customer_lang if customer_lang in i18n.LANGUAGES else self.creditor.default_language
+        langs = [main] + [lang for lang in self.languages if lang != main]
+        names = {lang: ("index.html" if lang == main else f"{lang}.html") for lang in langs}
+        for lang in langs:
+            f = self.formatter(lang)
+            alternates = [(self.messages["lang_name"][other], names[other]) for other in langs if other != lang]
+            self.render(template, f"{folder}/{names[lang]}", f, alternates,
+                        **{k: (v(f) if callable(v) else v) for k, v in context.items()})
+
+
+def _aging(items: tuple[InvoiceState, ...]) -> list[tuple[str, Decimal]]:
+    """Open EUR balances by lateness: not yet due, 1-30, 31-60, 61-90, over 90 days."""
+    buckets: list[Decimal] = [Decimal("0.00")] * (len(AGING_BUCKETS) + 2)
+    for item in items:
+        if item.invoice.currency != "EUR":
+            continue
+        days = item.days_overdue
+        index = 0 if days <= 0 else next((n + 1 for n, (low, high) in enumerate(AGING_BUCKETS) if days <= high),
+                                         len(AGING_BUCKETS) + 1)
+        buckets[index] += item.balance
+    return [(str(i), amount) for i, amount in enumerate(buckets)]
+
+
+def _published(state: InvoiceState, as_of: date, retention_days: int) -> bool:
+    """An invoice has a page while something is due, and for a while after it is paid."""
+    if state.invoice.is_credit_note or state.status == "written_off":
+        return False
+    if state.balance != 0:
+        return True
+    return state.paid_on is not None and state.paid_on + timedelta(days=retention_days) >= as_of
+
+
+def render_site(assessment: Assessment, secret: tokens.Secret, workbook: Path | None = None
+                ) -> tuple[dict[str, bytes], dict[str, PageLink], dict[str, PageLink], list[str]]:
+    """Every file of the site, in memory: (files, invoice pages, statement pages, warnings)."""
+    r = _Renderer(assessment, secret, workbook)
+    creditor, as_of = r.creditor, assessment.as_of
+    statements = {c.customer.id: PageLink("c", c.customer.id, tokens.token(secret, "c", c.customer.id))
+                  for c in assessment.customers if c.invoices}
+    invoices = {s.invoice.number: PageLink("i", s.invoice.number, tokens.token(secret, "i", s.invoice.number))
+                for s in assessment.invoices if _published(s, as_of, creditor.retention_days)}
+
+    for state in assessment.invoices:
+        link = invoices.get(state.invoice.number)
+        if link is None:
+            continue
+        customer = state.customer
+        pdf = _copy_pdf(r, state, link)
+        owed = state.balance > 0 and not state.installments
+        pay_amount = state.discount if state.discount is not None else state.balance
+
+        def blocks(f: i18n.Formatter, state: InvoiceState = state, owed: bool = owed,
+                   pay_amount: Decimal = pay_amount) -> object:
+            invoice_block = r.payment_block(f, pay_amount, state.invoice.currency, state.reference,
+                                            state.invoice.where) if owed else None
+            plan = [(i, r.payment_block(f, i.balance, state.invoice.currency, i.reference, i.installment.where))
+                    for i in state.installments]
+            return {"pay": invoice_block, "plan": plan}
+
+        context = {"state": state, "customer": customer, "pdf": pdf,
+                   "statement": ("../../" + statements[customer.id].path) if customer and customer.id in statements
+                   else "", "blocks": blocks}
+        r.per_language(link.path.rstrip("/"), customer.language if customer else "", "site/invoice.html", **context)
+        if owed:
+            f = r.formatter(customer.language if customer else "")
+            summary = f.t("calendar_event", number=state.invoice.number,
+                          amount=f.money(pay_amount, state.invoice.currency))
+            r.files[f"{link.path}due.ics"] = due_ics(f"{link.token}@debtor-portal", state.invoice.due_date, summary,
+                                                     _absolute(creditor, link), as_of)
+
+    for customer_state in assessment.customers:
+        link = statements.get(customer_state.customer.id)
+        if link is None:
+            continue
+        owed = customer_state.total > 0
+
+        def statement_blocks(f: i18n.Formatter, c: CustomerState = customer_state, owed: bool = owed) -> object:
+            return {"pay": r.payment_block(f, c.total, "EUR", c.reference, c.customer.where) if owed else None}
+
+        item_links = {number: "../../" + page.path for number, page in invoices.items()}
+        others = sorted({i.invoice.currency for i in customer_state.invoices if i.invoice.currency != "EUR"})
+        r.per_language(link.path.rstrip("/"), customer_state.customer.language, "site/statement.html",
+                       c=customer_state, customer=customer_state.customer, item_links=item_links,
+                       other_currencies=others, aging=_aging(customer_state.invoices), buckets=AGING_BUCKETS,
+                       blocks=statement_blocks)
+
+    landing = r.formatter(creditor.default_language)
+    r.render("site/landing.html", "index.html", landing, [])
+    r.files["robots.txt"] = b"User-agent: *\nDisallow: /\n"
+    r.files["_headers"] = _headers_file().encode()
+    for folder in ("assets", "i", "c"):
+        r.files[f"{folder}/index.html"] = r.files["index.html"]  # no host shows a folder listing
+    return r.files, invoices, statements, r.warnings
+
+
+def _absolute(creditor: Creditor, link: PageLink) -> str:
+    return creditor.portal_base_url.rstrip("/") + "/" + link.path if creditor.portal_base_url else ""
+
+
+def _copy_pdf(r: _Renderer, state: InvoiceState, link: PageLink) -> str:
+    """Publish the invoice's PDF beside its page; only files inside the workbook's folder."""
+    name = state.invoice.pdf
+    if not name or r.workbook is None:
+        return ""
+    base = r.workbook.resolve().parent
+    source = (base / name).resolve()
+    if not source.is_relative_to(base):
+        raise BuildError(f"The PDF file '{name}'{_where(state.invoice.where)} is outside the workbook's folder "
+                         f"{base}: move the PDF into that folder (or a subfolder) and give its path from there.")
+    if not source.is_file():
+        r.warnings.append(f"PDF file '{name}' not found{_where(state.invoice.where)}: the page has no PDF link.")
+        return ""
+    r.files[f"{link.path}invoice.pdf"] = source.read_bytes()
+    return "invoice.pdf"
+
+
+def write_tree(files: dict[str, bytes], out_dir: Path) -> None:
+    """Write the whole site beside `out_dir`, then swap it in: never a half-written site."""
+    out_dir = Path(out_dir).resolve()
+    staging = out_dir.with_name(f".{out_dir.name}.staging")
+    retired = out_dir.with_name(f".{out_dir.name}.old")
+    for leftover in (staging, retired):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    for relative, data in sorted(files.items()):
+        target = staging / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    for name in KEPT_FILES:
+        if (out_dir / name).exists():
+            shutil.copy2(out_dir / name, staging / name)
+    if out_dir.exists():
+        os.replace(out_dir, retired)
+    os.replace(staging, out_dir)
+    if retired.exists():
+        shutil.rmtree(retired)
+
+
+def build_site(assessment: Assessment, out_dir: Path, secret: tokens.Secret, workbook: Path | None = None,
+               manifest: Path | None = None) -> BuildResult:
+    """Render, validate and write the site; record its manifest outside it."""
+    files, invoices, statements, warnings = render_site(assessment, secret, workbook)
+    write_tree(files, out_dir)
+    hashes = {path: hashlib.sha256(data).hexdigest() for path, data in sorted(files.items())}
+    if manifest is not None:
+        manifest.parent.mkdir(parents=True, exist_ok=True)
+        manifest.write_text(json.dumps({"as_of": assessment.as_of.isoformat(), "out_dir": str(Path(out_dir).resolve()),
+                                        "files": hashes}, indent=1, sort_keys=True))
+    return BuildResult(Path(out_dir), hashes, invoices, statements, tuple(warnings),
+                       secret.source if secret.created else "")

@@ -1,0 +1,370 @@
+"""Publishing against real targets: a folder, an rclone WebDAV server on loopback, a bare git repository."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from portal.publish import Plan, PublishError, Target, parse_target, plan, publish
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+# --- helpers and fixtures
+
+def write(root: Path, files: dict[str, str | bytes]) -> None:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file() and ".git" not in p.relative_to(root).parts}
+
+
+def stamps(root: Path) -> dict[str, tuple[int, int]]:
+    return {rel: ((root / rel).stat().st_ino, (root / rel).stat().st_mtime_ns) for rel in tree(root)}
+
+
+def page(title: str, *links: str) -> str:
+    refs = "".join(f'<a href="{link}">{link}</a>' for link in links)
+    return (f'<!doctype html><html><head><link rel="stylesheet" href="{"../../" if "/" in title else ""}'
+            f'assets/portal.abc.css"></head><body><h1>{title}</h1>{refs}</body></html>')
+
+
+SITE = {
+    "index.html": page("home", "c/TOKENC/"),
+    "robots.txt": "User-agent: *\nDisallow: /\n",
+    "_headers": "/*\n  X-Robots-Tag: noindex\n",
+    "assets/portal.abc.css": "body{font-family:sans-serif}",
+    "i/TOKEN1/index.html": page("i/TOKEN1", "due.ics", "invoice.pdf"),
+    "i/TOKEN1/due.ics": "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+    "i/TOKEN1/invoice.pdf": b"%PDF-1.4\n" + bytes(range(256)) * 8,
+    "c/TOKENC/index.html": page("c/TOKENC", "../../i/TOKEN1/"),
+}
+PAGE = "i/TOKEN1/index.html"
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    write(tmp_path / "site", SITE)
+    return tmp_path / "site"
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    return tmp_path / "state"
+
+
+@pytest.fixture(autouse=True)
+def no_machine_git_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Git sees no global or system configuration, as on a fresh machine (no identity either)."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+
+def edit_same_size(site: Path, rel: str) -> None:
+    """Change a file without changing its size, the case size-based sync tools miss."""
+    text = (site / rel).read_text()
+    (site / rel).write_text(text.replace("TOKEN1", "TOKEN9", 1))
+    assert len((site / rel).read_text()) == len(text) and (site / rel).read_text() != text
+
+
+# --- parsing
+
+def test_parse_target_forms(tmp_path: Path) -> None:
+    assert parse_target("www", base_dir=tmp_path) == Target("folder", str(tmp_path / "www"))
+    assert parse_target(f"file:{tmp_path}/a b", base_dir=Path("/elsewhere")) == Target("folder", f"{tmp_path}/a b")
+    assert parse_target(" rclone:dav:site ", base_dir=tmp_path) == Target("rclone", "dav:site")
+    assert parse_target("rclone:s3:bucket/pay/", base_dir=tmp_path) == Target("rclone", "s3:bucket/pay/")
+    assert parse_target("git:pages.git", base_dir=tmp_path) == Target("git", str(tmp_path / "pages.git"), "gh-pages")
+    assert parse_target("git:git@github.com:me/pay.git#main", base_dir=tmp_path) == \
+        Target("git", "git@github.com:me/pay.git", "main")
+    assert parse_target("git:https://example.org/pay.git", base_dir=tmp_path).location == "https://example.org/pay.git"
+
+
+@pytest.mark.parametrize("spec", ["", "  ", "rclone:", "rclone:onlyremote", "rclone::path", "git:", "git:#main",
+                                  "s3:bucket/site", "https://pay.example.be/", "file:"])
+def test_bad_target_specs_say_what_is_accepted(spec: str, tmp_path: Path) -> None:
+    with pytest.raises(PublishError) as caught:
+        parse_target(spec, base_dir=tmp_path)
+    assert "rclone:REMOTE:PATH" in str(caught.value) and "git:URL#BRANCH" in str(caught.value)
+
+
+# --- folder target
+
+def test_folder_publish_mirrors_then_applies_only_the_differences(site: Path, state_dir: Path,
+                                                                   tmp_path: Path) -> None:
+    target = parse_target("www", base_dir=tmp_path)
+    www = tmp_path / "www"
+
+    first = publish(site, target, state_dir=state_dir)
+    assert first == Plan(added=tuple(sorted(SITE)))
+    assert tree(www) == tree(site)
+    assert plan(site, target, state_dir=state_dir) == Plan()
+    assert list(state_dir.glob("publish-*.json")) and not list(site.rglob("*.json"))
+
+    edit_same_size(site, PAGE)
+    assert plan(site, target, state_dir=state_dir) == Plan(changed=(PAGE,))
+    before = stamps(www)
+    assert publish(site, target, state_dir=state_dir) == Plan(changed=(PAGE,))
+    after = stamps(www)
+    assert [rel for rel in after if after[rel] != before[rel]] == [PAGE]
+    assert tree(www) == tree(site)
+
+    shutil.rmtree(site / "c")
+    assert publish(site, target, state_dir=state_dir) == Plan(removed=("c/TOKENC/index.html",))
+    assert tree(www) == tree(site) and not (www / "c").exists()
+
+    (www / "robots.txt").unlink()
+    (www / "i" / "TOKEN1" / "due.ics").write_text("tampered")
+    assert publish(site, target, state_dir=state_dir) == Plan(added=("robots.txt",), changed=("i/TOKEN1/due.ics",))
+    assert tree(www) == tree(site)
+
+
+def test_dry_run_reports_and_changes_nothing(site: Path, state_dir: Path, tmp_path: Path) -> None:
+    target = parse_target("www", base_dir=tmp_path)
+    assert publish(site, target, state_dir=state_dir, dry_run=True) == Plan(added=tuple(sorted(SITE)))
+    assert not (tmp_path / "www").exists() and not state_dir.exists()
+
+    publish(site, target, state_dir=state_dir)
+    edit_same_size(site, PAGE)
+    (site / "robots.txt").unlink()
+    write(site, {"i/TOKEN2/index.html": page("i/TOKEN2")})
+    target_before, state_before = tree(tmp_path / "www"), tree(state_dir)
+    assert publish(site, target, state_dir=state_dir, dry_run=True) == \
+        Plan(added=("i/TOKEN2/index.html",), changed=(PAGE,), removed=("robots.txt",))
+    assert tree(tmp_path / "www") == target_before and tree(state_dir) == state_before
+
+
+def test_upload_order_assets_then_linked_pages_then_removals(site: Path, state_dir: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    target = parse_target("www", base_dir=tmp_path)
+    publish(site, target, state_dir=state_dir)
+    # A new stylesheet for every page, and a new invoice page that the customer page now links to.
+    (site / "assets" / "portal.abc.css").rename(site / "assets" / "portal.def.css")
+    for rel in [rel for rel in tree(site) if rel.endswith(".html")]:
+        (site / rel).write_text((site / rel).read_text().replace("portal.abc.css", "portal.def.css"))
+    write(site, {"i/TOKEN2/index.html": page("i/TOKEN2", "due.ics").replace("abc", "def"), "i/TOKEN2/due.ics": "x",
+                 "c/TOKENC/index.html": page("c/TOKENC", "../../i/TOKEN1/", "../../i/TOKEN2/").replace("abc", "def")})
+
+    events: list[tuple[str, str]] = []
+    real_replace, real_unlink = os.replace, os.unlink
+    www = (tmp_path / "www").resolve()
+
+    def replace(src, dst, *args, **kwargs):
+        if Path(dst).is_relative_to(www):
+            events.append(("put", Path(dst).relative_to(www).as_posix()))
+        return real_replace(src, dst, *args, **kwargs)
+
+    def unlink(path, *args, **kwargs):
+        if Path(path).is_relative_to(www):
+            events.append(("remove", Path(path).relative_to(www).as_posix()))
+        return real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "unlink", unlink)
+    publish(site, target, state_dir=state_dir)
+    monkeypatch.undo()
+
+    puts = [rel for kind, rel in events if kind == "put"]
+    assert events[-1] == ("remove", "assets/portal.abc.css") and events[:-1] == [("put", rel) for rel in puts]
+    first_page = min(i for i, rel in enumerate(puts) if rel.endswith(".html"))
+    assert all(not rel.endswith(".html") for rel in puts[:first_page])
+    assert all(rel.endswith(".html") for rel in puts[first_page:])
+    assert puts.index("i/TOKEN2/index.html") < puts.index("c/TOKENC/index.html")
+    assert tree(www) == tree(site)
+
+
+def test_first_publish_refuses_to_delete_files_it_never_published(site: Path, state_dir: Path,
+                                                                  tmp_path: Path) -> None:
+    write(tmp_path / "www", {"notes.txt": "mine", "robots.txt": "old"})
+    target = parse_target("www", base_dir=tmp_path)
+    with pytest.raises(PublishError, match="notes.txt"):
+        publish(site, target, state_dir=state_dir)
+    assert (tmp_path / "www" / "notes.txt").read_text() == "mine"
+
+
+def test_overlapping_folders_are_refused(site: Path, state_dir: Path, tmp_path: Path) -> None:
+    for spec, state in [("site/out", state_dir), (".", state_dir), ("site", state_dir), ("www", site / "state"),
+                        ("www", tmp_path / "www" / "state")]:
+        with pytest.raises(PublishError, match="inside one another"):
+            publish(site, parse_target(spec, base_dir=tmp_path), state_dir=state)
+
+
+def test_interrupted_publish_leaves_whole_pages_and_converges(tmp_path: Path, state_dir: Path) -> None:
+    count = 400  # pages, each with its .ics and .pdf; enough for the kill to land mid-way
+    site, www = tmp_path / "big", tmp_path / "www"
+    files: dict[str, str | bytes] = {"assets/portal.abc.css": "body{}", "index.html": page("home", "c/TOKENC/")}
+    for n in range(count):
+        files[f"i/T{n:04d}/index.html"] = page(f"i/T{n:04d}", "due.ics", "invoice.pdf") + "<p>x</p>" * 50
+        files[f"i/T{n:04d}/due.ics"] = f"BEGIN:VCALENDAR\r\nUID:{n}\r\nEND:VCALENDAR\r\n"
+        files[f"i/T{n:04d}/invoice.pdf"] = b"%PDF-1.4\n" + str(n).encode() * 500
+    files["c/TOKENC/index.html"] = page("c/TOKENC", *(f"../../i/T{n:04d}/" for n in range(count)))
+    write(site, files)
+
+    code = ("import sys; from pathlib import Path; from portal.publish import parse_target, publish; "
+            "publish(Path(sys.argv[1]), parse_target(sys.argv[2], base_dir=Path.cwd()), state_dir=Path(sys.argv[3]))")
+    child = subprocess.Popen([sys.executable, "-c", code, str(site), str(www), str(state_dir)], cwd=REPO)
+    first_page = www / "i" / "T0000" / "index.html"
+    deadline = time.monotonic() + 30
+    while not first_page.exists() and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.001)
+    child.send_signal(signal.SIGKILL)
+    assert child.wait(timeout=10) == -signal.SIGKILL, "publish finished before it could be interrupted"
+
+    pages = [p for p in www.rglob("*.html")]
+    assert 0 < len(pages) < count + 2, "the kill should land while pages are being written"
+    for path in pages:
+        rel = path.relative_to(www).as_posix()
+        assert path.read_bytes() == (site / rel).read_bytes(), f"{rel} is incomplete"
+        for ref in re.findall(r'(?:href|src)="([^"]+)"', path.read_text()):
+            linked = posixpath.normpath(posixpath.join(posixpath.dirname(rel), ref))
+            if ref.endswith("/"):
+                linked += "/index.html"
+            assert (www / linked).is_file(), f"{rel} links to missing {linked}"
+
+    publish(site, parse_target(str(www), base_dir=tmp_path), state_dir=state_dir)
+    assert tree(www) == tree(site)
+
+
+# --- rclone target
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def webdav(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A real WebDAV server on loopback and an rclone configuration whose remote 'dav' points at it."""
+    served, port = tmp_path / "served", free_port()
+    served.mkdir()
+    config = tmp_path / "rclone.conf"
+    config.write_text(f"[dav]\ntype = webdav\nurl = http://127.0.0.1:{port}\nvendor = other\n")
+    monkeypatch.setenv("RCLONE_CONFIG", str(config))
+    # --dir-cache-time 0: the tests also change the served folder behind the server's back.
+    server = subprocess.Popen(["rclone", "serve", "webdav", str(served), "--addr", f"127.0.0.1:{port}",
+                               "--dir-cache-time", "0s"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).close()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert server.poll() is None and time.monotonic() < deadline, "rclone serve webdav did not start"
+                time.sleep(0.05)
+        yield served
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def test_rclone_webdav_target(site: Path, state_dir: Path, webdav: Path, tmp_path: Path) -> None:
+    target = parse_target("rclone:dav:site", base_dir=tmp_path)
+    served = webdav / "site"
+
+    assert publish(site, target, state_dir=state_dir) == Plan(added=tuple(sorted(SITE)))
+    assert tree(served) == tree(site)
+
+    edit_same_size(site, PAGE)
+    assert plan(site, target, state_dir=state_dir) == Plan(changed=(PAGE,))
+    before = stamps(served)
+    assert publish(site, target, state_dir=state_dir) == Plan(changed=(PAGE,))
+    after = stamps(served)
+    assert [rel for rel in after if after[rel] != before[rel]] == [PAGE]
+    assert tree(served) == tree(site)
+
+    (site / "c" / "TOKENC" / "index.html").unlink()
+    (served / "robots.txt").unlink()
+    assert publish(site, target, state_dir=state_dir) == Plan(added=("robots.txt",), removed=("c/TOKENC/index.html",))
+    assert tree(served) == tree(site) and not (served / "c" / "TOKENC").exists()
+    assert plan(site, target, state_dir=state_dir) == Plan()
+
+
+def test_rclone_backend_hashes_catch_edits_made_on_the_remote(site: Path, state_dir: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "rclone.conf").write_text("[disk]\ntype = local\n")
+    monkeypatch.setenv("RCLONE_CONFIG", str(tmp_path / "rclone.conf"))
+    target = parse_target(f"rclone:disk:{tmp_path}/out", base_dir=tmp_path)
+    publish(site, target, state_dir=state_dir)
+    edit_same_size(tmp_path / "out", PAGE)  # the state file still says it is fine; the hashes say not
+    assert plan(site, target, state_dir=state_dir) == Plan(changed=(PAGE,))
+    publish(site, target, state_dir=state_dir)
+    assert tree(tmp_path / "out") == tree(site)
+
+
+def test_unknown_rclone_remote(site: Path, state_dir: Path, webdav: Path, tmp_path: Path) -> None:
+    with pytest.raises(PublishError, match=r"no remote named 'nope'(.|\n)*dav:(.|\n)*rclone config"):
+        publish(site, parse_target("rclone:nope:site", base_dir=tmp_path), state_dir=state_dir)
+
+
+def test_missing_rclone_program(site: Path, state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    with pytest.raises(PublishError, match="rclone program was not found(.|\n)*rclone.org"):
+        publish(site, parse_target("rclone:dav:site", base_dir=tmp_path), state_dir=state_dir)
+
+
+# --- git target
+
+def git(*args: str) -> str:
+    return subprocess.run(["git", *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def test_git_branch_target(site: Path, state_dir: Path, tmp_path: Path) -> None:
+    bare = tmp_path / "pages.git"
+    git("init", "-q", "--bare", str(bare))
+    target = parse_target("git:pages.git#pages", base_dir=tmp_path)
+
+    assert publish(site, target, state_dir=state_dir, message="Publish 2026-03-01: 8 files") == \
+        Plan(added=tuple(sorted(SITE)))
+    git("clone", "-q", "-b", "pages", str(bare), str(tmp_path / "clone"))
+    assert tree(tmp_path / "clone") == tree(site)
+    assert git("-C", str(bare), "log", "--format=%s", "pages") == "Publish 2026-03-01: 8 files"
+
+    edit_same_size(site, PAGE)
+    assert publish(site, target, state_dir=state_dir, message="second") == Plan(changed=(PAGE,))
+    assert git("-C", str(bare), "rev-list", "--count", "pages") == "2"
+    assert git("-C", str(bare), "diff", "--name-only", "pages~1", "pages") == PAGE
+    git("-C", str(tmp_path / "clone"), "pull", "-q", "--ff-only")
+    assert tree(tmp_path / "clone") == tree(site)
+
+    assert publish(site, target, state_dir=state_dir, message="nothing") == Plan()
+    assert publish(site, target, state_dir=tmp_path / "fresh-state", message="nothing") == Plan()
+    assert git("-C", str(bare), "rev-list", "--count", "pages") == "2"
+
+    (site / "c" / "TOKENC" / "index.html").unlink()
+    assert publish(site, target, state_dir=state_dir, message="third") == Plan(removed=("c/TOKENC/index.html",))
+    assert git("-C", str(bare), "diff", "--name-status", "pages~1", "pages") == "D\tc/TOKENC/index.html"
+
+
+def test_git_push_rejected(site: Path, state_dir: Path, tmp_path: Path) -> None:
+    bare = tmp_path / "pages.git"
+    git("init", "-q", "--bare", str(bare))
+    hook = bare / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'pages are frozen by policy' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    with pytest.raises(PublishError, match="(?s)Pushing to .*pages are frozen by policy.*publish again"):
+        publish(site, parse_target(f"git:{bare}#pages", base_dir=tmp_path), state_dir=state_dir)
+    assert git("-C", str(bare), "for-each-ref") == ""
