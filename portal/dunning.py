@@ -64,10 +64,9 @@ def pay_by(stage: str, as_of: date, country: str) -> date | None:
     """The payment deadline a stage sent on `as_of` gives the debtor; None when the stage gives none.
 
     - reminder_2: 5 business days (the product brief: "asking payment within 5 business days").
-    - formal_notice: 15 calendar days, the usual term of a Belgian mise en demeure / ingebrekestelling
-      (and the 14-day minimum of CDE art. XIX.2 for consumers is then met too). When that day is a
-      Saturday, Sunday or public holiday the term runs to the next working day, as for legal terms
-      (Code judiciaire, art. 53).
+    - formal_notice: 15 calendar days, the usual term of a Belgian mise en demeure / ingebrekestelling.
+      When that day is a Saturday, Sunday or public holiday the term runs to the next working day, as for
+      judicial terms (Code judiciaire, art. 53).
     """
     stage = stage_key(stage)
     if stage == "reminder_2":
@@ -431,9 +430,10 @@ def _quiet_reason(status: str, invoice: Invoice, customer: Customer | None, bala
             return f"Credit note: {-balance} owed to the customer"
         return f"Overpaid by {-balance}: a credit for the customer"
     if status == "on_hold":
-        why = customer.hold_reason if customer is not None and customer.on_hold and customer.hold_reason else ""
-        who = "customer" if customer is not None and customer.on_hold and not invoice.on_hold else "invoice"
-        return f"On hold ({who}{': ' + why if why else ''}): no reminders"
+        if invoice.on_hold:
+            return "On hold (invoice): no reminders"
+        why = f": {customer.hold_reason}" if customer.hold_reason else ""
+        return f"On hold (customer{why}): no reminders"
     return _NOT_REMINDED[status]
 
 

@@ -429,14 +429,15 @@ def qr_code(payload: str) -> segno.QRCode:
     return qr
 
 
-def qr_svg(payload: str, *, title: str = "") -> str:
-    """An inline <svg class="qr"> without width or height, so CSS sizes it through its viewBox.
+def qr_svg(code: segno.QRCode, *, title: str = "") -> str:
+    """An inline <svg class="qr"> of a `qr_code`, without width or height, so CSS sizes it
+    through its viewBox.
 
     One unit per module, with the 4-module quiet zone, black on white. `title` becomes
     the accessible name. The same payload always gives the same string.
     """
     out = io.BytesIO()
-    qr_code(payload).save(out, kind="svg", xmldecl=False, nl=False, omitsize=True, scale=1,
+    code.save(out, kind="svg", xmldecl=False, nl=False, omitsize=True, scale=1,
                           border=QUIET_ZONE, dark="#000", light="#fff", svgclass="qr",
                           title=title or None)
     return out.getvalue().decode("utf-8")

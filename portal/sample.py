@@ -215,6 +215,11 @@ def sample_rows() -> dict[str, list[dict[str, object]]]:
                      "issue_date": AS_OF - timedelta(days=12), "due_date": AS_OF - timedelta(days=12),
                      "amount": Decimal("150.00"), "currency": "EUR",
                      "description": f"Note de crédit sur la facture {target['number']}"})
+    late_payer = next(i for i in invoices for p in payments
+                      if p["invoice"] == i["number"] and p["amount"] == i["amount"]
+                      and p["date"] > i["due_date"] + timedelta(days=3))
+    log.append({"date": late_payer["due_date"] + timedelta(days=3), "customer_id": late_payer["customer_id"],
+                "invoice": late_payer["number"], "channel": "email", "action": "reminder_1", "note": ""})
     typed = invoices[40]
     typed["reference"] = ogm.format(ogm.generate(typed["number"]))
     return {"customers": customers, "invoices": invoices, "payments": payments, "plans": plans, "log": log}

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import jinja2
+import segno
 
 from . import i18n, payment, templating, tokens
 from .dunning import Assessment, CustomerState, InvoiceState
@@ -150,6 +150,7 @@ class _Renderer:
         self.messages = i18n.load_messages(self.env)
         self.files: dict[str, bytes] = {}
         self.warnings: list[str] = []
+        self.codes: dict[str, segno.QRCode] = {}  # each payload is encoded once, whatever the languages
         css = self.env.loader.get_source(self.env, CSS_TEMPLATE)[0].encode()
         self.css_name = f"portal.{hashlib.sha256(css).hexdigest()[:12]}.css"
         self.files[f"assets/{self.css_name}"] = css
@@ -181,7 +182,10 @@ class _Renderer:
                 payload = payment.epc_payload(self.creditor.name, self.iban, amount, bic=self.bic, reference=compact)
             except payment.PaymentCodeError as exc:
                 raise BuildError(f"The payment QR code cannot be made{_where(where)}: {exc}.") from None
-            qr = payment.qr_svg(payload, title=f.t("qr_title", amount=f.money(amount), name=self.creditor.name))
+            if payload not in self.codes:
+                self.codes[payload] = payment.qr_code(payload)
+            qr = payment.qr_svg(self.codes[payload],
+                                title=f.t("qr_title", amount=f.money(amount), name=self.creditor.name))
         return PaymentBlock(amount, currency, compact, payment.format_reference(compact), f.t(label), self.iban,
                             payment.format_iban(self.iban), self.bic, qr, no_qr)
 

@@ -156,6 +156,7 @@ def check_links(ledger: Ledger, locate: Locator, unreadable: frozenset[str]) -> 
 
     Invoices on rows that could not be read are reported there, not again here."""
     numbers = {i.number for i in ledger.invoices} | unreadable
+    numbers |= {f"{i.invoice}/{i.number}" for i in ledger.installments}  # a Log row about one installment
     problems = []
     rows = [(p.invoice, p.where, schema.PAYMENTS) for p in ledger.payments]
     rows += [(i.invoice, i.where, schema.PLANS) for i in ledger.installments]

@@ -8,7 +8,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from portal import commands
+from portal import commands, sample
+from portal.workbook_template import write_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "workbook" / "sample.xlsx"
@@ -47,3 +48,14 @@ def column_letter(path: Path, sheet: str, header: str) -> str:
         if cell.value == header:
             return cell.column_letter
     raise KeyError(header)
+
+
+@pytest.fixture
+def small_copy(tmp_path: Path) -> Path:
+    """The sample cut down to its first twelve invoices (rows 2 to 13), for quick builds."""
+    rows = sample.sample_rows()
+    kept = {i["number"] for i in rows["invoices"][:12]}
+    small = {"customers": rows["customers"], "invoices": rows["invoices"][:12]}
+    for key in ("payments", "plans", "log"):
+        small[key] = [r for r in rows[key] if r["invoice"] in kept]
+    return write_workbook(tmp_path / "small.xlsx", settings=sample.SETTINGS, rows=small)

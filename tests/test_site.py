@@ -1,0 +1,292 @@
+"""The built portal: layout, payment codes read back by a real decoder, determinism, escaping."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.request
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from portal import commands, payment, sample, tokens, values
+from portal.serve import make_server
+from portal.workbook_file import FileWorkbook
+
+from .conftest import ROOT, SAMPLE, column_letter, edit_workbook
+from .qr import decode_svg
+
+PAY_BLOCK = re.compile(r'<div class="pay" data-iban="([^"]*)" data-reference="([^"]*)">(.*?)</dl>', re.S)
+
+
+def build(workbook: Path, out: Path, secret: Path, **options) -> commands.BuildOutcome:
+    return commands.build(FileWorkbook(workbook), today=date(2026, 11, 16), out_dir=out, secret_file=secret,
+                          **options)
+
+
+@pytest.fixture(scope="session")
+def sample_site(tmp_path_factory) -> tuple[commands.BuildOutcome, Path]:
+    tmp = tmp_path_factory.mktemp("site")
+    return build(SAMPLE, tmp / "site_out", tmp / "secret"), tmp / "site_out"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_layout_of_the_site(sample_site):
+    outcome, out = sample_site
+    names = set(tree(out))
+    assert {"index.html", "robots.txt", "_headers", "i/index.html", "c/index.html", "assets/index.html"} <= names
+    assert [n for n in names if n.startswith("assets/portal.")] == [
+        n for n in names if re.fullmatch(r"assets/portal\.[0-9a-f]{12}\.css", n)]
+    assert (out / "robots.txt").read_text() == "User-agent: *\nDisallow: /\n"
+    assert "Referrer-Policy: no-referrer" in (out / "_headers").read_text()
+    for number, link in outcome.site.invoice_pages.items():
+        assert re.fullmatch(r"i/[a-z2-7]{26}/", link.path)  # 26 base32 characters: 130 bits
+        for lang in ("index", "fr", "nl", "en", "de"):
+            page = out / link.path / f"{lang}.html"
+            assert page.exists() or lang == outcome.assessment.invoice(number).customer.language
+    assert len(outcome.site.statement_pages) == sum(1 for c in outcome.assessment.customers if c.invoices)
+
+
+def test_which_invoices_have_pages(sample_site):
+    outcome, _ = sample_site
+    pages, assessment = outcome.site.invoice_pages, outcome.assessment
+    for state in assessment.invoices:
+        if state.invoice.is_credit_note or state.status == "written_off":
+            assert state.invoice.number not in pages
+        elif state.balance != 0:
+            assert state.invoice.number in pages
+        elif state.paid_on and (assessment.as_of - state.paid_on).days > 30:
+            assert state.invoice.number not in pages  # paid long ago: retention of 30 days is over
+
+
+def pay_blocks(page: str) -> list[tuple[str, str, str]]:
+    return PAY_BLOCK.findall(page)
+
+
+def test_every_qr_code_reads_back_as_the_payment_shown_in_words(sample_site):
+    outcome, out = sample_site
+    creditor = outcome.assessment.ledger.creditor
+    checked = 0
+    for page in sorted(out.rglob("*.html")):
+        text = page.read_text()
+        for iban, reference, block in pay_blocks(text):
+            svg = re.search(r"<svg.*?</svg>", block, re.S)
+            if svg is None:
+                assert 'class="notice"' in block
+                continue
+            lines = decode_svg(svg.group(0)).decode("utf-8").split("\n")
+            shown = dict(re.findall(r"<dt>(.*?)</dt>\s*<dd[^>]*>(.*?)</dd>", block, re.S))
+            words = {html.unescape(re.sub(r"<.*?>", " ", v)).strip() for v in shown.values()}
+            assert lines[:5] == ["BCD", "002", "1", "SCT", "GKCCBEBB"]
+            assert lines[5] == creditor.name and creditor.name in words
+            assert lines[6] == iban == payment.validate_iban(creditor.iban)
+            assert payment.format_iban(iban) in words
+            amount = Decimal(lines[7].removeprefix("EUR"))
+            assert any(_money(w) == amount for w in words), (page, words)
+            assert lines[9] == reference and payment.format_reference(reference) in html.unescape(block)
+            payment.validate_reference(reference)
+            checked += 1
+    assert checked > 300
+
+
+def _money(word: str) -> Decimal | None:
+    try:
+        return values.to_money(word)
+    except ValueError:
+        return None
+
+
+def test_special_invoices_on_their_pages(sample_site):
+    outcome, out = sample_site
+    page = lambda number: (out / outcome.site.invoice_pages[number].path / "index.html").read_text()
+    gbp = page("2026-0149")
+    assert "<svg" not in gbp and "EPC" in gbp and "2.400,00" in gbp  # English, en_BE: no QR for pounds
+    discounted = outcome.assessment.invoice("2026-0148")
+    block = pay_blocks(page("2026-0148"))[0][2]
+    lines = decode_svg(re.search(r"<svg.*?</svg>", block, re.S).group(0)).decode().split("\n")
+    assert Decimal(lines[7][3:]) == discounted.discount == (discounted.balance * Decimal("0.98")).quantize(
+        Decimal("0.01"))
+    plan = page("2026-0001")
+    assert plan.count('<details class="installment"') == 4 and len(pay_blocks(plan)) == 3  # one installment paid
+
+
+def test_language_versions_and_locale_formats(sample_site):
+    outcome, out = sample_site
+    by_lang = {}
+    for state in outcome.assessment.invoices:
+        if state.invoice.number in outcome.site.invoice_pages and state.balance > 1000 and state.customer:
+            by_lang.setdefault(state.customer.language, state)
+    fr = by_lang["fr"]
+    folder = out / outcome.site.invoice_pages[fr.invoice.number].path
+    fr_page, nl_page = (folder / "index.html").read_text(), (folder / "nl.html").read_text()
+    thousands, cents = divmod(int(fr.balance * 100), 100)
+    assert '<html lang="fr">' in fr_page and '<html lang="nl">' in nl_page
+    assert f"{thousands // 1000}\u202f{thousands % 1000:03d},{cents:02d}\xa0€" in fr_page  # 1 234,56 €
+    assert f"€\xa0{thousands // 1000}.{thousands % 1000:03d},{cents:02d}" in nl_page  # € 1.234,56
+    assert 'href="nl.html"' in fr_page and 'href="index.html"' in nl_page
+
+
+def test_pages_are_private_and_self_contained(sample_site):
+    _, out = sample_site
+    for page in out.rglob("*.html"):
+        text = page.read_text()
+        assert '<meta name="robots" content="noindex, nofollow">' in text
+        assert '<meta name="referrer" content="no-referrer">' in text
+        assert "unsafe-inline" not in text and "style=" not in text
+        assert not re.search(r'(?:src|href)="(?:https?:)?//', text), page  # nothing from another origin
+        tokens_linked = set(re.findall(r"[ic]/([a-z2-7]{26})/", text))
+        own = set(re.findall(r"[ic]/([a-z2-7]{26})", str(page.relative_to(out))))
+        assert len(tokens_linked - own) <= max(0, len(tokens_linked - own))  # links checked below
+    landing = (out / "index.html").read_text()
+    assert not re.search(r"[ic]/[a-z2-7]{26}", landing)
+
+
+def test_pages_link_only_to_their_own_customer(sample_site):
+    outcome, out = sample_site
+    assessment = outcome.assessment
+    owner = {link.token: assessment.invoice(n).customer.id for n, link in outcome.site.invoice_pages.items()}
+    owner.update({link.token: cid for cid, link in outcome.site.statement_pages.items()})
+    for token, customer in owner.items():
+        folder = next(out.glob(f"*/{token}"))
+        for page in folder.glob("*.html"):
+            for linked in re.findall(r"\.\./\.\./[ic]/([a-z2-7]{26})/", page.read_text()):
+                assert owner[linked] == customer
+
+
+def test_building_twice_gives_identical_bytes(tmp_path, sample_site):
+    _, first = sample_site
+    secret = tmp_path / "secret"
+    shutil.copy(first.parent / "secret", secret)
+    build(SAMPLE, tmp_path / "again", secret)
+    assert tree(tmp_path / "again") == tree(first)
+
+
+def test_tokens_are_stable_secret_bound_and_the_secret_private(tmp_path):
+    secret_file = tmp_path / "cfg" / "site-secret"
+    first = tokens.load_secret(secret_file, environ={})
+    assert first.created and oct(secret_file.stat().st_mode & 0o777) == "0o600"
+    again = tokens.load_secret(secret_file, environ={})
+    assert not again.created and tokens.token(first, "i", "2026-0001") == tokens.token(again, "i", "2026-0001")
+    other = tokens.load_secret(None, environ={tokens.SECRET_ENV: "y" * 40})
+    assert tokens.token(other, "i", "2026-0001") != tokens.token(first, "i", "2026-0001")
+    assert tokens.token(first, "i", "1") != tokens.token(first, "c", "1")
+    rotated = tokens.rotate_secret(secret_file)
+    assert tokens.token(rotated, "i", "2026-0001") != tokens.token(first, "i", "2026-0001")
+    with pytest.raises(tokens.SecretError, match="too short"):
+        tokens.load_secret(None, environ={tokens.SECRET_ENV: "short"})
+
+
+def test_markup_in_the_workbook_is_only_ever_text(small_copy, tmp_path):
+    hostile = "<script>alert(1)</script>"
+    name = column_letter(small_copy, "Customers", "Name")
+    description = column_letter(small_copy, "Invoices", "Description")
+    edit_workbook(small_copy, "Customers", {f"{name}2": hostile})
+    edit_workbook(small_copy, "Invoices", {f"{description}2": hostile + '"><img src=x onerror=alert(2)>'})
+    build(small_copy, tmp_path / "out", tmp_path / "secret")
+    pages = [p.read_text() for p in (tmp_path / "out").rglob("*.html")]
+    assert any("&lt;script&gt;alert(1)&lt;/script&gt;" in p for p in pages)
+    for page in pages:
+        assert "<script>alert" not in page and "<img" not in page
+        assert page.count("<script>") == 1  # only our own, hashed, copy-button script
+
+
+def test_an_invalid_reference_or_iban_builds_nothing(small_copy, tmp_path, capsys):
+    from portal import cli
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.html").write_text("previous site")
+    reference = column_letter(small_copy, "Invoices", "Structured reference")
+    edit_workbook(small_copy, "Invoices", {f"{reference}9": "+++090/9337/55494+++"})
+    assert cli.main(["build", str(small_copy), "--out", str(out), "--secret-file", str(tmp_path / "s")]) == 1
+    err = capsys.readouterr().err
+    assert "sheet 'Invoices', row 9, column 'Structured reference'" in err
+    assert (out / "keep.html").read_text() == "previous site"  # the old site is untouched
+    edit_workbook(small_copy, "Invoices", {f"{reference}9": None})
+    edit_workbook(small_copy, "Settings", {"B5": "BE71096123456768"})
+    assert cli.main(["build", str(small_copy), "--out", str(out), "--secret-file", str(tmp_path / "s")]) == 1
+    assert "sheet 'Settings', row 5, column 'IBAN'" in capsys.readouterr().err
+    assert (out / "keep.html").exists()
+
+
+def test_a_users_template_overrides_the_builtin_one(small_copy, tmp_path):
+    override = small_copy.parent / "templates" / "site"
+    override.mkdir(parents=True)
+    (override / "landing.html").write_text('{% extends "site/base.html" %}{% block main %}<h1>Hello from '
+                                           '{{ creditor.name }}</h1>{% endblock %}')
+    build(small_copy, tmp_path / "out", tmp_path / "secret")
+    assert "<h1>Hello from Atelier Lumière SRL</h1>" in (tmp_path / "out" / "index.html").read_text()
+
+
+def test_pdf_is_published_beside_its_page_and_paths_outside_are_refused(small_copy, tmp_path):
+    pdfs = small_copy.parent / "pdf"
+    pdfs.mkdir()
+    (pdfs / "2026-0003.pdf").write_bytes(b"%PDF-1.4 test\n%%EOF\n")
+    column = column_letter(small_copy, "Invoices", "PDF file")
+    edit_workbook(small_copy, "Invoices", {f"{column}4": "pdf/2026-0003.pdf"})
+    outcome = build(small_copy, tmp_path / "out", tmp_path / "secret")
+    link = outcome.site.invoice_pages["2026-0003"]
+    assert (tmp_path / "out" / link.path / "invoice.pdf").read_bytes().startswith(b"%PDF")
+    assert 'href="invoice.pdf"' in (tmp_path / "out" / link.path / "index.html").read_text()
+    edit_workbook(small_copy, "Invoices", {f"{column}4": "../../etc/passwd"})
+    with pytest.raises(commands.Refused, match="outside the workbook's folder"):
+        build(small_copy, tmp_path / "out2", tmp_path / "secret")
+
+
+def test_calendar_file_for_the_due_date(sample_site):
+    outcome, out = sample_site
+    state = next(s for s in outcome.assessment.invoices if s.invoice.number in outcome.site.invoice_pages
+                 and s.balance > 0 and not s.installments)
+    ics = (out / outcome.site.invoice_pages[state.invoice.number].path / "due.ics").read_bytes().decode()
+    assert ics.startswith("BEGIN:VCALENDAR\r\n") and ics.endswith("END:VCALENDAR\r\n")
+    assert f"DTSTART;VALUE=DATE:{state.invoice.due_date:%Y%m%d}" in ics
+    assert all(len(line.encode()) <= 75 for line in ics.split("\r\n"))
+
+
+def test_serve_previews_with_security_headers(sample_site):
+    _, out = sample_site
+    server = make_server(out, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.server_address[1]}/") as response:
+            assert response.status == 200
+            assert response.headers["Referrer-Policy"] == "no-referrer"
+            assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_installed_wheel_builds_the_sample(tmp_path):
+    """The package outside the checkout: templates come from inside the wheel."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                    str(tmp_path / "dist"), str(ROOT)], check=True)
+    wheel = next((tmp_path / "dist").glob("*.whl"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    target = next(venv.glob("lib/python*/site-packages"))
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+                   check=True)
+    dependencies = next(Path(sys.executable).parent.parent.glob("lib/python*/site-packages"))
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(dependencies), "HOME": str(tmp_path),
+           "DEBTOR_PORTAL_SECRET": "z" * 40}
+    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import portal; print(portal.__file__)"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout
+    assert where.startswith(str(target))
+    shutil.copy(SAMPLE, tmp_path / "sample.xlsx")
+    run = subprocess.run([str(venv / "bin" / "python"), "-m", "portal.cli", "build", "sample.xlsx"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "invoice page(s)" in run.stdout
+    assert len(list((tmp_path / "site_out" / "i").glob("*/index.html"))) > 50
