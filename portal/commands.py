@@ -129,13 +129,6 @@ class BuildOutcome:
     assessment: dunning.Assessment
     warnings: tuple[Problem, ...]
 
-    def first_invoice_url(self) -> str:
-        base = self.assessment.ledger.creditor.portal_base_url
-        for state in self.assessment.invoices:
-            if state.invoice.number in self.site.invoice_pages and state.balance > 0:
-                return self.site.url(base, self.site.invoice_pages[state.invoice.number])
-        return ""
-
 
 def build(workbook: WorkbookPort, *, today: date, out_dir: Path, as_of: date | None = None,
           creditor: dict[str, str] | None = None, secret_file: Path | None = None) -> BuildOutcome:
