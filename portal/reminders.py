@@ -9,6 +9,8 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from datetime import date
+from types import SimpleNamespace
 from numbers import Number
 from pathlib import Path
 
@@ -16,12 +18,14 @@ import jinja2
 import markdown
 import yaml
 
-from portal.templating import environment
+from . import dunning, law, payment
+from .templating import environment
 
 STAGES = ("nudge", "reminder_1", "reminder_2", "formal_notice", "handover", "thank_you")
 LANGUAGES = ("fr", "nl", "en", "de")
 TONES = ("friendly", "neutral", "firm", "formal", "warm")
 SUBJECT_MAX = 200
+CLAIM_STAGES = ("formal_notice", "handover")  # the stages that claim interest and fees
 
 # C0/C1 controls except \t and \n (this also drops Python-Markdown's \x02/\x03 placeholders), and the
 # bidi embedding/override/isolate controls that can make a name display the following text reversed.
@@ -96,42 +100,69 @@ def _convert_all(value, convert, path=""):
     return _Wrapped(value, convert, path)
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    filename: str
+    tone: str
+    subject: jinja2.Template
+    body: jinja2.Template
+
+
+class ReminderTemplates:
+    """The reminder templates of one workbook, each read and compiled once."""
+
+    def __init__(self, workbook: Path | None = None):
+        self.env = environment(workbook, autoescape=False)
+        self._compiled: dict[tuple[str, str], _Compiled] = {}
+
+    def _load(self, stage: str, lang: str) -> _Compiled:
+        if stage not in STAGES:
+            raise ValueError(f"unknown reminder stage {stage!r} (expected one of {', '.join(STAGES)})")
+        if lang not in LANGUAGES:
+            raise ValueError(f"unknown reminder language {lang!r} (expected one of {', '.join(LANGUAGES)})")
+        if (stage, lang) in self._compiled:
+            return self._compiled[stage, lang]
+        name = f"reminders/{lang}/{stage}.md"
+        try:
+            source, filename, _ = self.env.loader.get_source(self.env, name)
+        except jinja2.TemplateNotFound:
+            raise TemplateError(f"reminder template {name} not found") from None
+        source = source.removeprefix("\ufeff").replace("\r\n", "\n")  # as saved by Windows Notepad
+
+        front, body = _split_front_matter(source, filename)
+        tone = front.get("tone", "neutral")
+        if front.get("stage", stage) != stage:
+            raise TemplateError(f"{filename}: front matter says stage {front['stage']!r}, expected {stage!r}")
+        if tone not in TONES:
+            raise TemplateError(f"{filename}: tone {tone!r} is not one of {', '.join(TONES)}")
+        compiled = _Compiled(filename, tone, _compile(self.env, front["subject"], _subject_label(filename)),
+                             _compile(self.env, body, filename))
+        self._compiled[stage, lang] = compiled
+        return compiled
+
+    def render(self, stage: str, lang: str, context: dict) -> Reminder:
+        t = self._load(stage, lang)
+        plain = _convert_all(context, _clean)
+        escaped = _convert_all(context, _escape_for_markdown_html)
+        subject_label = _subject_label(t.filename)
+        subject = " ".join(_render(t.subject, plain, subject_label).split())
+        if not subject:
+            raise TemplateError(f"{subject_label}: the subject is empty")
+        if len(subject) > SUBJECT_MAX:
+            subject = subject[: SUBJECT_MAX - 1].rstrip() + "…"
+        text = _render(t.body, plain, t.filename).strip() + "\n"
+        body_html = markdown.markdown(_render(t.body, escaped, t.filename), extensions=["tables", "sane_lists"])
+        body_html = _UNSAFE_LINK.sub(r'\1="#"', body_html)
+        return Reminder(stage, lang, subject, text, body_html, t.tone)
+
+
+def _subject_label(filename: str) -> str:
+    return f"{filename}, front matter 'subject'"
+
+
 def render_reminder(stage: str, lang: str, context: dict, *, workbook: Path | None = None) -> Reminder:
     """Render one reminder; user templates next to `workbook` win over the built-in ones."""
-    if stage not in STAGES:
-        raise ValueError(f"unknown reminder stage {stage!r} (expected one of {', '.join(STAGES)})")
-    if lang not in LANGUAGES:
-        raise ValueError(f"unknown reminder language {lang!r} (expected one of {', '.join(LANGUAGES)})")
-    env = environment(workbook, autoescape=False)
-    name = f"reminders/{lang}/{stage}.md"
-    try:
-        source, filename, _ = env.loader.get_source(env, name)
-    except jinja2.TemplateNotFound:
-        raise TemplateError(f"reminder template {name} not found") from None
-    source = source.removeprefix("\ufeff").replace("\r\n", "\n")  # as saved by Windows Notepad
-
-    front, body = _split_front_matter(source, filename)
-    tone = front.get("tone", "neutral")
-    if front.get("stage", stage) != stage:
-        raise TemplateError(f"{filename}: front matter says stage {front['stage']!r}, expected {stage!r}")
-    if tone not in TONES:
-        raise TemplateError(f"{filename}: tone {tone!r} is not one of {', '.join(TONES)}")
-
-    body_template = _compile(env, body, filename)
-    subject_label = f"{filename}, front matter 'subject'"
-    subject_template = _compile(env, front["subject"], subject_label)
-    plain = _convert_all(context, _clean)
-    escaped = _convert_all(context, _escape_for_markdown_html)
-
-    subject = " ".join(_render(subject_template, plain, subject_label).split())
-    if not subject:
-        raise TemplateError(f"{subject_label}: the subject is empty")
-    if len(subject) > SUBJECT_MAX:
-        subject = subject[: SUBJECT_MAX - 1].rstrip() + "…"
-    text = _render(body_template, plain, filename).strip() + "\n"
-    body_html = markdown.markdown(_render(body_template, escaped, filename), extensions=["tables", "sane_lists"])
-    body_html = _UNSAFE_LINK.sub(r'\1="#"', body_html)
-    return Reminder(stage, lang, subject, text, body_html, tone)
+    return ReminderTemplates(workbook).render(stage, lang, context)
 
 
 def _split_front_matter(source: str, filename: str) -> tuple[dict, str]:
@@ -173,3 +204,57 @@ def _line(exc: Exception, filename: str) -> str:
             lines.append(tb.tb_lineno)
         tb = tb.tb_next
     return f", line {lines[-1]}" if lines else ""
+
+
+def _claim_context(claim, f) -> SimpleNamespace | None:
+    if claim is None or claim.basis == "none" or not (claim.interest or claim.flat_fee):
+        return None
+    segments = claim.interest_detail.segments if claim.interest_detail else ()
+    return SimpleNamespace(
+        interest=f.money(claim.interest), flat_fee=f.money(claim.flat_fee), total=f.money(claim.total),
+        rate=f.percent(segments[-1].rate) if segments else "", from_day=f.day(claim.from_day),
+        legal_basis=f.t(f"legal_basis_{claim.basis}"))
+
+
+def _b2c_notice(assessment, state, sent: date, f) -> SimpleNamespace | None:
+    """What a Belgian consumer's first reminder must announce (Code of Economic Law, Book XIX)."""
+    creditor = assessment.ledger.creditor
+    if state.customer is None or state.customer.kind != "B2C" or creditor.country != "BE":
+        return None
+    grace_end = law.b2c_grace_end(sent, "email")
+    allowed = creditor.b2c_terms_allow_damages
+    rate = law.rate_on(law.BE_B2B_RATES, grace_end).rate if allowed and creditor.interest_rule != "none" else None
+    indemnity = law.b2c_indemnity_cap(state.balance) if allowed and creditor.flat_fee else None
+    return SimpleNamespace(grace_end=f.day(grace_end), interest_rate=f.percent(rate) if rate else "",
+                           indemnity=f.money(indemnity) if indemnity else "",
+                           enterprise_number=creditor.enterprise_number)
+
+
+def reminder_context(assessment, state, stage: str, f, link: str) -> dict:
+    """Everything a reminder template may use, formatted for the reader's language."""
+    creditor, invoice, as_of = assessment.ledger.creditor, state.invoice, assessment.as_of
+    customer = state.customer
+    paid_now = state.paid if stage == "thank_you" else None
+    return {
+        "creditor": SimpleNamespace(name=creditor.name, address=creditor.address,
+                                    enterprise_number=creditor.enterprise_number,
+                                    iban=payment.format_iban(creditor.iban),
+                                    bic=creditor.bic or payment.bic_for_iban(creditor.iban),
+                                    email=creditor.email, phone=creditor.phone),
+        "customer": SimpleNamespace(name=customer.name if customer else invoice.customer_id,
+                                    kind=customer.kind if customer else "B2B"),
+        "invoice": SimpleNamespace(number=invoice.number, description=invoice.description,
+                                   order_ref=invoice.order_ref, issue_date=f.day(invoice.issue_date),
+                                   due_date=f.day(invoice.due_date), amount=f.money(invoice.amount, invoice.currency),
+                                   paid=f.money(state.paid, invoice.currency),
+                                   balance=f.money(max(state.balance, 0), invoice.currency),
+                                   reference=payment.format_reference(state.reference),
+                                   days_overdue=state.days_overdue),
+        "link": link,
+        "pay_by": f.day(dunning.pay_by(stage, as_of, creditor.country)),
+        "today": f.day(as_of),
+        "claim": _claim_context(state.claim, f) if stage in CLAIM_STAGES else None,
+        "b2c": bool(customer and customer.kind == "B2C"),
+        "b2c_notice": _b2c_notice(assessment, state, as_of, f) if stage == "reminder_1" else None,
+        "payment_received": f.money(paid_now, invoice.currency) if paid_now is not None else "",
+    }

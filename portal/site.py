@@ -19,9 +19,10 @@ from pathlib import Path
 
 import segno
 
-from . import i18n, payment, templating, tokens
+from . import i18n, payment, reminders, templating, tokens
 from .dunning import Assessment, CustomerState, InvoiceState
 from .ledger import Creditor, Where
+from .scenarios import STAGES
 
 CSS_TEMPLATE = "site/portal.css"
 COPY_SCRIPT = (
@@ -147,6 +148,7 @@ class _Renderer:
         self.secret = secret
         self.workbook = workbook
         self.env = templating.environment(workbook)
+        self.letters = reminders.ReminderTemplates(workbook)
         self.messages = i18n.load_messages(self.env)
         self.files: dict[str, bytes] = {}
         self.warnings: list[str] = []
@@ -194,7 +196,7 @@ class _Renderer:
         depth = path.count("/")
         page = self.env.get_template(template).render(
             f=f, creditor=self.creditor, css=("../" * depth) + f"assets/{self.css_name}",
-            csp=content_security_policy(), script=COPY_SCRIPT, alternates=alternates, ref=payment.format_reference,
+            csp=content_security_policy(), script=COPY_SCRIPT, alternates=alternates, ref=payment.format_reference, cent=Decimal("0.01"),
             as_of=self.assessment.as_of, **context)
         self.files[path] = page.encode()
 
@@ -221,6 +223,19 @@ def _aging(items: tuple[InvoiceState, ...]) -> list[tuple[str, Decimal]]:
                                          len(AGING_BUCKETS) + 1)
         buckets[index] += item.balance
     return [(str(i), amount) for i, amount in enumerate(buckets)]
+
+
+def _page_stage(state: InvoiceState) -> str:
+    """The reminder the debtor has just received (or receives today), shown on the page."""
+    if state.balance <= 0 or state.status in ("disputed", "on_hold"):
+        return ""
+    if state.action_due and state.next_action in STAGES:
+        return state.next_action
+    return state.stage if state.stage in STAGES else ""
+
+
+def _claims(state: InvoiceState) -> bool:
+    return state.claim is not None and bool(state.claim.interest or state.claim.flat_fee)
 
 
 def _published(state: InvoiceState, as_of: date, retention_days: int) -> bool:
@@ -259,7 +274,16 @@ def render_site(assessment: Assessment, secret: tokens.Secret, workbook: Path | 
                     for i in state.installments]
             return {"pay": invoice_block, "plan": plan}
 
-        context = {"state": state, "customer": customer, "pdf": pdf,
+        stage = _page_stage(state)
+
+        def letter(f: i18n.Formatter, state: InvoiceState = state, stage: str = stage, link: PageLink = link) -> str:
+            if not stage:
+                return ""
+            context = reminders.reminder_context(assessment, state, stage, f, _absolute(creditor, link) or link.path)
+            return r.letters.render(stage, f.lang, context).html
+
+        context = {"state": state, "customer": customer, "pdf": pdf, "letter": letter,
+                   "claim": state.claim if stage in reminders.CLAIM_STAGES and _claims(state) else None,
                    "statement": ("../../" + statements[customer.id].path) if customer and customer.id in statements
                    else "", "blocks": blocks}
         r.per_language(link.path.rstrip("/"), customer.language if customer else "", "site/invoice.html", **context)
