@@ -47,6 +47,15 @@ def parser() -> argparse.ArgumentParser:
     _add_as_of(build)
     build.add_argument("--out", type=Path, help="output folder (default: site_out next to the workbook)")
     build.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
+    publish = sub.add_parser("publish", help="mirror the built site to a folder, an rclone remote or a git branch")
+    _add_workbook(publish)
+    publish.add_argument("--site", type=Path, help="the built site (default: site_out next to the workbook)")
+    publish.add_argument("--to", default="", metavar="TARGET",
+                         help="a folder, rclone:REMOTE:PATH or git:URL#BRANCH (default: the 'Publish to' setting)")
+    publish.add_argument("--dry-run", action="store_true", help="only say what would be added, changed and removed")
+    secret = sub.add_parser("secret", help="manage the site secret behind the private links")
+    secret.add_argument("action", choices=["rotate", "where"])
+    secret.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
     serve = sub.add_parser("serve", help="preview the built site on http://127.0.0.1")
     serve.add_argument("folder", type=Path, nargs="?", default=Path("site_out"))
     serve.add_argument("--port", type=int, default=8000)
@@ -86,6 +95,28 @@ def _print_build(outcome: commands.BuildOutcome) -> None:
         print(f"Created the site secret in {result.secret_created} (keep it private; it makes the links).")
     print(f"Built {len(result.invoice_pages)} invoice page(s) and {len(result.statement_pages)} statement(s) "
           f"as of {outcome.assessment.as_of:%d/%m/%Y} in {result.out_dir}")
+
+
+def _print_publish(done: commands.PublishOutcome) -> None:
+    plan = done.plan
+    verb = "Would publish" if done.dry_run else "Published"
+    for label, paths in (("add", plan.added), ("change", plan.changed), ("remove", plan.removed)):
+        for path in paths:
+            print(f"  {label:6} {path}")
+    print(f"{verb} to {done.target}: {len(plan.added)} added, {len(plan.changed)} changed, "
+          f"{len(plan.removed)} removed")
+
+
+def _secret(action: str, path: Path | None) -> int:
+    from . import tokens
+
+    if action == "where":
+        print(path or tokens.default_secret_path())
+        return EXIT_OK
+    new = tokens.rotate_secret(path)
+    print(f"New site secret in {new.source}. Every portal link has changed: build and publish again; the next "
+          "reminders carry the new links, and the old links stop working once the old pages are removed.")
+    return EXIT_OK
 
 
 def _serve(folder: Path, port: int, open_browser: bool) -> int:
@@ -129,6 +160,14 @@ def main(argv: list[str] | None = None) -> int:
                                      creditor=dict(args.creditor), secret_file=args.secret_file)
             _print_build(outcome)
             return EXIT_OK
+        if args.command == "publish":
+            site_dir = args.site or args.workbook.resolve().parent / "site_out"
+            done = commands.publish(FileWorkbook(args.workbook), site_dir=site_dir, to=args.to, dry_run=args.dry_run,
+                                    creditor=dict(args.creditor))
+            _print_publish(done)
+            return EXIT_OK
+        if args.command == "secret":
+            return _secret(args.action, args.secret_file)
         if args.command == "serve":
             return _serve(args.folder, args.port, args.open)
     except commands.Refused as exc:

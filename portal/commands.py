@@ -6,12 +6,15 @@ returns a result object; the front door decides how to show it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Protocol
 
 from . import dunning, sample, site, tokens, validate
+from . import publish as publish_module
 from .ledger import Ledger
 from .problems import ERROR, Problem, errors, warnings
 from .reading import Reading, read_ledger, setting_places
@@ -144,3 +147,47 @@ def build(workbook: WorkbookPort, *, today: date, out_dir: Path, as_of: date | N
     except site.BuildError as exc:
         raise Refused(str(exc)) from None
     return BuildOutcome(result, assessment, tuple(loaded.warnings))
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    target: str
+    plan: publish_module.Plan
+    dry_run: bool
+
+
+def publish(workbook: WorkbookPort, *, site_dir: Path, to: str = "", dry_run: bool = False,
+            creditor: dict[str, str] | None = None) -> PublishOutcome:
+    """Mirror the built site to the target, refusing a stale, unchecked or unsafe site."""
+    loaded = load(workbook, creditor)
+    if loaded.errors:
+        raise Refused(f"{workbook.path} has {len(loaded.errors)} error(s): nothing was published. Run "
+                      "'debtor-portal check', correct them, build and publish again.", loaded.problems)
+    spec = to or loaded.ledger.creditor.publish_target
+    if not spec:
+        raise Refused("No publish target: pass --to (a folder, rclone:REMOTE:PATH or git:URL#BRANCH) or fill in "
+                      "the 'Publish to' setting.")
+    manifest_file = state_dir(workbook) / "build.json"
+    if not manifest_file.exists() or not Path(site_dir).is_dir():
+        raise Refused(f"No built site in {site_dir}: run 'debtor-portal build {workbook.path}' first.")
+    manifest = json.loads(manifest_file.read_text())
+    if manifest.get("workbook_sha256") != hashlib.sha256(Path(workbook.path).read_bytes()).hexdigest():
+        raise Refused(f"The workbook changed since the site was built: run 'debtor-portal build {workbook.path}' "
+                      "again, then publish.")
+    files = {p.relative_to(site_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+             for p in Path(site_dir).rglob("*") if p.is_file() and not p.name.startswith(".")}
+    if files != manifest["files"]:
+        raise Refused(f"{site_dir} is not the site that was last built (files were changed, added or removed): "
+                      "build again, then publish.")
+    if unsafe := site.unsafe_payment_codes(Path(site_dir)):
+        raise Refused("Pages carry payment details that do not validate, so nothing was published:\n  "
+                      + "\n  ".join(unsafe))
+    try:
+        target = publish_module.parse_target(spec, base_dir=Path(workbook.path).resolve().parent)
+        message = (f"Publish the portal as of {manifest['as_of']}: {manifest['invoices']} invoice page(s), "
+                   f"{manifest['statements']} statement(s)")
+        plan = publish_module.publish(Path(site_dir), target, state_dir=state_dir(workbook), message=message,
+                                      dry_run=dry_run)
+    except publish_module.PublishError as exc:
+        raise Refused(str(exc)) from None
+    return PublishOutcome(str(target), plan, dry_run)

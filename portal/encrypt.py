@@ -63,6 +63,29 @@ DECRYPT_SCRIPT = (
 )
 DECRYPT_SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(DECRYPT_SCRIPT.encode()).digest()).decode()
 
+# The wrapper's two texts, shaped like messages.yml entries (meant to move there); {creditor}
+# is the creditor's name, optionally with a phone or e-mail: never the debtor's.
+MESSAGES = {
+    "encrypted_noscript": {
+        "fr": "Cette page est chiffrée : activez JavaScript dans votre navigateur pour la lire, ou contactez {creditor}.",
+        "nl": "Deze pagina is versleuteld: schakel JavaScript in uw browser in om ze te lezen, "
+              "of neem contact op met {creditor}.",
+        "en": "This page is encrypted: turn on JavaScript in your browser to read it, or contact {creditor}.",
+        "de": "Diese Seite ist verschlüsselt: Aktivieren Sie JavaScript in Ihrem Browser, um sie zu lesen, "
+              "oder wenden Sie sich an {creditor}.",
+    },
+    "encrypted_wrong_key": {
+        "fr": "Ce lien est incomplet ou erroné : ouvrez le lien complet reçu (avec la partie après « # »), "
+              "ou contactez {creditor}.",
+        "nl": "Deze link is onvolledig of onjuist: open de volledige link die u ontving (met het deel na „#”), "
+              "of neem contact op met {creditor}.",
+        "en": "This link is incomplete or wrong: open the full link you received (with the part after “#”), "
+              "or contact {creditor}.",
+        "de": "Dieser Link ist unvollständig oder falsch: Öffnen Sie den vollständigen Link, den Sie erhalten haben "
+              "(mit dem Teil nach „#“), oder wenden Sie sich an {creditor}.",
+    },
+}
+
 
 def page_key(secret_key: bytes, page_path: str) -> bytes:
     """The 32-byte AES key of one page, e.g. page_path "i/<token>/" (the PageLink's path)."""

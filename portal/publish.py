@@ -288,12 +288,13 @@ def _same(file: Path, sha256: str, held: tuple[str, str] | None) -> bool:
 
 
 def _walk(root: Path) -> dict[str, str]:
-    """Relative posix path -> sha256 of every file under root, except a top-level .git."""
+    """Relative posix path -> sha256 of every file under root, except hidden ones at its top
+    (.git, a folder's .gitkeep): no site has any, and a target's own are left alone."""
     found = {}
     for folder, subfolders, files in os.walk(root):
         if folder == str(root):
-            subfolders[:] = [name for name in subfolders if name != ".git"]
-            files = [name for name in files if name != ".git"]
+            subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+            files = [name for name in files if not name.startswith(".")]
         for name in files:
             path = Path(folder, name)
             found[path.relative_to(root).as_posix()] = _digest(path, "sha256")

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -370,7 +372,22 @@ def build_site(assessment: Assessment, out_dir: Path, secret: tokens.Secret, wor
     hashes = {path: hashlib.sha256(data).hexdigest() for path, data in sorted(files.items())}
     if manifest is not None:
         manifest.parent.mkdir(parents=True, exist_ok=True)
-        manifest.write_text(json.dumps({"as_of": assessment.as_of.isoformat(), "out_dir": str(Path(out_dir).resolve()),
-                                        "files": hashes}, indent=1, sort_keys=True))
+        manifest.write_text(json.dumps({
+            "as_of": assessment.as_of.isoformat(), "out_dir": str(Path(out_dir).resolve()),
+            "workbook_sha256": hashlib.sha256(workbook.read_bytes()).hexdigest() if workbook else "",
+            "invoices": len(invoices), "statements": len(statements), "files": hashes}, indent=1, sort_keys=True))
     return BuildResult(Path(out_dir), hashes, invoices, statements, tuple(warnings),
                        secret.source if secret.created else "")
+
+
+def unsafe_payment_codes(out_dir: Path) -> list[str]:
+    """Every page of a built site whose IBAN or reference does not validate, with what is wrong."""
+    found = []
+    for page in sorted(Path(out_dir).rglob("*.html")):
+        for iban, reference in re.findall(r'data-iban="([^"]*)" data-reference="([^"]*)"', page.read_text()):
+            for check, value in ((payment.validate_iban, iban), (payment.validate_reference, reference)):
+                try:
+                    check(html.unescape(value))
+                except payment.PaymentCodeError as exc:
+                    found.append(f"{page.relative_to(out_dir)}: {exc}")
+    return found
