@@ -350,6 +350,11 @@ def _text_field(field: str, value: str, limit: int, *, required: bool = False) -
     return value
 
 
+def validate_beneficiary_name(name: str) -> str:
+    """The creditor's name as a payment code carries it: one line of at most 70 characters."""
+    return _text_field("name", name, 70, required=True)
+
+
 def _amount_line(amount: Decimal | str) -> str:
     if not isinstance(amount, (Decimal, str)):
         raise TypeError(
@@ -386,7 +391,7 @@ def epc_payload(name: str, iban: str, amount: Decimal | str, *, bic: str = "", r
     for field, value in fields.items():
         _reject_control_characters(field, value)
 
-    name = _text_field("name", name, 70, required=True)
+    name = validate_beneficiary_name(name)
     text = _text_field("text", text, 140)
     info = _text_field("info", info, 70)
     iban = validate_iban(iban)

@@ -12,7 +12,7 @@ from stdnum.fr import siren, siret
 
 from . import law, schema
 from .ledger import Ledger, Where
-from .payment import PaymentCodeError, validate_bic, validate_iban, validate_reference
+from .payment import PaymentCodeError, validate_beneficiary_name, validate_bic, validate_iban, validate_reference
 from .problems import ERROR, WARNING, Problem
 from .reading import FoundTable, Reading
 
@@ -64,6 +64,12 @@ def check_creditor(ledger: Ledger, places: dict[str, Where]) -> list[Problem]:
                 check(value)
             except PaymentCodeError as exc:
                 problems.append(_problem(f"invalid_{key}", places.get(key), str(exc), fix, value))
+    try:
+        validate_beneficiary_name(c.name)
+    except PaymentCodeError as exc:
+        problems.append(_problem("invalid_name", places.get("name"), f"The company name cannot go into a payment "
+                                 f"QR code: {exc}", "Banking apps show it as the beneficiary: write it on one "
+                                 "line, at most 70 characters.", c.name[:80]))
     if c.enterprise_number:
         try:
             validate_vat(c.enterprise_number, c.country)

@@ -20,6 +20,9 @@ AMOUNT_HINT = "an amount such as 1234.56, 1.234,56 or 1 234,56 €"
 _DATE_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _CURRENCY_MARKS = re.compile(r"(?i)eur|usd|gbp|chf|[€$£\s\u00a0\u202f']")
+# Bidi embedding, override and isolate controls: they can make the text after a name display
+# reversed ("invoice.exe" as "exe.eciovni"); right-to-left letters themselves are kept.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def is_blank(value: object) -> bool:
@@ -38,7 +41,7 @@ def text(value: object) -> str:
         return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    return str(value).strip()
+    return _BIDI_CONTROLS.sub("", str(value)).strip()
 
 
 def to_date(value: object) -> date:

@@ -64,3 +64,7 @@ def test_percent_choice_and_text():
         values.to_choice("Klingon", ("fr", "nl", "en", "de"))
     assert values.text(1001.0) == "1001"
     assert values.text(None) == ""
+
+
+def test_text_drops_bidi_controls_but_keeps_right_to_left_letters():
+    assert values.text("\u202eexe.txt\u202c שלום") == "exe.txt שלום"
