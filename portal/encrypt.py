@@ -9,9 +9,11 @@ storage or logs sees neither the key nor a readable word of the page.
 
 Choices, all deterministic so that the same page and secret give the same bytes:
 
-* key: ``page_key(secret, path)`` = HMAC-SHA256(secret, "page-key" US path). Stable
-  across builds, so a link that was e-mailed stays valid; independent of the URL token
-  (another HMAC message of the same secret), so the path does not reveal the key.
+* key: ``page_key(secret, path)`` = HMAC-SHA256(secret, "page-key" US path), with path
+  the page's folder as in ``PageLink.path`` ("i/<token>/"): one key for the folder's
+  index.html and its <lang>.html variants. Stable across builds, so a link that was
+  e-mailed stays valid; independent of the URL token (another HMAC message of the same
+  secret), so the path does not reveal the key. Rotating the secret changes both.
 * nonce: the first 12 bytes of HMAC-SHA256(key, plaintext), a synthetic IV. The same
   page under the same key gives the same nonce and ciphertext (which only says "this page
   did not change"); two different pages never share a nonce unless HMAC collides.
@@ -23,11 +25,12 @@ Choices, all deterministic so that the same page and secret give the same bytes:
   ``<script type="application/octet-stream" id="payload">`` data block: a non-JavaScript
   type is never executed, so it needs no CSP hash.
 * decryption replaces the document with ``document.open(); document.write(html);
-  document.close()``: the page is parsed exactly as if it had been loaded (its doctype,
-  `<html lang>`, title, stylesheet and inline copy script, in order), its URL stays the
-  page URL (so relative links resolve as before and the fragment survives a reload), and
-  the outer document's CSP stays in force, so that CSP must allow both inline scripts:
-  the decrypt script (DECRYPT_SCRIPT_HASH) and the page's own copy script.
+  document.close()``, once the wrapper is parsed: the page is parsed exactly as if it had
+  been loaded (doctype and standards mode, `<html lang>`, title, stylesheet, its own CSP
+  meta and inline copy script, in order), its URL stays the page URL (relative links
+  resolve as before, the fragment survives a reload), and the wrapper's policies (HTTP
+  header and meta) stay in force on top of the page's own: they must allow both inline
+  scripts, the decrypt script (DECRYPT_SCRIPT_HASH) and the page's copy script.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ import hmac
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+import jinja2
+
 from . import templating
 
 TEMPLATE = "site/encrypted.html"
@@ -45,7 +50,9 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 AAD = b""  # see the module docstring: the key is already bound to the page's path
 
-# Reads #k=…, decrypts the payload and writes the page over this document. On a missing or
+# Reads #k=…, decrypts the payload and writes the page over this document, once this document
+# is parsed (while it is still loading, Chromium ignores document.open() and document.write()
+# would append to it instead of replacing it). On a missing or
 # wrong key it shows #decrypt-error; without WebCrypto (plain-http host, very old browser) it
 # leaves #decrypt-note, which says to contact the creditor. Every error is caught.
 DECRYPT_SCRIPT = (
@@ -58,35 +65,14 @@ DECRYPT_SCRIPT = (
     "Promise.resolve().then(function(){var p=b(g('payload').textContent.trim());"
     "return c.importKey('raw',b(m[1]),'AES-GCM',false,['decrypt']).then(function(k){"
     "return c.decrypt({name:'AES-GCM',iv:p.subarray(0,12)},k,p.subarray(12))})})"
-    ".then(function(t){var h=new TextDecoder().decode(t);d.open();d.write(h);d.close()})"
+    ".then(function(t){var h=new TextDecoder().decode(t);function w(){d.open();d.write(h);d.close()}"
+    "d.readyState=='loading'?d.addEventListener('DOMContentLoaded',w):w()})"
     ".catch(fail)})();"
 )
 DECRYPT_SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(DECRYPT_SCRIPT.encode()).digest()).decode()
 
 # The wrapper's two texts, shaped like messages.yml entries (meant to move there); {creditor}
 # is the creditor's name, optionally with a phone or e-mail: never the debtor's.
-MESSAGES = {
-    "encrypted_noscript": {
-        "fr": "Cette page est chiffrée : activez JavaScript dans votre navigateur pour la lire, ou contactez {creditor}.",
-        "nl": "Deze pagina is versleuteld: schakel JavaScript in uw browser in om ze te lezen, "
-              "of neem contact op met {creditor}.",
-        "en": "This page is encrypted: turn on JavaScript in your browser to read it, or contact {creditor}.",
-        "de": "Diese Seite ist verschlüsselt: Aktivieren Sie JavaScript in Ihrem Browser, um sie zu lesen, "
-              "oder wenden Sie sich an {creditor}.",
-    },
-    "encrypted_wrong_key": {
-        "fr": "Ce lien est incomplet ou erroné : ouvrez le lien complet reçu (avec la partie après « # »), "
-              "ou contactez {creditor}.",
-        "nl": "Deze link is onvolledig of onjuist: open de volledige link die u ontving (met het deel na „#”), "
-              "of neem contact op met {creditor}.",
-        "en": "This link is incomplete or wrong: open the full link you received (with the part after “#”), "
-              "or contact {creditor}.",
-        "de": "Dieser Link ist unvollständig oder falsch: Öffnen Sie den vollständigen Link, den Sie erhalten haben "
-              "(mit dem Teil nach „#“), oder wenden Sie sich an {creditor}.",
-    },
-}
-
-
 def page_key(secret_key: bytes, page_path: str) -> bytes:
     """The 32-byte AES key of one page, e.g. page_path "i/<token>/" (the PageLink's path)."""
     return hmac.new(secret_key, b"page-key\x1f" + page_path.encode(), hashlib.sha256).digest()
@@ -116,7 +102,7 @@ def open_sealed(sealed: bytes, key: bytes) -> bytes:
 
 
 def encrypt_page(page_html: str, key: bytes, *, lang: str, title: str, noscript_text: str, wrong_key_text: str,
-                 css_href: str, csp: str) -> str:
+                 css_href: str, csp: str, env: jinja2.Environment | None = None) -> str:
     """The wrapper document that replaces `page_html` on the host.
 
     Only `lang`, `title`, the two texts, `css_href` and `csp` appear in clear: none of them
@@ -127,7 +113,7 @@ def encrypt_page(page_html: str, key: bytes, *, lang: str, title: str, noscript_
         raise ValueError(f"the Content-Security-Policy must allow the decrypt script: add '{DECRYPT_SCRIPT_HASH}' "
                          "to its script-src")
     payload = base64.b64encode(seal(page_html.encode("utf-8"), key)).decode()
-    env = templating.environment(None)
+    env = env or templating.environment(None)
     return env.get_template(TEMPLATE).render(
         lang=lang, title=title, noscript_text=noscript_text, wrong_key_text=wrong_key_text, css_href=css_href,
         csp=csp, payload=payload, script=DECRYPT_SCRIPT)

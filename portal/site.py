@@ -21,7 +21,7 @@ from pathlib import Path
 
 import segno
 
-from . import i18n, payment, reminders, templating, tokens
+from . import encrypt, i18n, payment, reminders, templating, tokens
 from .dunning import Assessment, CustomerState, InvoiceState
 from .ledger import Creditor, Where
 from .scenarios import STAGES
@@ -45,10 +45,16 @@ class PageLink:
     kind: str  # "i" (invoice) or "c" (customer statement)
     key: str  # invoice number or customer id
     token: str
+    fragment: str = ""  # "#k=…" carrying an encrypted page's key; never sent to the host
 
     @property
     def path(self) -> str:
         return f"{self.kind}/{self.token}/"
+
+    @property
+    def href(self) -> str:
+        """The link from another page of the site."""
+        return f"../../{self.path}{self.fragment}"
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,7 @@ class BuildResult:
     secret_created: str = ""  # the secret file's path when this build created it
 
     def url(self, base_url: str, link: PageLink) -> str:
-        return base_url.rstrip("/") + "/" + link.path if base_url else link.path
+        return (base_url.rstrip("/") + "/" if base_url else "") + link.path + link.fragment
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,9 @@ def script_hash(script: str) -> str:
 
 
 def content_security_policy(frame_ancestors: bool = False) -> str:
-    policy = (f"default-src 'none'; style-src 'self'; img-src 'self' data:; script-src '{script_hash(COPY_SCRIPT)}'; "
+    """No inline script but ours (the copy button and, for encrypted pages, the decrypter), nothing from elsewhere."""
+    scripts = f"'{script_hash(COPY_SCRIPT)}' '{encrypt.DECRYPT_SCRIPT_HASH}'"
+    policy = (f"default-src 'none'; style-src 'self'; img-src 'self' data:; script-src {scripts}; "
               "base-uri 'none'; form-action 'none'")
     return policy + ("; frame-ancestors 'none'" if frame_ancestors else "")
 
@@ -195,21 +203,39 @@ class _Renderer:
 
     def render(self, template: str, path: str, f: i18n.Formatter, alternates: list[tuple[str, str]],
                **context: object) -> None:
-        depth = path.count("/")
+        css = ("../" * path.count("/")) + f"assets/{self.css_name}"
         page = self.env.get_template(template).render(
-            f=f, creditor=self.creditor, css=("../" * depth) + f"assets/{self.css_name}",
-            csp=content_security_policy(), script=COPY_SCRIPT, alternates=alternates, ref=payment.format_reference, cent=Decimal("0.01"),
-            as_of=self.assessment.as_of, **context)
+            f=f, creditor=self.creditor, css=css, csp=content_security_policy(), script=COPY_SCRIPT,
+            alternates=alternates, ref=payment.format_reference, cent=Decimal("0.01"), as_of=self.assessment.as_of,
+            **context)
+        if self.creditor.encrypt_pages and path.startswith(("i/", "c/")):
+            page = encrypt.encrypt_page(
+                page, self.page_key(path.rsplit("/", 1)[0] + "/"), lang=f.lang, env=self.env, css_href=css,
+                title=f"{f.t('landing_title')} – {self.creditor.name}", csp=content_security_policy(),
+                noscript_text=f.t("encrypted_noscript", creditor=self.creditor.name),
+                wrong_key_text=f.t("encrypted_wrong_key", creditor=self.creditor.name))
         self.files[path] = page.encode()
+
+    def page_key(self, folder: str) -> bytes:
+        return encrypt.page_key(self.secret.key, folder)
+
+    def link(self, kind: str, key: str) -> PageLink:
+        token = tokens.token(self.secret, kind, key)
+        link = PageLink(kind, key, token)
+        if self.creditor.encrypt_pages:
+            return PageLink(kind, key, token, "#" + encrypt.fragment(self.page_key(link.path)))
+        return link
 
     def per_language(self, folder: str, customer_lang: str, template: str, **context: object) -> None:
         """index.html in the customer's language, <lang>.html for each other site language."""
         main = customer_lang if customer_lang in i18n.LANGUAGES else self.creditor.default_language
         langs = [main] + [lang for lang in self.languages if lang != main]
         names = {lang: ("index.html" if lang == main else f"{lang}.html") for lang in langs}
+        fragment = "#" + encrypt.fragment(self.page_key(folder + "/")) if self.creditor.encrypt_pages else ""
         for lang in langs:
             f = self.formatter(lang)
-            alternates = [(self.messages["lang_name"][other], names[other]) for other in langs if other != lang]
+            alternates = [(self.messages["lang_name"][other], names[other] + fragment, other)
+                          for other in langs if other != lang]
             self.render(template, f"{folder}/{names[lang]}", f, alternates,
                         **{k: (v(f) if callable(v) else v) for k, v in context.items()})
 
@@ -254,9 +280,8 @@ def render_site(assessment: Assessment, secret: tokens.Secret, workbook: Path | 
     """Every file of the site, in memory: (files, invoice pages, statement pages, warnings)."""
     r = _Renderer(assessment, secret, workbook)
     creditor, as_of = r.creditor, assessment.as_of
-    statements = {c.customer.id: PageLink("c", c.customer.id, tokens.token(secret, "c", c.customer.id))
-                  for c in assessment.customers if c.invoices}
-    invoices = {s.invoice.number: PageLink("i", s.invoice.number, tokens.token(secret, "i", s.invoice.number))
+    statements = {c.customer.id: r.link("c", c.customer.id) for c in assessment.customers if c.invoices}
+    invoices = {s.invoice.number: r.link("i", s.invoice.number)
                 for s in assessment.invoices if _published(s, as_of, creditor.retention_days)}
 
     for state in assessment.invoices:
@@ -281,20 +306,20 @@ def render_site(assessment: Assessment, secret: tokens.Secret, workbook: Path | 
         def letter(f: i18n.Formatter, state: InvoiceState = state, stage: str = stage, link: PageLink = link) -> str:
             if not stage:
                 return ""
-            context = reminders.reminder_context(assessment, state, stage, f, _absolute(creditor, link) or link.path)
+            context = reminders.reminder_context(assessment, state, stage, f, absolute_url(creditor, link))
             return r.letters.render(stage, f.lang, context).html
 
         context = {"state": state, "customer": customer, "pdf": pdf, "letter": letter,
                    "claim": state.claim if stage in reminders.CLAIM_STAGES and _claims(state) else None,
-                   "statement": ("../../" + statements[customer.id].path) if customer and customer.id in statements
-                   else "", "blocks": blocks}
+                   "statement": statements[customer.id].href if customer and customer.id in statements else "",
+                   "blocks": blocks}
         r.per_language(link.path.rstrip("/"), customer.language if customer else "", "site/invoice.html", **context)
-        if owed:
+        if owed and not creditor.encrypt_pages:  # a calendar file cannot be encrypted: it would show the amount
             f = r.formatter(customer.language if customer else "")
             summary = f.t("calendar_event", number=state.invoice.number,
                           amount=f.money(pay_amount, state.invoice.currency))
             r.files[f"{link.path}due.ics"] = due_ics(f"{link.token}@debtor-portal", state.invoice.due_date, summary,
-                                                     _absolute(creditor, link), as_of)
+                                                     absolute_url(creditor, link), as_of)
 
     for customer_state in assessment.customers:
         link = statements.get(customer_state.customer.id)
@@ -305,7 +330,7 @@ def render_site(assessment: Assessment, secret: tokens.Secret, workbook: Path | 
         def statement_blocks(f: i18n.Formatter, c: CustomerState = customer_state, owed: bool = owed) -> object:
             return {"pay": r.payment_block(f, c.total, "EUR", c.reference, c.customer.where) if owed else None}
 
-        item_links = {number: "../../" + page.path for number, page in invoices.items()}
+        item_links = {number: page.href for number, page in invoices.items()}
         others = sorted({i.invoice.currency for i in customer_state.invoices if i.invoice.currency != "EUR"})
         r.per_language(link.path.rstrip("/"), customer_state.customer.language, "site/statement.html",
                        c=customer_state, customer=customer_state.customer, item_links=item_links,
@@ -321,14 +346,20 @@ def render_site(assessment: Assessment, secret: tokens.Secret, workbook: Path | 
     return r.files, invoices, statements, r.warnings
 
 
-def _absolute(creditor: Creditor, link: PageLink) -> str:
-    return creditor.portal_base_url.rstrip("/") + "/" + link.path if creditor.portal_base_url else ""
+def absolute_url(creditor: Creditor, link: PageLink) -> str:
+    """The page's address as debtors receive it: under the portal's base URL, with its key fragment."""
+    base = creditor.portal_base_url.rstrip("/") + "/" if creditor.portal_base_url else ""
+    return base + link.path + link.fragment
 
 
 def _copy_pdf(r: _Renderer, state: InvoiceState, link: PageLink) -> str:
     """Publish the invoice's PDF beside its page; only files inside the workbook's folder."""
     name = state.invoice.pdf
     if not name or r.workbook is None:
+        return ""
+    if r.creditor.encrypt_pages:
+        r.warnings.append(f"PDF file '{name}'{_where(state.invoice.where)} not published: pages are encrypted and "
+                          "a PDF cannot be.")
         return ""
     base = r.workbook.resolve().parent
     source = (base / name).resolve()

@@ -1,0 +1,1005 @@
+"""The one way Debtor Portal changes an .xlsx workbook on disk, without losing the user's data.
+
+openpyxl rewrites the whole file from its own model of it: whatever it does not model is
+dropped on save. So, before anything is written:
+
+* `losses(path)` inspects the package (its parts, content types, drawings and sheet XML)
+  for what a load + save through openpyxl would drop or damage, and the writer refuses
+  (`UnsafeToWrite`) when the list is not empty; it also refuses a macro-enabled file and
+  a workbook that is open in Excel or LibreOffice (their lock file is next to it);
+* only the managed columns of the Invoices table are written, and rows are only ever
+  appended (Log, Reminders); a managed column the sheet lacks is added to the right;
+* by default the result is a copy next to the workbook, `<stem> (updated YYYY-MM-DD HHMM).xlsx`;
+  in place, a byte-identical backup is made first in `.debtor-portal/backups/`, the new
+  file is written to a temporary file in the same folder and moved over the workbook in
+  one atomic step, so a crash never leaves a half-written workbook;
+* openpyxl writes formulas without their last results; they are put back from the
+  original file, so that readers other than Excel (and our own reader) still see them.
+
+What openpyxl keeps, checked by round-tripping test files (tests/test_workbook_write.py):
+cell values and formulas, styles and number formats, Excel Tables, data validations and
+conditional formatting (the Excel 2007 kinds), comments (their text and author), merged
+cells, hyperlinks, column widths, freeze panes, defined names, print settings, pictures
+(PNG, JPEG, GIF, BMP: anchor, name and alt text) and plain links to other workbooks.
+What it drops or damages is what `losses` reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import posixpath
+import re
+import shutil
+import stat
+import tempfile
+import zipfile
+from collections import Counter
+from copy import copy
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape
+
+import openpyxl
+from openpyxl.cell.cell import MergedCell
+from openpyxl.styles import Font
+from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.table import Table as ExcelTable, TableColumn, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+
+from . import schema
+from .reading import FoundTable, locate_tables
+from .workbook_file import Grid, read_grids
+from .workbook_template import NUMBER_FORMATS, write_cell
+
+STATE_DIR = ".debtor-portal"  # the same folder as portal.commands.STATE_DIR, beside the workbook
+BACKUP_DIR = "backups"
+TEMP_PREFIX = ".debtor-portal-writing-"
+MAX_CELL_TEXT = 32767  # Excel's limit: longer text makes Excel repair the file
+DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
+
+
+def _h(en: str, fr: str, nl: str, de: str) -> dict[str, str]:
+    return {"en": en, "fr": fr, "nl": nl, "de": de}
+
+
+# The Reminders sheet: one row per reminder sent or prepared. Its headers are chosen so that
+# fewer than three of them match any data table's headers: `reading.locate_tables` takes a
+# sheet with three matching headers for a table it cannot find by sheet name.
+REMINDERS_COLUMNS: tuple[schema.Column, ...] = (
+    schema.Column("date", _h("Sent on", "Envoyé le", "Verzonden op", "Gesendet am"), "date", required=True, width=12),
+    schema.Column("customer_id", _h("Customer ID", "ID client", "Klant-ID", "Kunden-ID"), "text", width=12),
+    schema.Column("customer", _h("Recipient", "Destinataire", "Geadresseerde", "Empfänger"), "text", width=26),
+    schema.Column("email", _h("Sent to", "Envoyé à", "Verzonden naar", "Gesendet an"), "email", width=28),
+    schema.Column("invoice", _h("Invoice number", "N° facture", "Factuurnummer", "Rechnungsnummer"), "text",
+                  width=14),
+    schema.Column("stage", _h("Reminder stage", "Niveau du rappel", "Herinneringsfase", "Mahnstufe erreicht"),
+                  "text", width=16),
+    schema.Column("subject", _h("E-mail subject", "Objet du courriel", "Onderwerp e-mail", "Betreff der E-Mail"),
+                  "text", width=36),
+    schema.Column("body", _h("Message", "Message", "Bericht", "Nachricht"), "text", width=60),
+    schema.Column("link", _h("Portal page", "Page du portail", "Portaalpagina", "Portalseite"), "text", width=30),
+    schema.Column("eml_file", _h("E-mail file", "Fichier e-mail", "E-mailbestand", "E-Mail-Datei"), "text",
+                  width=30),
+)
+REMINDERS = schema.Table("reminders", _h("Reminders", "Rappels", "Herinneringen", "Mahnungen"), REMINDERS_COLUMNS,
+                         aliases=("reminders sent", "rappels envoyes", "verzonden herinneringen"))
+APPEND_TABLES: dict[str, schema.Table] = {"log": schema.LOG, "reminders": REMINDERS}
+
+
+class UnsafeToWrite(Exception):
+    """Writing would lose or damage the user's data; the message says what and what to do.
+
+    Nothing has been written when this is raised.
+    """
+
+    def __init__(self, message: str, items: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.items = items
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What to write: managed cells by table key, sheet row (1-based) and column key; rows to append.
+
+    A value is a str, Decimal, int, float, bool, date or datetime; None clears the cell.
+    """
+
+    cells: dict[str, dict[int, dict[str, object]]] = field(default_factory=dict)
+    append: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    path: Path  # the file written (the workbook itself when nothing needed writing in place)
+    backup: Path | None
+    cells: int  # managed cells whose value changed
+    rows_added: dict[str, int]
+    columns_added: tuple[str, ...] = ()  # "Sheet!Header" of each column the writer added
+
+
+# --------------------------------------------------------------------------------------------
+# What openpyxl would lose
+# --------------------------------------------------------------------------------------------
+
+_OD = "application/vnd.openxmlformats-officedocument."
+_SML = _OD + "spreadsheetml."
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+_CHART_URI = "http://schemas.openxmlformats.org/drawingml/2006/chart"
+
+# Parts openpyxl reads and writes back (drawings, VML, pictures and external links are
+# looked into further below).
+_KEPT = {
+    _SML + "sheet.main+xml", _SML + "template.main+xml", _SML + "worksheet+xml", _SML + "sharedStrings+xml",
+    _SML + "styles+xml", _OD + "theme+xml", "application/vnd.openxmlformats-package.core-properties+xml",
+    _OD + "extended-properties+xml", _OD + "custom-properties+xml", _SML + "table+xml", _SML + "comments+xml",
+    "application/vnd.openxmlformats-package.relationships+xml",
+}
+# Parts openpyxl drops that Excel rebuilds or that hold nothing of the user's.
+_HARMLESS = {
+    _SML + "calcChain+xml",  # the order Excel last calculated in; rebuilt on the next calculation
+    _SML + "printerSettings",  # the printer driver's private settings; the page setup itself is kept
+    _SML + "volatileDependencies+xml",  # a cache of volatile functions' inputs, rebuilt by Excel
+    "application/vnd.ms-excel.person+xml",  # authors of threaded comments (the comments are checked)
+}
+_MACRO_MAIN = {"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+               "application/vnd.ms-excel.template.macroEnabled.main+xml",
+               "application/vnd.ms-excel.addin.macroEnabled.main+xml"}
+
+# content type -> loss; None: part of a loss counted elsewhere
+_LOST_TYPES: dict[str, str | None] = {
+    _OD + "drawingml.chart+xml": "chart", "application/vnd.ms-office.chartex+xml": "chart",
+    "application/vnd.ms-office.chartstyle+xml": None, "application/vnd.ms-office.chartcolorstyle+xml": None,
+    _OD + "drawingml.chartshapes+xml": None,
+    _SML + "chartsheet+xml": "chartsheet", _SML + "dialogsheet+xml": "dialogsheet",
+    "application/vnd.ms-excel.macrosheet+xml": "xlm", "application/vnd.ms-excel.intlmacrosheet+xml": "xlm",
+    _SML + "pivotTable+xml": "pivot", _SML + "pivotCacheDefinition+xml": "pivot_cache",
+    _SML + "pivotCacheRecords+xml": None,
+    "application/vnd.ms-excel.slicer+xml": "slicer", "application/vnd.ms-excel.slicerCache+xml": None,
+    "application/vnd.ms-excel.timeline+xml": "timeline", "application/vnd.ms-excel.timelineCache+xml": None,
+    "application/vnd.ms-office.vbaProject": "macros", "application/vnd.ms-office.vbaProjectSignature": "macros",
+    "application/vnd.ms-office.vbaProjectSignatureAgile": "macros",
+    "application/vnd.ms-office.vbaProjectSignatureV3": "macros", "application/vnd.ms-office.vbaData+xml": "macros",
+    "application/vnd.ms-excel.attachedToolbars": "macros",
+    "application/vnd.ms-excel.controlproperties+xml": "form_control",
+    "application/vnd.ms-office.activeX+xml": "activex", "application/vnd.ms-office.activeX": None,
+    _OD + "oleObject": "ole",
+    "application/vnd.ms-excel.threadedcomments+xml": "threaded",
+    _OD + "model+data": "data_model",
+    _SML + "connections+xml": "connections", _SML + "queryTable+xml": "connections",
+    _OD + "customXmlProperties+xml": "custom_xml",
+    _SML + "sheetMetadata+xml": "dynamic_arrays",
+    "application/vnd.ms-office.webextension+xml": "web_ext",
+    "application/vnd.ms-office.webextensiontaskpanes+xml": "web_ext",
+    _SML + "revisionHeaders+xml": "revisions", _SML + "revisionLog+xml": "revisions",
+    _SML + "userNames+xml": "revisions",
+    "application/vnd.ms-excel.featurepropertybag+xml": "cell_features",
+    "application/vnd.ms-office.classificationlabels+xml": "sensitivity",
+    _SML + "tableSingleCells+xml": "xml_maps",
+}
+# path prefix -> loss, for parts whose content type is generic (application/xml, octet-stream)
+_LOST_PATHS: tuple[tuple[str, str | None], ...] = (
+    ("customXml/", "custom_xml"), ("customUI/", "custom_ui"), ("xl/customUI/", "custom_ui"),
+    ("xl/embeddings/", "ole"), ("xl/activeX/", "activex"), ("xl/ctrlProps/", "form_control"),
+    ("xl/richData/", "rich_data"), ("xl/model/", "data_model"), ("xl/xmlMaps.xml", "xml_maps"),
+    ("xl/webextensions/", "web_ext"), ("xl/slicers/", "slicer"), ("xl/slicerCaches/", None),
+    ("xl/timelines/", "timeline"), ("xl/timelineCaches/", None), ("xl/revisions/", "revisions"),
+    ("xl/pivotTables/", "pivot"), ("xl/pivotCache/", "pivot_cache"), ("xl/threadedComments/", "threaded"),
+    ("xl/featurePropertyBag/", "cell_features"), ("docMetadata/", "sensitivity"), ("xl/charts/", None),
+    ("xl/persons/", None), ("xl/printerSettings/", None),
+)
+
+# Worksheet extensions (<ext uri=...>): openpyxl drops every one of them.
+_SHEET_EXTENSIONS = {
+    "{78C0D931-6437-407D-A8EE-F0AAD7539E65}": "cf_ext",
+    "{B025F937-C7B1-47D3-B67F-A62EFF666E3E}": "cf_ext",  # a rule's link to its Excel 2010 part
+    "{CCE6A557-97BC-4B89-ADB6-D9C93CAAB3DF}": "dv_ext",
+    "{05C60535-1F16-4FD2-B633-F4F36F0B64E0}": "sparklines",
+    "{A8765BA9-456A-4DAB-B4F3-ACF838C121DE}": "slicer",
+    "{3A4CF648-6AED-40F4-86FF-DC5316D8AED3}": "slicer",
+    "{7E03D99C-DC04-49D9-9315-930204A7B6E9}": "timeline",
+    "{FC87AEE6-9EDD-4A0A-B7FB-166176984837}": "protected_ranges",
+    "{F7C9EE02-42E1-4005-9D12-6889AFFD525C}": "web_ext",
+    "{01252117-D84E-4E92-8308-4BE1C098FCBB}": None,  # "ignore error" marks: only the green triangles return
+}
+# Worksheet elements openpyxl does not read (it keeps everything else a worksheet may hold).
+_SHEET_ELEMENTS = {
+    "legacyDrawingHF": "hf_pictures", "picture": "background", "oleObjects": "ole", "controls": "form_control",
+    "customSheetViews": "custom_views", "protectedRanges": "protected_ranges", "dataConsolidate": "consolidation",
+    "smartTags": "smart_tags", "cellWatches": "cell_watches", "webPublishItems": "web_publish",
+}
+_SHEET_ELEMENT = re.compile(r"<(?:\w+:)?(" + "|".join(_SHEET_ELEMENTS) + r")[\s/>]")
+_EXT_URI = re.compile(r"<(?:\w+:)?ext\s[^>]*?uri=\"(\{[0-9A-Fa-f-]+\})\"")
+_UNKNOWN = object()
+_DYNAMIC_CELL = re.compile(r"<(?:\w+:)?c\s[^>]*\b(?:cm|vm)=\"")
+
+# loss -> (one, several with {n}); a single string is a mass noun, never counted
+_LABELS: dict[str, tuple[str, str] | str] = {
+    "chart": ("a chart", "{n} charts"),
+    "chartsheet": ("a chart sheet", "{n} chart sheets"),
+    "pivot": ("a pivot table", "{n} pivot tables"),
+    "pivot_cache": "pivot table data (a pivot cache)",
+    "slicer": ("a slicer", "{n} slicers"),
+    "timeline": ("a timeline", "{n} timelines"),
+    "macros": "macros (VBA)",
+    "xlm": "Excel 4.0 macro sheets",
+    "dialogsheet": "Excel 5.0 dialog sheets",
+    "shape": ("a shape or text box", "{n} shapes or text boxes"),
+    "picture_link": ("a picture with a hyperlink", "{n} pictures with hyperlinks"),
+    "picture_format": ("a picture in a format the writer cannot keep (SVG, EMF, WMF or unreadable)",
+                       "{n} pictures in formats the writer cannot keep (SVG, EMF, WMF or unreadable)"),
+    "graphic": ("a SmartArt or other embedded graphic", "{n} SmartArt or other embedded graphics"),
+    "ink": "ink drawings",
+    "drawing_other": ("a drawing object (3D model, control or other)",
+                      "{n} drawing objects (3D models, controls or other)"),
+    "form_control": "form controls (buttons, check boxes, lists)",
+    "activex": "ActiveX controls",
+    "ole": "embedded objects (OLE: documents or files inside the workbook)",
+    "external_link": ("a link to another workbook with data the writer cannot keep (DDE, OLE or a cloud address)",
+                      "{n} links to other workbooks with data the writer cannot keep (DDE, OLE or cloud addresses)"),
+    "threaded": "threaded comments (comments with replies)",
+    "data_model": "a data model (Power Pivot)",
+    "connections": "data connections (Power Query or external data)",
+    "custom_xml": "custom XML data (such as SharePoint document properties)",
+    "dynamic_arrays": "dynamic array formulas or linked data types",
+    "rich_data": "pictures in cells or linked data types (stocks, geography)",
+    "web_ext": "Office add-in data (web extensions)",
+    "revisions": "a shared workbook's change history",
+    "cell_features": "check boxes in cells",
+    "sensitivity": "a sensitivity label",
+    "xml_maps": "XML maps",
+    "custom_ui": "a custom ribbon (customUI)",
+    "sparklines": "sparklines",
+    "cf_ext": "conditional formatting from Excel 2010 or later (data bars, icon sets, rules on other sheets)",
+    "dv_ext": "data validation lists that refer to other sheets",
+    "protected_ranges": "protected ranges (Allow Edit Ranges)",
+    "custom_views": "custom views",
+    "hf_pictures": "pictures in the page header or footer",
+    "background": "a sheet background picture",
+    "consolidation": "data consolidation settings",
+    "smart_tags": "smart tags",
+    "cell_watches": "cell watches",
+    "web_publish": "web publishing settings",
+    "extension": "other Excel extension data",
+}
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _resolve(base_part: str, target: str) -> str:
+    if target.startswith("/"):
+        return target[1:]
+    return posixpath.normpath(posixpath.join(posixpath.dirname(base_part), target))
+
+
+def _rels(z: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str, bool]]:
+    """A part's relationships: id -> (type, target part or URL, external)."""
+    folder, name = posixpath.split(part)
+    rels_name = posixpath.join(folder, "_rels", name + ".rels")
+    try:
+        root = ET.fromstring(z.read(rels_name))
+    except KeyError:
+        return {}
+    found = {}
+    for rel in root.iter(f"{{{_PKG_REL_NS}}}Relationship"):
+        external = rel.get("TargetMode") == "External"
+        target = rel.get("Target", "")
+        found[rel.get("Id", "")] = (rel.get("Type", ""), target if external else _resolve(part, target), external)
+    return found
+
+
+def _content_types(z: zipfile.ZipFile) -> dict[str, str]:
+    """Each part's content type, from the overrides and the per-extension defaults."""
+    root = ET.fromstring(z.read("[Content_Types].xml"))
+    defaults = {d.get("Extension", "").lower(): d.get("ContentType", "") for d in root.iter(f"{{{_CT_NS}}}Default")}
+    overrides = {o.get("PartName", "").lstrip("/"): o.get("ContentType", "")
+                 for o in root.iter(f"{{{_CT_NS}}}Override")}
+    types = {}
+    for name in z.namelist():
+        if name.endswith("/") or name == "[Content_Types].xml":
+            continue
+        types[name] = overrides.get(name) or defaults.get(name.rsplit(".", 1)[-1].lower(), "")
+    return types
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _picture_keepable(data: bytes) -> bool:
+    """What openpyxl's reader does with a picture: kept when Pillow reads it and it is not WMF/EMF."""
+    from PIL import Image as PILImage  # openpyxl itself drops every picture when Pillow is missing
+
+    try:
+        with PILImage.open(io.BytesIO(data)) as image:
+            return (image.format or "").upper() != "WMF"
+    except Exception:  # noqa: BLE001 - any failure to read means openpyxl drops the picture
+        return False
+
+
+def _drawing_losses(z: zipfile.ZipFile, part: str, found: Counter) -> None:
+    rels = _rels(z, part)
+    root = ET.fromstring(z.read(part))
+    for anchor in root:
+        kind = _local(anchor.tag)
+        if kind == "AlternateContent":  # Excel wraps slicers, timelines, controls and 3D models in these
+            inner = {_local(e.tag) for e in anchor.iter()}
+            if "slicer" in inner:
+                continue  # counted from the slicer parts
+            found["timeline" if "timeslicer" in inner else "drawing_other"] += 1
+            continue
+        if kind not in ("twoCellAnchor", "oneCellAnchor", "absoluteAnchor"):
+            continue
+        for obj in anchor:
+            what = _local(obj.tag)
+            if what in ("sp", "cxnSp"):
+                found["shape"] += 1
+            elif what == "grpSp":  # openpyxl keeps one picture of a group, and no group
+                found["shape"] += sum(1 for e in obj.iter() if _local(e.tag) in ("sp", "cxnSp")) or 1
+                _picture_losses(z, rels, obj, found)
+            elif what == "pic":
+                _picture_losses(z, rels, obj, found)
+            elif what == "graphicFrame":
+                uri = next((e.get("uri") for e in obj.iter() if _local(e.tag) == "graphicData"), "")
+                if uri != _CHART_URI:
+                    found["graphic"] += 1  # a chart is counted from its part
+            elif what == "contentPart":
+                found["ink"] += 1
+            elif what == "AlternateContent":
+                found["drawing_other"] += 1
+
+
+def _picture_losses(z: zipfile.ZipFile, rels: dict, element: ET.Element, found: Counter) -> None:
+    for pic in (e for e in element.iter() if _local(e.tag) == "pic"):
+        names = {_local(e.tag) for e in pic.iter()}
+        if "hlinkClick" in names or "hlinkHover" in names:
+            found["picture_link"] += 1  # openpyxl keeps the link but drops its target: Excel repairs the file
+        if "svgBlip" in names:
+            found["picture_format"] += 1
+            continue
+        blip = next((e for e in pic.iter() if _local(e.tag) == "blip"), None)
+        embed = blip.get(f"{{{_REL_NS}}}embed") if blip is not None else None
+        rel = rels.get(embed or "")
+        if rel and not rel[2]:
+            try:
+                data = z.read(rel[1])
+            except KeyError:
+                continue
+            if not _picture_keepable(data):
+                found["picture_format"] += 1
+
+
+_EXTERNAL_LINK_ELEMENTS = {"externalLink", "externalBook", "sheetNames", "sheetName", "definedNames", "definedName",
+                           "sheetDataSet", "sheetData", "row", "cell", "v"}
+
+
+def _vml_losses(text: str, flags: set[str]) -> None:
+    """A VML drawing holds comment boxes (kept: openpyxl redraws them) or form controls (dropped)."""
+    kinds = re.findall(r"ObjectType=\"(\w+)\"", text)
+    if any(k != "Note" for k in kinds):
+        flags.add("form_control")
+
+
+def _sheet_losses(text: str, found: Counter, flags: set[str]) -> None:
+    for uri in _EXT_URI.findall(text):
+        key = _SHEET_EXTENSIONS.get(uri.upper(), "extension")
+        if key:
+            flags.add(key)  # a mass noun, or slicers and timelines counted from their own parts
+    for name in _SHEET_ELEMENT.findall(text):
+        flags.add(_SHEET_ELEMENTS[name])
+    if _DYNAMIC_CELL.search(text):
+        flags.add("dynamic_arrays")
+
+
+def losses(path: Path) -> list[str]:
+    """What a load + save through openpyxl would drop or damage in this workbook, for people.
+
+    Empty when the writer may write it. Items read like "2 charts", "a pivot table", "macros (VBA)".
+    """
+    path = Path(path)
+    found: Counter = Counter()
+    flags: set[str] = set()
+    unknown: list[str] = []
+    with zipfile.ZipFile(path) as z:
+        for name, ctype in _content_types(z).items():
+            if name.endswith(".rels"):
+                continue
+            if ctype in _MACRO_MAIN:
+                flags.add("macros")
+            elif ctype == _SML + "worksheet+xml":
+                _sheet_losses(z.read(name).decode("utf-8", "replace"), found, flags)
+            elif ctype in _KEPT or ctype in _HARMLESS:
+                continue
+            elif ctype == _OD + "drawing+xml":
+                _drawing_losses(z, name, found)
+            elif ctype == _OD + "vmlDrawing" or name.endswith(".vml"):
+                _vml_losses(z.read(name).decode("utf-8", "replace"), flags)
+            elif ctype == _SML + "externalLink+xml":
+                elements = {_local(e.tag) for e in ET.fromstring(z.read(name)).iter()}
+                if elements - _EXTERNAL_LINK_ELEMENTS:
+                    found["external_link"] += 1
+            elif ctype in _LOST_TYPES:
+                key = _LOST_TYPES[ctype]
+                if key == "slicer":
+                    found[key] += sum(1 for e in ET.fromstring(z.read(name)).iter() if _local(e.tag) == "slicer") or 1
+                elif key:
+                    found[key] += 1
+            elif ctype.startswith("image/") or name.startswith(("xl/media/", "docProps/")):
+                continue  # pictures are judged where they are used; docProps: the thumbnail
+            else:
+                match = next((k for prefix, k in _LOST_PATHS if name.startswith(prefix)), _UNKNOWN)
+                if match is _UNKNOWN:
+                    unknown.append(name)
+                elif match:
+                    found[match] += 1
+    if found.get("pivot"):
+        found.pop("pivot_cache", None)  # the pivot tables' own data
+        flags.discard("pivot_cache")
+    items = []
+    for key, label in _LABELS.items():
+        if key not in found and key not in flags:
+            continue
+        n = found.get(key, 0)
+        if isinstance(label, str):
+            items.append(label)
+        else:
+            items.append(label[0] if n <= 1 else label[1].format(n=n))
+    if unknown:
+        shown = ", ".join(unknown[:3]) + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
+        items.append(f"other content the writer does not know ({shown})")
+    return items
+
+
+# --------------------------------------------------------------------------------------------
+# Refusals
+# --------------------------------------------------------------------------------------------
+
+def _lock_files(path: Path) -> list[Path]:
+    return [path.with_name("~$" + path.name), path.with_name(f".~lock.{path.name}#")]
+
+
+def _refuse_unsafe(source: Path) -> None:
+    name = source.name
+    if source.suffix.lower() in (".xlsm", ".xlam", ".xltm"):
+        raise UnsafeToWrite(
+            f"{name} is a macro-enabled workbook: writing it would remove its macros. Nothing was written. "
+            "Use the Excel ribbon's Refresh (it writes through Excel itself), or save a copy as "
+            "Excel Workbook (*.xlsx) and use that copy.", ("macros (VBA)",))
+    if source.suffix.lower() != ".xlsx":
+        raise UnsafeToWrite(f"{name}: only .xlsx workbooks can be written. Nothing was written. In Excel, choose "
+                            "File > Save As > Excel Workbook (*.xlsx) and use that file.")
+    for lock in _lock_files(source):
+        if lock.exists():
+            app = "LibreOffice" if lock.name.startswith(".~lock.") else "Excel"
+            raise UnsafeToWrite(
+                f"{name} is open in {app} (its lock file {lock.name} is next to it): close it in {app} first, "
+                "or use the ribbon's Refresh. Nothing was written.")
+
+
+
+def _refuse_losses(source: Path) -> None:
+    name = source.name
+    try:
+        lost = losses(source)
+    except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError):
+        read_grids(source)  # a file that is no workbook at all: the reader's message says what to do
+        raise
+    if lost:
+        raise UnsafeToWrite(
+            f"{name} contains {_join(lost)}, which the writer cannot keep. Nothing was written. Use the Excel "
+            "ribbon's Refresh (it writes through Excel itself), or save a copy of the workbook without them "
+            "and use that copy.", tuple(lost))
+
+
+# --------------------------------------------------------------------------------------------
+# Tables in the sheet
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class _Target:
+    """A table being written: its sheet, header row and columns (1-based), and its Excel Table."""
+
+    table: schema.Table
+    ws: Worksheet
+    header_row: int
+    columns: dict[str, int]
+    excel: ExcelTable | None
+
+
+def _occupied(ws: Worksheet, row: int, col: int) -> bool:
+    # Reading through ws.cell() would create empty cells in the model (and the file): peek instead.
+    cell = ws._cells.get((row, col))  # noqa: SLF001
+    return cell is not None and (isinstance(cell, MergedCell) or cell.value not in (None, ""))
+
+
+def _column_free(ws: Worksheet, col: int, from_row: int) -> bool:
+    return not any(c == col and r >= from_row and _occupied(ws, r, c) for (r, c) in ws._cells)  # noqa: SLF001
+
+
+def _bounds(table: ExcelTable) -> tuple[int, int, int, int]:
+    return range_boundaries(table.ref)  # min_col, min_row, max_col, max_row
+
+
+def _set_ref(table: ExcelTable, max_col: int, max_row: int) -> None:
+    min_col, min_row, _, _ = _bounds(table)
+    table.ref = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}"
+    if table.autoFilter is not None:
+        table.autoFilter.ref = table.ref
+
+
+def _excel_table_at(ws: Worksheet, header_row: int, columns: dict[str, int]) -> ExcelTable | None:
+    best, best_count = None, 0
+    for table in ws.tables.values():
+        min_col, min_row, max_col, _ = _bounds(table)
+        count = sum(1 for c in columns.values() if min_col <= c <= max_col)
+        if min_row == header_row and table.headerRowCount != 0 and count > best_count:
+            best, best_count = table, count
+    return best
+
+
+def _target(book: Workbook, found: FoundTable, table: schema.Table) -> _Target:
+    ws = book[found.grid.name]
+    header_row = found.header_row + 1
+    columns = {key: index + 1 for key, index in found.columns.items()}
+    return _Target(table, ws, header_row, columns, _excel_table_at(ws, header_row, columns))
+
+
+def _locate_by_name(grids: list[Grid], table: schema.Table, taken: set[str]) -> FoundTable | None:
+    """A table that `reading.locate_tables` does not know (Reminders): by sheet name, then headers."""
+    for grid in grids:
+        if grid.name in taken or schema.normalize(grid.name) not in table.names():
+            continue
+        best: tuple[int, dict[str, int]] = (-1, {})
+        for index, row in enumerate(grid.rows[:30]):
+            columns: dict[str, int] = {}
+            for col, cell in enumerate(row):
+                column = table.match_header(cell) if isinstance(cell, str) else None
+                if column and column.key not in columns:
+                    columns[column.key] = col
+            if len(columns) > len(best[1]):
+                best = (index, columns)
+        if best[1]:
+            headers = {k: str(grid.rows[best[0]][c]) for k, c in best[1].items()}
+            return FoundTable(table, grid, best[0], best[1], headers)
+    return None
+
+
+def _unique_table_name(book: Workbook, wanted: str) -> str:
+    names = {t.displayName.lower() for ws in book.worksheets for t in ws.tables.values()}
+    names |= {n.lower() for n in book.defined_names}
+    name, n = wanted, 1
+    while name.lower() in names:
+        n += 1
+        name = f"{wanted}{n}"
+    return name
+
+
+def _unique_sheet_title(book: Workbook, wanted: str) -> str:
+    titles = {t.lower() for t in book.sheetnames}
+    title, n = wanted, 1
+    while title.lower() in titles:
+        n += 1
+        title = f"{wanted} ({n})"
+    return title
+
+
+def _new_sheet(book: Workbook, table: schema.Table) -> _Target:
+    """A sheet for a table the workbook lacks, with English headers and an Excel Table."""
+    ws = book.create_sheet(_unique_sheet_title(book, table.sheet_name("en")))
+    for col, column in enumerate(table.columns, start=1):
+        ws.cell(row=1, column=col, value=column.header("en")).font = Font(bold=True)
+        ws.column_dimensions[get_column_letter(col)].width = column.width
+    excel = ExcelTable(displayName=_unique_table_name(book, table.sheet_name("en")),
+                       ref=f"A1:{get_column_letter(len(table.columns))}2")
+    excel.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    excel._initialise_columns()  # noqa: SLF001 - sets the autofilter; names follow from the headers
+    for table_column, column in zip(excel.tableColumns, table.columns):
+        table_column.name = column.header("en")
+    ws.add_table(excel)
+    ws.freeze_panes = "A2"
+    return _Target(table, ws, 1, {c.key: i for i, c in enumerate(table.columns, start=1)}, excel)
+
+
+def _set_width_if_unset(ws: Worksheet, col: int, width: int) -> None:
+    for letter, dim in ws.column_dimensions.items():
+        first = dim.min or column_index_from_string(letter)
+        if first <= col <= (dim.max or first):
+            return  # the user's own width (a second <col> over the same column would make Excel repair)
+    ws.column_dimensions[get_column_letter(col)].width = width
+
+
+def _add_column(target: _Target, key: str, added: list[str]) -> int:
+    """Add a column the sheet lacks, right of its headers (and inside its Excel Table)."""
+    ws, header_row, column = target.ws, target.header_row, target.table.column(key)
+    header = column.header("en")
+    if target.excel is not None:
+        _, _, max_col, max_row = _bounds(target.excel)
+        col = max_col + 1
+        if not _column_free(ws, col, header_row):
+            raise UnsafeToWrite(
+                f"Sheet '{ws.title}' needs a '{header}' column, but the column right of its table "
+                f"'{target.excel.displayName}' ({get_column_letter(col)}) is not empty. Insert an empty column "
+                f"there, or add a '{header}' column to the table yourself. Nothing was written.")
+        names = {c.name.lower() for c in target.excel.tableColumns}
+        name, n = header, 1
+        while name.lower() in names:
+            n += 1
+            name = f"{header} ({n})"
+        header = name
+        next_id = max((c.id for c in target.excel.tableColumns), default=0) + 1
+        target.excel.tableColumns.append(TableColumn(id=next_id, name=header))
+        _set_ref(target.excel, col, max_row)
+    else:
+        col = max(target.columns.values(), default=0) + 1
+        last_header = max((c for (r, c) in ws._cells if r == header_row and _occupied(ws, r, c)), default=0)  # noqa: SLF001
+        col = max(col, last_header + 1)
+        while not _column_free(ws, col, header_row):
+            col += 1
+        if ws.auto_filter.ref:
+            min_col, min_row, max_col, max_row = range_boundaries(ws.auto_filter.ref)
+            if min_row == header_row and max_col + 1 == col:
+                ws.auto_filter.ref = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(col)}{max_row}"
+    cell = ws.cell(row=header_row, column=col, value=header)
+    neighbour = ws._cells.get((header_row, col - 1))  # noqa: SLF001
+    if neighbour is not None and neighbour.has_style:
+        cell._style = copy(neighbour._style)  # noqa: SLF001 - the header looks like its neighbours
+    _set_width_if_unset(ws, col, column.width)
+    target.columns[key] = col
+    added.append(f"{ws.title}!{header}")
+    return col
+
+
+# --------------------------------------------------------------------------------------------
+# Values
+# --------------------------------------------------------------------------------------------
+
+def _same(cell, new: object) -> bool:
+    """Whether the cell already holds this value (a formula never equals a value)."""
+    old = cell.value
+    if cell.data_type == "f":
+        return False
+    if isinstance(new, bool):
+        new = "yes" if new else "no"
+    if old in (None, "") or new in (None, ""):
+        return old in (None, "") and new in (None, "")
+    if isinstance(new, (date, datetime)):
+        if not isinstance(old, (date, datetime)):
+            return False
+        as_datetime = (lambda d: d if isinstance(d, datetime) else datetime.combine(d, time()))
+        return as_datetime(old) == as_datetime(new)
+    numeric = (int, float, Decimal)
+    if isinstance(new, numeric) and isinstance(old, numeric) and not isinstance(old, bool):
+        return Decimal(repr(old) if isinstance(old, float) else str(old)) == Decimal(str(new))
+    return type(old) is type(new) and old == new
+
+
+def _put(ws: Worksheet, row: int, col: int, value: object, kind: str) -> None:
+    """Write one value as data (never a formula), formatted when the cell has no format of its own."""
+    existing = ws._cells.get((row, col))  # noqa: SLF001
+    if isinstance(existing, MergedCell):
+        raise UnsafeToWrite(f"Cell {get_column_letter(col)}{row} on sheet '{ws.title}' is part of merged cells; "
+                            "unmerge them first. Nothing was written.")
+    if value is None or value == "":
+        if existing is not None:
+            existing.value = None
+        return
+    if isinstance(value, str) and len(value) > MAX_CELL_TEXT:
+        raise ValueError(f"A text for {get_column_letter(col)}{row} on sheet '{ws.title}' is longer than "
+                         f"Excel's {MAX_CELL_TEXT} characters")
+    general = existing is None or existing.number_format == "General"
+    write_cell(ws, row, col, value)
+    cell = ws.cell(row=row, column=col)
+    if not general:
+        return
+    if isinstance(value, datetime):
+        cell.number_format = DATETIME_FORMAT
+    elif isinstance(value, date):
+        cell.number_format = NUMBER_FORMATS["date"]
+    elif isinstance(value, Decimal) or (kind == "money" and isinstance(value, (int, float))
+                                        and not isinstance(value, bool)):
+        cell.number_format = NUMBER_FORMATS["money"]
+
+
+def _write_cells(target: _Target, rows: dict[int, dict[str, object]], added: list[str]) -> int:
+    changed = 0
+    order = [c.key for c in target.table.columns]
+    keys = {key for values in rows.values() for key in values}
+    for key in keys:
+        if key not in order or not target.table.column(key).managed:
+            raise ValueError(f"'{key}' is not a managed column of the {target.table.key} table: the writer only "
+                             "writes managed columns")
+    for key in sorted(keys, key=order.index):
+        if key not in target.columns:
+            _add_column(target, key, added)
+    for row in sorted(rows):
+        if row <= target.header_row:
+            raise ValueError(f"Row {row} is not below the {target.table.key} table's header (row "
+                             f"{target.header_row} on sheet '{target.ws.title}')")
+        for key, value in rows[row].items():
+            col = target.columns[key]
+            existing = target.ws._cells.get((row, col))  # noqa: SLF001
+            if existing is not None and not isinstance(existing, MergedCell) and _same(existing, value):
+                continue
+            if existing is None and value in (None, ""):
+                continue
+            _put(target.ws, row, col, value, target.table.column(key).type)
+            changed += 1
+    return changed
+
+
+def _append_rows(target: _Target, rows: list[dict[str, object]], added: list[str]) -> int:
+    ws, table = target.ws, target.table
+    known = {c.key for c in table.columns}
+    for record in rows:
+        unknown = set(record) - known
+        if unknown:
+            raise ValueError(f"{', '.join(sorted(unknown))}: not columns of the {table.key} table")
+    for column in table.columns:
+        if column.key not in target.columns and any(not _blank(r.get(column.key)) for r in rows):
+            _add_column(target, column.key, added)
+    if target.excel is not None:
+        min_col, min_row, max_col, max_row = _bounds(target.excel)
+        if target.excel.totalsRowCount:
+            raise UnsafeToWrite(
+                f"The table '{target.excel.displayName}' on sheet '{ws.title}' has a total row: the writer cannot "
+                "add rows above it. Turn the total row off (Table Design > Total Row) and try again. "
+                "Nothing was written.")
+        span = range(min_col, max_col + 1)
+        last = max((r for r in range(min_row + 1, max_row + 1) if any(_occupied(ws, r, c) for c in span)),
+                   default=min_row)
+    else:
+        cols = list(target.columns.values())
+        span = range(min(cols), max(cols) + 1)
+        last = max((r for (r, c) in ws._cells if r > target.header_row and c in span and _occupied(ws, r, c)),  # noqa: SLF001
+                   default=target.header_row)
+    first = last + 1
+    end = last + len(rows)
+    if target.excel is not None:
+        for r in range(max(first, _bounds(target.excel)[3] + 1), end + 1):
+            if any(_occupied(ws, r, c) for c in span):
+                raise UnsafeToWrite(
+                    f"The rows below the table '{target.excel.displayName}' on sheet '{ws.title}' are not empty "
+                    f"(row {r}): the writer cannot add rows to it. Move what is below the table and try again. "
+                    "Nothing was written.")
+        for other in ws.tables.values():
+            o_min_col, o_min_row, o_max_col, o_max_row = _bounds(other)
+            if other is not target.excel and o_min_row <= end and o_max_row >= first \
+                    and o_min_col <= span[-1] and o_max_col >= span[0]:
+                raise UnsafeToWrite(f"The table '{other.displayName}' is below '{target.excel.displayName}' on "
+                                    f"sheet '{ws.title}': the writer cannot add rows. Nothing was written.")
+    for offset, record in enumerate(rows):
+        row = first + offset
+        if row - 1 > target.header_row:
+            for c in span:
+                above = ws._cells.get((row - 1, c))  # noqa: SLF001
+                if above is not None and above.has_style and not isinstance(above, MergedCell):
+                    ws.cell(row=row, column=c)._style = copy(above._style)  # noqa: SLF001
+        for key, value in record.items():
+            if not _blank(value):
+                _put(ws, row, target.columns[key], value, table.column(key).type)
+    if target.excel is not None:
+        _, _, max_col, max_row = _bounds(target.excel)
+        _set_ref(target.excel, max_col, max(max_row, end))
+    return len(rows)
+
+
+def _blank(value: object) -> bool:
+    return value is None or value == ""
+
+
+# --------------------------------------------------------------------------------------------
+# Formula results: openpyxl saves formulas without them; put the original ones back
+# --------------------------------------------------------------------------------------------
+
+def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its part in the package."""
+    root_rels = _rels(z, "")
+    workbook_part = next((t for (kind, t, ext) in root_rels.values() if kind.endswith("/officeDocument")),
+                         "xl/workbook.xml")
+    rels = _rels(z, workbook_part)
+    root = ET.fromstring(z.read(workbook_part))
+    parts = {}
+    for sheet in root.iter(f"{{{_MAIN_NS}}}sheet"):
+        rel = rels.get(sheet.get(f"{{{_REL_NS}}}id", ""))
+        if rel:
+            parts[sheet.get("name", "")] = rel[1]
+    return parts
+
+
+def _cached_results(z: zipfile.ZipFile, part: str) -> dict[str, tuple[str | None, str]]:
+    results = {}
+    cell_tag, f_tag, v_tag = (f"{{{_MAIN_NS}}}{t}" for t in ("c", "f", "v"))
+    with z.open(part) as source:
+        for _, element in ET.iterparse(source):
+            if element.tag == cell_tag:
+                f, v = element.find(f_tag), element.find(v_tag)
+                if f is not None and v is not None and v.text is not None:
+                    results[element.get("r", "")] = (element.get("t"), v.text)
+                element.clear()
+    return results
+
+
+_WRITTEN_FORMULA_CELL = re.compile(
+    r'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)>(<f(?:\s[^>]*)?(?:/>|>[^<]*</f>))<v\s*/></c>')
+
+
+def _restore_formula_results(source: Path, written: Path, out: Path) -> None:
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(written) as new:
+        before, after = _sheet_parts(original), _sheet_parts(new)
+        replaced: dict[str, bytes] = {}
+        for name, part in after.items():
+            if name not in before or not _WRITTEN_FORMULA_CELL.search(new.read(part).decode("utf-8")):
+                continue
+            results = _cached_results(original, before[name])
+
+            def put_back(match: re.Match) -> str:
+                ref, attrs, formula = match.groups()
+                result = results.get(ref)
+                if result is None or " t=" in attrs or result[0] not in (None, "n", "str", "b", "e"):
+                    return match.group(0)
+                kind = f' t="{result[0]}"' if result[0] in ("str", "b", "e") else ""
+                return f'<c r="{ref}"{attrs}{kind}>{formula}<v>{escape(result[1])}</v></c>'
+
+            if results:
+                replaced[part] = _WRITTEN_FORMULA_CELL.sub(put_back, new.read(part).decode("utf-8")).encode("utf-8")
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as result_zip:
+            for info in new.infolist():
+                result_zip.writestr(info, replaced.get(info.filename) or new.read(info.filename),
+                                    compress_type=zipfile.ZIP_DEFLATED)
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _free_name(folder: Path, stem: str, suffix: str) -> Path:
+    candidate, n = folder / f"{stem}{suffix}", 1
+    while candidate.exists():
+        n += 1
+        candidate = folder / f"{stem} ({n}){suffix}"
+    return candidate
+
+
+def _backup(source: Path, now: datetime, digest: str) -> Path:
+    folder = source.parent / STATE_DIR / BACKUP_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{source.stem}.backup-{now:%Y%m%d-%H%M%S}"
+    backup, n = folder / f"{stem}{source.suffix}", 1
+    while backup.exists():
+        n += 1
+        backup = folder / f"{stem}-{n}{source.suffix}"
+    shutil.copy2(source, backup)
+    if _sha256(backup) != digest:
+        backup.unlink(missing_ok=True)
+        raise UnsafeToWrite(f"{source.name} changed while it was being backed up (saved in Excel?). Nothing was "
+                            "written; try again.")
+    return backup
+
+
+def _check_written(path: Path, sheet_names: list[str]) -> None:
+    """The file about to replace the workbook opens as a workbook with every sheet."""
+    with zipfile.ZipFile(path) as z:
+        bad = z.testzip()
+        if bad is not None:
+            raise OSError(f"the written workbook is damaged ({bad})")
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        if book.sheetnames != sheet_names:
+            raise OSError("the written workbook does not have the expected sheets")
+    finally:
+        book.close()
+
+
+def write_workbook_changes(source: Path, changes: Changes, *, now: datetime, in_place: bool = False,
+                           out: Path | None = None) -> WriteResult:
+    """Write managed cells and appended rows; by default to a copy next to `source`.
+
+    In place, the workbook is first backed up (byte-identical, in `.debtor-portal/backups/`),
+    then replaced atomically. Raises `UnsafeToWrite` before writing anything when the
+    workbook holds what the writer would lose, is macro-enabled or is open in Excel.
+    """
+    source = Path(source)
+    if in_place and out is not None:
+        raise ValueError("give either in_place=True or out, not both")
+    if in_place:
+        source = source.resolve()  # through a symbolic link, replace the file itself, not the link
+    _refuse_unsafe(source)
+    _refuse_losses(source)
+    if in_place and not source.stat().st_mode & stat.S_IWUSR:
+        raise UnsafeToWrite(f"{source.name} is read-only: make it writable (Properties > uncheck Read-only) or "
+                            "write the results to a copy. Nothing was written.")
+    digest = _sha256(source)
+    grids = read_grids(source)
+    target_path: Path
+    if in_place:
+        target_path = source
+    elif out is not None:
+        target_path = Path(out)
+        if target_path.exists() and target_path.resolve() == source.resolve():
+            raise ValueError(f"{target_path} is the workbook itself: write in place instead (it keeps a backup)")
+        if target_path.suffix.lower() != ".xlsx":
+            raise ValueError(f"{target_path}: the output must be an .xlsx file")
+        for lock in _lock_files(target_path):
+            if lock.exists():
+                raise UnsafeToWrite(f"{target_path.name} is open ({lock.name} is next to it): close it first. "
+                                    "Nothing was written.")
+    else:
+        target_path = _free_name(source.parent, f"{source.stem} (updated {now:%Y-%m-%d %H%M})", ".xlsx")
+
+    located = locate_tables(grids)
+    # rich_text: without it openpyxl flattens text with several formats in one cell (verified).
+    book = openpyxl.load_workbook(source, keep_vba=False, keep_links=True, rich_text=True)
+    if _sha256(source) != digest:
+        raise UnsafeToWrite(f"{source.name} changed while it was being read (saved in Excel?). Nothing was "
+                            "written; run again.")
+    added: list[str] = []
+    cells = 0
+    for key, rows in changes.cells.items():
+        if key not in located:
+            raise ValueError(f"No {key} table in {source.name}")
+        cells += _write_cells(_target(book, located[key], located[key].table), rows, added)
+    rows_added: dict[str, int] = {}
+    # A Reminders sheet is never another table, even when its headers look like one.
+    reminder_sheets = {g.name for g in grids if schema.normalize(g.name) in REMINDERS.names()}
+    taken = {f.grid.name for f in located.values()} - reminder_sheets
+    for key, rows in changes.append.items():
+        if not rows:
+            continue
+        table = APPEND_TABLES.get(key)
+        if table is None:
+            raise ValueError(f"Rows can only be appended to: {', '.join(APPEND_TABLES)} (not {key})")
+        found = located.get(key) if key != "reminders" else _locate_by_name(grids, table, taken)
+        if found is not None and key != "reminders" and found.grid.name in reminder_sheets:
+            found = None
+        target = _target(book, found, table) if found is not None else _new_sheet(book, table)
+        rows_added[key] = _append_rows(target, rows, added)
+
+    if in_place and not cells and not rows_added and not added:
+        return WriteResult(source, None, 0, {}, ())
+    book.calculation.fullCalcOnLoad = True  # formulas that depend on what changed are recalculated on opening
+    sheet_names = list(book.sheetnames)
+
+    backup = _backup(source, now, digest) if in_place else None
+    folder = target_path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    temps: list[Path] = []
+    try:
+        for _ in range(2):
+            handle, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".xlsx", dir=folder)
+            os.close(handle)
+            temps.append(Path(name))
+        saved, final = temps
+        book.save(saved)
+        _restore_formula_results(source, saved, final)
+        _check_written(final, sheet_names)
+        shutil.copymode(source, final)
+        if in_place and _sha256(source) != digest:
+            raise UnsafeToWrite(f"{source.name} changed while it was being written (saved in Excel?). It was left as "
+                                "it is; run again.")
+        try:
+            os.replace(final, target_path)  # atomic: the old file or the new one, never half of one
+        except PermissionError as exc:
+            raise UnsafeToWrite(f"{target_path.name} could not be replaced: it is open in another program or "
+                                f"read-only ({exc.strerror}). It was left as it is; close it and run again.") from exc
+    finally:
+        for temp in temps:
+            temp.unlink(missing_ok=True)
+    return WriteResult(target_path, backup, cells, rows_added, tuple(added))
