@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 import webbrowser
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from . import commands, schema, values
@@ -56,11 +56,31 @@ def parser() -> argparse.ArgumentParser:
     secret = sub.add_parser("secret", help="manage the site secret behind the private links")
     secret.add_argument("action", choices=["rotate", "where"])
     secret.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
+    refresh = sub.add_parser("refresh", help="write status, balance, stage, next action and portal link "
+                             "into the workbook's grey columns")
+    _add_workbook(refresh)
+    _add_as_of(refresh)
+    _add_write_options(refresh)
+    remind = sub.add_parser("remind", help="today's reminders: e-mail drafts (or --send), Reminders and Log rows")
+    _add_workbook(remind)
+    _add_as_of(remind)
+    _add_write_options(remind)
+    remind.add_argument("--outbox", type=Path, help="folder for the .eml drafts (default: outbox next to the "
+                        "workbook)")
+    remind.add_argument("--send", action="store_true", help="send them through the SMTP server of the Settings")
     serve = sub.add_parser("serve", help="preview the built site on http://127.0.0.1")
     serve.add_argument("folder", type=Path, nargs="?", default=Path("site_out"))
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--open", action="store_true", help="open it in the browser")
     return p
+
+
+def _add_write_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--in-place", action="store_true",
+                       help="change the workbook itself, after a timestamped backup in .debtor-portal/backups")
+    where.add_argument("--out", type=Path, help="write the updated workbook here (default: a dated copy beside it)")
 
 
 def _date_option(text: str) -> date:
@@ -95,6 +115,18 @@ def _print_build(outcome: commands.BuildOutcome) -> None:
         print(f"Created the site secret in {result.secret_created} (keep it private; it makes the links).")
     print(f"Built {len(result.invoice_pages)} invoice page(s) and {len(result.statement_pages)} statement(s) "
           f"as of {outcome.assessment.as_of:%d/%m/%Y} in {result.out_dir}")
+
+
+def _print_remind(done: commands.RemindOutcome) -> None:
+    for warning in done.warnings:
+        print(f"WARNING: {warning}")
+    for p in done.prepared:
+        print(f"  {p.invoice:18} {p.stage:14} {p.to or '(no address)':32} {p.draft}")
+    if not done.prepared:
+        print("No reminder is due today.")
+        return
+    print(f"{len(done.prepared)} reminder(s) prepared, {done.sent} sent; Reminders and Log rows written to "
+          f"{done.written.path}")
 
 
 def _print_publish(done: commands.PublishOutcome) -> None:
@@ -168,6 +200,21 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "secret":
             return _secret(args.action, args.secret_file)
+        if args.command == "refresh":
+            done = commands.refresh(FileWorkbook(args.workbook), today=date.today(), now=datetime.now(),
+                                    as_of=args.as_of, in_place=args.in_place, out=args.out,
+                                    creditor=dict(args.creditor), secret_file=args.secret_file)
+            print(f"Refreshed {len(done.assessment.invoices)} invoice(s) as of {done.assessment.as_of:%d/%m/%Y}: "
+                  f"{done.written.cells} cell(s) changed in {done.written.path}"
+                  + (f" (backup: {done.written.backup})" if done.written.backup else ""))
+            return EXIT_OK
+        if args.command == "remind":
+            outbox = args.outbox or args.workbook.resolve().parent / "outbox"
+            done = commands.remind(FileWorkbook(args.workbook), today=date.today(), now=datetime.now(), outbox=outbox,
+                                   as_of=args.as_of, send=args.send, in_place=args.in_place, out=args.out,
+                                   creditor=dict(args.creditor), secret_file=args.secret_file)
+            _print_remind(done)
+            return EXIT_OK
         if args.command == "serve":
             return _serve(args.folder, args.port, args.open)
     except commands.Refused as exc:

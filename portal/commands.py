@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
-from . import dunning, sample, site, tokens, validate
+from . import dunning, i18n, mail, reminders, sample, site, templating, tokens, validate, workbook_write
 from . import publish as publish_module
 from .ledger import Ledger
 from .problems import ERROR, Problem, errors, warnings
@@ -191,3 +192,137 @@ def publish(workbook: WorkbookPort, *, site_dir: Path, to: str = "", dry_run: bo
     except publish_module.PublishError as exc:
         raise Refused(str(exc)) from None
     return PublishOutcome(str(target), plan, dry_run)
+
+
+def _secret(secret_file: Path | None) -> tokens.Secret:
+    try:
+        return tokens.load_secret(secret_file)
+    except tokens.SecretError as exc:
+        raise Refused(str(exc)) from None
+
+
+def _written(workbook: WorkbookPort, changes: workbook_write.Changes, *, now: datetime, in_place: bool,
+             out: Path | None) -> workbook_write.WriteResult:
+    try:
+        return workbook_write.write_workbook_changes(Path(workbook.path), changes, now=now, in_place=in_place, out=out)
+    except workbook_write.UnsafeToWrite as exc:
+        raise Refused(str(exc)) from None
+
+
+def managed_values(assessment: dunning.Assessment, secret: tokens.Secret) -> dict[int, dict[str, object]]:
+    """The Invoices table's managed columns, by sheet row, as Refresh writes them."""
+    creditor = assessment.ledger.creditor
+    rows = {}
+    for state in assessment.invoices:
+        if state.invoice.where is None:
+            continue
+        link = site.page_link(secret, creditor, "i", state.invoice.number)
+        rows[state.invoice.where.row] = {
+            "paid": state.paid, "balance": state.balance, "status": state.status,
+            "days_overdue": max(state.days_overdue, 0) if state.balance > 0 else 0,
+            "stage": dunning.stage_label(state.stage) if state.stage else "",
+            "next_action": state.reason, "next_action_date": state.next_action_date,
+            "last_reminder": state.last_reminder,
+            "portal_link": site.absolute_url(creditor, link) if state.balance > 0 or state.paid_on else ""}
+    return rows
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    assessment: dunning.Assessment
+    written: workbook_write.WriteResult
+
+
+def refresh(workbook: WorkbookPort, *, today: date, now: datetime, as_of: date | None = None,
+            in_place: bool = False, out: Path | None = None, creditor: dict[str, str] | None = None,
+            secret_file: Path | None = None) -> RefreshOutcome:
+    """Write status, balance, stage, next action and portal link of every invoice into the workbook."""
+    _, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor)
+    changes = workbook_write.Changes(cells={"invoices": managed_values(assessment, _secret(secret_file))})
+    return RefreshOutcome(assessment, _written(workbook, changes, now=now, in_place=in_place, out=out))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One reminder of today: its text, its e-mail and where it was saved."""
+
+    invoice: str  # the invoice number, or "<number>/<installment>"
+    customer_id: str
+    stage: str
+    reminder: reminders.Reminder
+    message: EmailMessage
+    to: str  # the customer's address, '' when there is none
+    link: str
+    draft: Path
+
+
+@dataclass(frozen=True)
+class RemindOutcome:
+    prepared: tuple[Prepared, ...]
+    sent: int
+    warnings: tuple[str, ...]
+    written: workbook_write.WriteResult | None
+
+
+def _todays_reminders(assessment: dunning.Assessment, secret: tokens.Secret, workbook: Path
+                      ) -> list[tuple[str, dunning.InvoiceState, str, reminders.Reminder, str]]:
+    """(log key, invoice state, stage, reminder, link) for every reminder due today, installments included."""
+    ledger = assessment.ledger
+    creditor = ledger.creditor
+    messages = i18n.load_messages(templating.environment(workbook))
+    letters = reminders.ReminderTemplates(workbook)
+    due = [(s.invoice.number, s, s.next_action, None) for s in assessment.due_actions()]
+    due += [(f"{s.invoice.number}/{i.installment.number}", s, i.next_action, i)
+            for s, i in assessment.due_installment_actions()]
+    found = []
+    for key, state, stage, installment in due:
+        lang = (state.customer.language if state.customer else "") or creditor.default_language
+        f = i18n.formatter(lang, creditor.country, messages)
+        link = site.absolute_url(creditor, site.page_link(secret, creditor, "i", state.invoice.number))
+        context = reminders.reminder_context(assessment, state, stage, f, link, installment=installment)
+        found.append((key, state, stage, letters.render(stage, f.lang, context), link))
+    return found
+
+
+def remind(workbook: WorkbookPort, *, today: date, now: datetime, outbox: Path, as_of: date | None = None,
+           send: bool = False, in_place: bool = False, out: Path | None = None,
+           creditor: dict[str, str] | None = None, secret_file: Path | None = None) -> RemindOutcome:
+    """Today's reminders: an .eml draft each in `outbox` (sent by SMTP with `send`), a row each in the
+    Reminders table and a Log entry each, so that no reminder is produced twice."""
+    _, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor)
+    ledger, as_of = assessment.ledger, assessment.as_of
+    warnings, prepared = [], []
+    for key, state, stage, reminder, link in _todays_reminders(assessment, _secret(secret_file), Path(workbook.path)):
+        customer = state.customer
+        address = customer.email.strip() if customer else ""
+        if address and not mail.valid_address(address):
+            warnings.append(f"{key}: '{address[:60]}' is not an e-mail address; the draft has no recipient.")
+            address = ""
+        elif not address:
+            warnings.append(f"{key}: the customer has no e-mail address; the draft has no recipient.")
+        try:
+            msg = mail.message(reminder, creditor=ledger.creditor, to_name=customer.name if customer else "",
+                               to_address=address, sent=as_of)
+        except mail.MailError as exc:
+            raise Refused(str(exc)) from None
+        draft = mail.save_draft(msg, Path(outbox), f"{as_of:%Y-%m-%d}-{key}-{stage}")
+        prepared.append(Prepared(key, customer.id if customer else state.invoice.customer_id, stage, reminder, msg,
+                                 address, link, draft))
+    sent: list[Prepared] = []
+    if send:
+        sendable = [p for p in prepared if p.to]
+        try:
+            mail.send([p.message for p in sendable], mail.SmtpSettings.of(ledger.creditor))
+            sent = sendable
+        except mail.MailError as exc:
+            raise Refused(str(exc)) from None
+    if not prepared:
+        return RemindOutcome((), 0, tuple(warnings), None)
+    log = [{"date": as_of, "customer_id": p.customer_id, "invoice": p.invoice, "channel": "email", "action": p.stage,
+            "note": (f"sent to {p.to}" if p in sent else f"draft {p.draft.name}")} for p in prepared]
+    rows = [{"date": as_of, "customer_id": p.customer_id, "customer": p.message.get("To", ""), "email": p.to,
+             "invoice": p.invoice, "stage": p.stage, "subject": p.reminder.subject, "body": p.reminder.text,
+             "link": p.link, "eml_file": str(p.draft)} for p in prepared]
+    written = _written(workbook, workbook_write.Changes(append={"log": log, "reminders": rows}), now=now,
+                       in_place=in_place, out=out)
+    return RemindOutcome(tuple(prepared), len(sent), tuple(warnings), written)

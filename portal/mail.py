@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 import os
 import re
 import smtplib
@@ -17,6 +18,9 @@ from .ledger import Creditor
 from .reminders import Reminder
 
 PASSWORD_ENV = "DEBTOR_PORTAL_SMTP_PASSWORD"
+# CRLF line ends as mail wants them; headers folded only past 998 characters (RFC 5322's limit), since
+# Python folds a long subject onto a line of its own, which some programs show with a leading space.
+POLICY = email.policy.SMTP.clone(max_line_length=998)
 _SIMPLE_ADDRESS = re.compile(r"^[^@\s<>\"(),;:\\\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 
 
@@ -39,7 +43,7 @@ def message(reminder: Reminder, *, creditor: Creditor, to_name: str, to_address:
     if not valid_address(sender):
         raise MailError(f"The sender address '{sender}' is not an e-mail address: fill in the 'Contact e-mail' "
                         "or 'Send from' setting.")
-    msg = EmailMessage()
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = _address(creditor.name, sender)
     if to_address:
         if not valid_address(to_address):
@@ -48,11 +52,12 @@ def message(reminder: Reminder, *, creditor: Creditor, to_name: str, to_address:
     msg["Subject"] = reminder.subject
     msg["Date"] = format_datetime(datetime.combine(sent, time(9, 0), tzinfo=timezone.utc))
     msg["Message-ID"] = make_msgid(domain=sender.partition("@")[2])
-    msg["Content-Language"] = reminder.lang
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(reminder.text)
     msg.add_alternative(f'<!doctype html><html lang="{reminder.lang}"><head><meta charset="utf-8"></head>'
                         f"<body>{reminder.html}</body></html>", subtype="html")
+    for part in (msg, *msg.iter_parts()):  # after add_alternative, which moves Content-* headers into a part
+        part["Content-Language"] = reminder.lang
     return msg
 
 

@@ -230,11 +230,21 @@ def _b2c_notice(assessment, state, sent: date, f) -> SimpleNamespace | None:
                            enterprise_number=creditor.enterprise_number)
 
 
-def reminder_context(assessment, state, stage: str, f, link: str) -> dict:
-    """Everything a reminder template may use, formatted for the reader's language."""
+def reminder_context(assessment, state, stage: str, f, link: str, installment=None) -> dict:
+    """Everything a reminder template may use, formatted for the reader's language.
+
+    With `installment` (a late installment of a payment plan), the reminder is about that
+    installment only: its number, due date, amount and reference."""
     creditor, invoice, as_of = assessment.ledger.creditor, state.invoice, assessment.as_of
     customer = state.customer
     paid_now = state.paid if stage == "thank_you" else None
+    number, due, balance, reference, days = (invoice.number, invoice.due_date, state.balance, state.reference,
+                                             state.days_overdue)
+    if installment is not None:
+        plan = installment.installment
+        number = f"{invoice.number} ({plan.number}/{len(state.installments)})"
+        due, balance, reference, days = plan.due_date, installment.balance, installment.reference, \
+            installment.days_overdue
     return {
         "creditor": SimpleNamespace(name=creditor.name, address=creditor.address,
                                     enterprise_number=creditor.enterprise_number,
@@ -243,17 +253,16 @@ def reminder_context(assessment, state, stage: str, f, link: str) -> dict:
                                     email=creditor.email, phone=creditor.phone),
         "customer": SimpleNamespace(name=customer.name if customer else invoice.customer_id,
                                     kind=customer.kind if customer else "B2B"),
-        "invoice": SimpleNamespace(number=invoice.number, description=invoice.description,
+        "invoice": SimpleNamespace(number=number, description=invoice.description,
                                    order_ref=invoice.order_ref, issue_date=f.day(invoice.issue_date),
-                                   due_date=f.day(invoice.due_date), amount=f.money(invoice.amount, invoice.currency),
+                                   due_date=f.day(due), amount=f.money(invoice.amount, invoice.currency),
                                    paid=f.money(state.paid, invoice.currency),
-                                   balance=f.money(max(state.balance, 0), invoice.currency),
-                                   reference=payment.format_reference(state.reference),
-                                   days_overdue=state.days_overdue),
+                                   balance=f.money(max(balance, 0), invoice.currency),
+                                   reference=payment.format_reference(reference), days_overdue=days),
         "link": link,
         "pay_by": f.day(dunning.pay_by(stage, as_of, creditor.country)),
         "today": f.day(as_of),
-        "claim": _claim_context(state.claim, f) if stage in CLAIM_STAGES else None,
+        "claim": _claim_context(state.claim, f) if stage in CLAIM_STAGES and installment is None else None,
         "b2c": bool(customer and customer.kind == "B2C"),
         "b2c_notice": _b2c_notice(assessment, state, as_of, f) if stage == "reminder_1" else None,
         "payment_received": f.money(paid_now, invoice.currency) if paid_now is not None else "",

@@ -86,6 +86,14 @@ class PaymentBlock:
     no_qr: str
 
 
+def page_link(secret: tokens.Secret, creditor: Creditor, kind: str, key: str) -> PageLink:
+    """The private link of one page ("i" invoice or "c" statement), with its key when pages are encrypted."""
+    link = PageLink(kind, key, tokens.token(secret, kind, key))
+    if creditor.encrypt_pages:
+        return PageLink(kind, key, link.token, "#" + encrypt.fragment(encrypt.page_key(secret.key, link.path)))
+    return link
+
+
 def script_hash(script: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
 
@@ -220,11 +228,7 @@ class _Renderer:
         return encrypt.page_key(self.secret.key, folder)
 
     def link(self, kind: str, key: str) -> PageLink:
-        token = tokens.token(self.secret, kind, key)
-        link = PageLink(kind, key, token)
-        if self.creditor.encrypt_pages:
-            return PageLink(kind, key, token, "#" + encrypt.fragment(self.page_key(link.path)))
-        return link
+        return page_link(self.secret, self.creditor, kind, key)
 
     def per_language(self, folder: str, customer_lang: str, template: str, **context: object) -> None:
         """index.html in the customer's language, <lang>.html for each other site language."""

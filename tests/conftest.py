@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from portal import commands, sample
-from portal.workbook_template import write_workbook
+from portal.workbook_template import write_cell, write_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "workbook" / "sample.xlsx"
@@ -36,7 +36,8 @@ def edit_workbook(path: Path, sheet: str, edits: dict[str, object]) -> Path:
     """Change cells of a real workbook, e.g. {"B2": "x"}, and save it."""
     book = openpyxl.load_workbook(path)
     for ref, value in edits.items():
-        book[sheet][ref] = value
+        cell = book[sheet][ref]
+        write_cell(book[sheet], cell.row, cell.column, value)
     book.save(path)
     return path
 
