@@ -215,6 +215,7 @@ class _Renderer:
         page = self.env.get_template(template).render(
             f=f, creditor=self.creditor, css=css, csp=content_security_policy(), script=COPY_SCRIPT,
             alternates=alternates, ref=payment.format_reference, cent=Decimal("0.01"), as_of=self.assessment.as_of,
+            days_late=days_late,
             **context)
         if self.creditor.encrypt_pages and path.startswith(("i/", "c/")):
             page = encrypt.encrypt_page(
@@ -244,16 +245,29 @@ class _Renderer:
                         **{k: (v(f) if callable(v) else v) for k, v in context.items()})
 
 
+def _open_parts(state: InvoiceState) -> list[tuple[int, Decimal]]:
+    """(days past due, amount) of what is open: each unpaid installment of a plan on its own."""
+    if state.installments:
+        return [(i.days_overdue, i.balance) for i in state.installments if i.balance > 0]
+    return [(state.days_overdue, state.balance)]
+
+
+def days_late(state: InvoiceState) -> int:
+    """How late the debtor is with this item: a plan kept to is not late, whatever the invoice's due date."""
+    late = [days for days, amount in _open_parts(state) if amount > 0]
+    return max(late) if late else 0
+
+
 def _aging(items: tuple[InvoiceState, ...]) -> list[tuple[str, Decimal]]:
     """Open EUR balances by lateness: not yet due, 1-30, 31-60, 61-90, over 90 days."""
     buckets: list[Decimal] = [Decimal("0.00")] * (len(AGING_BUCKETS) + 2)
     for item in items:
         if item.invoice.currency != "EUR":
             continue
-        days = item.days_overdue
-        index = 0 if days <= 0 else next((n + 1 for n, (low, high) in enumerate(AGING_BUCKETS) if days <= high),
-                                         len(AGING_BUCKETS) + 1)
-        buckets[index] += item.balance
+        for days, amount in _open_parts(item):
+            index = 0 if days <= 0 else next((n + 1 for n, (low, high) in enumerate(AGING_BUCKETS) if days <= high),
+                                             len(AGING_BUCKETS) + 1)
+            buckets[index] += amount
     return [(str(i), amount) for i, amount in enumerate(buckets)]
 
 
@@ -342,11 +356,10 @@ def render_site(assessment: Assessment, secret: tokens.Secret, workbook: Path | 
                        blocks=statement_blocks)
 
     landing = r.formatter(creditor.default_language)
-    r.render("site/landing.html", "index.html", landing, [])
+    for path in ("index.html", "assets/index.html", "i/index.html", "c/index.html"):  # no host lists a folder
+        r.render("site/landing.html", path, landing, [])
     r.files["robots.txt"] = b"User-agent: *\nDisallow: /\n"
     r.files["_headers"] = _headers_file().encode()
-    for folder in ("assets", "i", "c"):
-        r.files[f"{folder}/index.html"] = r.files["index.html"]  # no host shows a folder listing
     return r.files, invoices, statements, r.warnings
 
 

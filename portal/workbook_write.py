@@ -1,27 +1,33 @@
 """The one way Debtor Portal changes an .xlsx workbook on disk, without losing the user's data.
 
 openpyxl rewrites the whole file from its own model of it: whatever it does not model is
-dropped on save. So, before anything is written:
+dropped on save. So:
 
-* `losses(path)` inspects the package (its parts, content types, drawings and sheet XML)
+* `losses(path)` inspects the package (parts, content types, drawings, VML and sheet XML)
   for what a load + save through openpyxl would drop or damage, and the writer refuses
-  (`UnsafeToWrite`) when the list is not empty; it also refuses a macro-enabled file and
-  a workbook that is open in Excel or LibreOffice (their lock file is next to it);
-* only the managed columns of the Invoices table are written, and rows are only ever
-  appended (Log, Reminders); a managed column the sheet lacks is added to the right;
-* by default the result is a copy next to the workbook, `<stem> (updated YYYY-MM-DD HHMM).xlsx`;
-  in place, a byte-identical backup is made first in `.debtor-portal/backups/`, the new
-  file is written to a temporary file in the same folder and moved over the workbook in
-  one atomic step, so a crash never leaves a half-written workbook;
-* openpyxl writes formulas without their last results; they are put back from the
-  original file, so that readers other than Excel (and our own reader) still see them.
+  (`UnsafeToWrite`) before writing anything when the list is not empty; it also refuses a
+  macro-enabled file and a workbook open in Excel or LibreOffice (its lock file is beside it);
+* only the managed columns of the Invoices table are written, and rows are only appended
+  (Log, Reminders); a managed column the sheet lacks is added right of its headers, inside
+  its Excel Table when it has one;
+* by default the result is a copy beside the workbook, `<stem> (updated YYYY-MM-DD HHMM).xlsx`;
+  in place, a byte-identical backup goes first to `.debtor-portal/backups/`, then the new
+  file is written to a temporary file in the same folder and moved over the workbook in one
+  atomic step, so that a crash never leaves a half-written workbook;
+* openpyxl saves formulas without their last results and rewrites docProps/app.xml: the
+  results (which other readers, our own included, show) and the company, manager and
+  hyperlink base are put back from the original;
+* before it replaces anything, the new file is read back and compared with the old one,
+  value by value: any difference the writer did not ask for stops it.
 
 What openpyxl keeps, checked by round-tripping test files (tests/test_workbook_write.py):
-cell values and formulas, styles and number formats, Excel Tables, data validations and
-conditional formatting (the Excel 2007 kinds), comments (their text and author), merged
-cells, hyperlinks, column widths, freeze panes, defined names, print settings, pictures
-(PNG, JPEG, GIF, BMP: anchor, name and alt text) and plain links to other workbooks.
-What it drops or damages is what `losses` reports.
+values and formulas, styles and number formats, text with several formats in one cell
+(loaded with rich_text=True), Excel Tables, data validations and conditional formatting
+(the Excel 2007 kinds), comments (text and author), merged cells, hyperlinks, column widths,
+hidden rows and sheets, freeze panes, defined names, print areas and titles, sheet
+protection, custom document properties, pictures (PNG, JPEG, GIF, BMP, with their name and
+alt text) and plain links to other workbooks. What it drops or damages is what `losses`
+reports.
 """
 
 from __future__ import annotations
@@ -514,6 +520,11 @@ class _Target:
     header_row: int
     columns: dict[str, int]
     excel: ExcelTable | None
+    touched: set[tuple[str, int, int]]  # (sheet, row, column) of every cell written, for the final check
+
+    def put(self, row: int, col: int, value: object, kind: str) -> None:
+        _put(self.ws, row, col, value, kind)
+        self.touched.add((self.ws.title, row, col))
 
 
 def _occupied(ws: Worksheet, row: int, col: int) -> bool:
@@ -522,8 +533,9 @@ def _occupied(ws: Worksheet, row: int, col: int) -> bool:
     return cell is not None and (isinstance(cell, MergedCell) or cell.value not in (None, ""))
 
 
-def _column_free(ws: Worksheet, col: int, from_row: int) -> bool:
-    return not any(c == col and r >= from_row and _occupied(ws, r, c) for (r, c) in ws._cells)  # noqa: SLF001
+def _column_free(ws: Worksheet, col: int, from_row: int, to_row: int | None = None) -> bool:
+    return not any(c == col and from_row <= r <= (to_row or r) and _occupied(ws, r, c)
+                   for (r, c) in ws._cells)  # noqa: SLF001
 
 
 def _bounds(table: ExcelTable) -> tuple[int, int, int, int]:
@@ -547,11 +559,11 @@ def _excel_table_at(ws: Worksheet, header_row: int, columns: dict[str, int]) -> 
     return best
 
 
-def _target(book: Workbook, found: FoundTable, table: schema.Table) -> _Target:
+def _target(book: Workbook, found: FoundTable, table: schema.Table, touched: set) -> _Target:
     ws = book[found.grid.name]
     header_row = found.header_row + 1
     columns = {key: index + 1 for key, index in found.columns.items()}
-    return _Target(table, ws, header_row, columns, _excel_table_at(ws, header_row, columns))
+    return _Target(table, ws, header_row, columns, _excel_table_at(ws, header_row, columns), touched)
 
 
 def _locate_by_name(grids: list[Grid], table: schema.Table, taken: set[str]) -> FoundTable | None:
@@ -593,7 +605,7 @@ def _unique_sheet_title(book: Workbook, wanted: str) -> str:
     return title
 
 
-def _new_sheet(book: Workbook, table: schema.Table) -> _Target:
+def _new_sheet(book: Workbook, table: schema.Table, touched: set) -> _Target:
     """A sheet for a table the workbook lacks, with English headers and an Excel Table."""
     ws = book.create_sheet(_unique_sheet_title(book, table.sheet_name("en")))
     for col, column in enumerate(table.columns, start=1):
@@ -607,7 +619,7 @@ def _new_sheet(book: Workbook, table: schema.Table) -> _Target:
         table_column.name = column.header("en")
     ws.add_table(excel)
     ws.freeze_panes = "A2"
-    return _Target(table, ws, 1, {c.key: i for i, c in enumerate(table.columns, start=1)}, excel)
+    return _Target(table, ws, 1, {c.key: i for i, c in enumerate(table.columns, start=1)}, excel, touched)
 
 
 def _set_width_if_unset(ws: Worksheet, col: int, width: int) -> None:
@@ -625,7 +637,7 @@ def _add_column(target: _Target, key: str, added: list[str]) -> int:
     if target.excel is not None:
         _, _, max_col, max_row = _bounds(target.excel)
         col = max_col + 1
-        if not _column_free(ws, col, header_row):
+        if not _column_free(ws, col, header_row, max_row):
             raise UnsafeToWrite(
                 f"Sheet '{ws.title}' needs a '{header}' column, but the column right of its table "
                 f"'{target.excel.displayName}' ({get_column_letter(col)}) is not empty. Insert an empty column "
@@ -650,6 +662,7 @@ def _add_column(target: _Target, key: str, added: list[str]) -> int:
             if min_row == header_row and max_col + 1 == col:
                 ws.auto_filter.ref = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(col)}{max_row}"
     cell = ws.cell(row=header_row, column=col, value=header)
+    target.touched.add((ws.title, header_row, col))
     neighbour = ws._cells.get((header_row, col - 1))  # noqa: SLF001
     if neighbour is not None and neighbour.has_style:
         cell._style = copy(neighbour._style)  # noqa: SLF001 - the header looks like its neighbours
@@ -732,7 +745,7 @@ def _write_cells(target: _Target, rows: dict[int, dict[str, object]], added: lis
                 continue
             if existing is None and value in (None, ""):
                 continue
-            _put(target.ws, row, col, value, target.table.column(key).type)
+            target.put(row, col, value, target.table.column(key).type)
             changed += 1
     return changed
 
@@ -786,7 +799,7 @@ def _append_rows(target: _Target, rows: list[dict[str, object]], added: list[str
                     ws.cell(row=row, column=c)._style = copy(above._style)  # noqa: SLF001
         for key, value in record.items():
             if not _blank(value):
-                _put(ws, row, target.columns[key], value, table.column(key).type)
+                target.put(row, target.columns[key], value, table.column(key).type)
     if target.excel is not None:
         _, _, max_col, max_row = _bounds(target.excel)
         _set_ref(target.excel, max_col, max(max_row, end))
@@ -798,7 +811,8 @@ def _blank(value: object) -> bool:
 
 
 # --------------------------------------------------------------------------------------------
-# Formula results: openpyxl saves formulas without them; put the original ones back
+# Putting back what openpyxl leaves out of a file it saves: formulas' last results, and the
+# document properties it does not read (company, manager, hyperlink base)
 # --------------------------------------------------------------------------------------------
 
 def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
@@ -833,10 +847,33 @@ _WRITTEN_FORMULA_CELL = re.compile(
     r'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)>(<f(?:\s[^>]*)?(?:/>|>[^<]*</f>))<v\s*/></c>')
 
 
-def _restore_formula_results(source: Path, written: Path, out: Path) -> None:
+_APP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
+_APP_KEPT = ("Template", "Manager", "Company", "HyperlinkBase")  # in the order the schema wants, all before
+# <Application>, the first element openpyxl writes
+
+
+def _app_properties(original: bytes, written: bytes) -> bytes | None:
+    """openpyxl writes docProps/app.xml afresh: put the original's company, manager and hyperlink base back."""
+    root = ET.fromstring(original)
+    kept = [(name, el.text) for name in _APP_KEPT
+            if (el := root.find(f"{{{_APP_NS}}}{name}")) is not None and el.text]
+    if not kept:
+        return None
+    text = written.decode("utf-8")
+    start = text.index(">", text.index("<Properties")) + 1
+    return (text[:start] + "".join(f"<{name}>{escape(value)}</{name}>" for name, value in kept)
+            + text[start:]).encode("utf-8")
+
+
+def _put_back(source: Path, written: Path, out: Path) -> None:
+    """Copy `written` to `out` with the formulas' last results and the document properties of `source`."""
     with zipfile.ZipFile(source) as original, zipfile.ZipFile(written) as new:
         before, after = _sheet_parts(original), _sheet_parts(new)
         replaced: dict[str, bytes] = {}
+        if "docProps/app.xml" in original.namelist() and "docProps/app.xml" in new.namelist():
+            app = _app_properties(original.read("docProps/app.xml"), new.read("docProps/app.xml"))
+            if app is not None:
+                replaced["docProps/app.xml"] = app
         for name, part in after.items():
             if name not in before or not _WRITTEN_FORMULA_CELL.search(new.read(part).decode("utf-8")):
                 continue
@@ -870,6 +907,22 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _fsync(path: Path) -> None:
+    """The data on the disk before the rename, so that a power cut cannot leave an empty workbook."""
+    with path.open("rb+") as f:
+        os.fsync(f.fileno())
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name != "posix":
+        return  # Windows commits the rename itself; a folder cannot be opened there
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
 def _free_name(folder: Path, stem: str, suffix: str) -> Path:
     candidate, n = folder / f"{stem}{suffix}", 1
     while candidate.exists():
@@ -894,18 +947,45 @@ def _backup(source: Path, now: datetime, digest: str) -> Path:
     return backup
 
 
-def _check_written(path: Path, sheet_names: list[str]) -> None:
-    """The file about to replace the workbook opens as a workbook with every sheet."""
+def _cell_values(path: Path) -> list[tuple[str, dict[tuple[int, int], object]]]:
+    """Every sheet's non-empty values (formulas give their saved results), in workbook order.
+
+    Not `read_grids`: read-only openpyxl trusts the sheet's <dimension>, which some programs
+    write too small; this reads every cell there is.
+    """
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    try:
+        sheets = []
+        for ws in book.worksheets:
+            ws.reset_dimensions()
+            values = {(cell.row, cell.column): cell.value for row in ws.iter_rows() for cell in row
+                      if cell.value is not None and cell.value != ""}
+            sheets.append((ws.title, values))
+        return sheets
+    finally:
+        book.close()
+
+
+def _check_written(path: Path, before: list[tuple[str, dict]], touched: set[tuple[str, int, int]]) -> None:
+    """Read the new file back: every sheet and every value of the old one is there, but what was written.
+
+    The last line of defence against whatever openpyxl could read differently from Excel.
+    """
     with zipfile.ZipFile(path) as z:
         bad = z.testzip()
         if bad is not None:
-            raise OSError(f"the written workbook is damaged ({bad})")
-    book = openpyxl.load_workbook(path, read_only=True)
-    try:
-        if book.sheetnames != sheet_names:
-            raise OSError("the written workbook does not have the expected sheets")
-    finally:
-        book.close()
+            raise UnsafeToWrite(f"The new workbook came out damaged ({bad}). Nothing was written.")
+    after = _cell_values(path)
+    if [name for name, _ in after[:len(before)]] != [name for name, _ in before]:
+        raise UnsafeToWrite("The new workbook came out without some sheets of the old one. Nothing was written.")
+    for (name, old), (_, new) in zip(before, after):
+        for (row, col) in sorted(old.keys() | new.keys()):
+            was, now = old.get((row, col)), new.get((row, col))
+            if was != now and (name, row, col) not in touched:
+                raise UnsafeToWrite(
+                    f"Checking the new workbook, cell {get_column_letter(col)}{row} on sheet '{name}' would change "
+                    f"from {was!r} to {now!r}, which the writer did not ask for. Nothing was written; use the "
+                    "Excel ribbon's Refresh, and please report this.")
 
 
 def write_workbook_changes(source: Path, changes: Changes, *, now: datetime, in_place: bool = False,
@@ -928,6 +1008,7 @@ def write_workbook_changes(source: Path, changes: Changes, *, now: datetime, in_
                             "write the results to a copy. Nothing was written.")
     digest = _sha256(source)
     grids = read_grids(source)
+    values_before = _cell_values(source)
     target_path: Path
     if in_place:
         target_path = source
@@ -951,11 +1032,12 @@ def write_workbook_changes(source: Path, changes: Changes, *, now: datetime, in_
         raise UnsafeToWrite(f"{source.name} changed while it was being read (saved in Excel?). Nothing was "
                             "written; run again.")
     added: list[str] = []
+    touched: set[tuple[str, int, int]] = set()
     cells = 0
     for key, rows in changes.cells.items():
         if key not in located:
             raise ValueError(f"No {key} table in {source.name}")
-        cells += _write_cells(_target(book, located[key], located[key].table), rows, added)
+        cells += _write_cells(_target(book, located[key], located[key].table, touched), rows, added)
     rows_added: dict[str, int] = {}
     # A Reminders sheet is never another table, even when its headers look like one.
     reminder_sheets = {g.name for g in grids if schema.normalize(g.name) in REMINDERS.names()}
@@ -969,13 +1051,12 @@ def write_workbook_changes(source: Path, changes: Changes, *, now: datetime, in_
         found = located.get(key) if key != "reminders" else _locate_by_name(grids, table, taken)
         if found is not None and key != "reminders" and found.grid.name in reminder_sheets:
             found = None
-        target = _target(book, found, table) if found is not None else _new_sheet(book, table)
+        target = _target(book, found, table, touched) if found is not None else _new_sheet(book, table, touched)
         rows_added[key] = _append_rows(target, rows, added)
 
     if in_place and not cells and not rows_added and not added:
         return WriteResult(source, None, 0, {}, ())
     book.calculation.fullCalcOnLoad = True  # formulas that depend on what changed are recalculated on opening
-    sheet_names = list(book.sheetnames)
 
     backup = _backup(source, now, digest) if in_place else None
     folder = target_path.parent
@@ -988,8 +1069,9 @@ def write_workbook_changes(source: Path, changes: Changes, *, now: datetime, in_
             temps.append(Path(name))
         saved, final = temps
         book.save(saved)
-        _restore_formula_results(source, saved, final)
-        _check_written(final, sheet_names)
+        _put_back(source, saved, final)
+        _check_written(final, values_before, touched)
+        _fsync(final)
         shutil.copymode(source, final)
         if in_place and _sha256(source) != digest:
             raise UnsafeToWrite(f"{source.name} changed while it was being written (saved in Excel?). It was left as "
@@ -999,6 +1081,7 @@ def write_workbook_changes(source: Path, changes: Changes, *, now: datetime, in_
         except PermissionError as exc:
             raise UnsafeToWrite(f"{target_path.name} could not be replaced: it is open in another program or "
                                 f"read-only ({exc.strerror}). It was left as it is; close it and run again.") from exc
+        _fsync_folder(folder)
     finally:
         for temp in temps:
             temp.unlink(missing_ok=True)
