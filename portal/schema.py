@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 LANGUAGES = ("fr", "nl", "en", "de")
 COUNTRIES = ("BE", "FR")
@@ -66,8 +67,12 @@ class Column:
     def header(self, lang: str = "en") -> str:
         return self.headers[lang]
 
-    def names(self) -> set[str]:
-        return {normalize(n) for n in (*self.headers.values(), *self.aliases, self.key)}
+    def names(self) -> frozenset[str]:
+        return self._names
+
+    @cached_property
+    def _names(self) -> frozenset[str]:
+        return frozenset(normalize(n) for n in (*self.headers.values(), *self.aliases, self.key))
 
 
 @dataclass(frozen=True)
@@ -82,8 +87,12 @@ class Table:
     def sheet_name(self, lang: str = "en") -> str:
         return self.sheet_names[lang]
 
-    def names(self) -> set[str]:
-        return {normalize(n) for n in (*self.sheet_names.values(), *self.aliases, self.key)}
+    def names(self) -> frozenset[str]:
+        return self._names
+
+    @cached_property
+    def _names(self) -> frozenset[str]:
+        return frozenset(normalize(n) for n in (*self.sheet_names.values(), *self.aliases, self.key))
 
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)
@@ -106,8 +115,12 @@ class Setting:
     help: str = ""
     aliases: tuple[str, ...] = ()
 
-    def names(self) -> set[str]:
-        return {normalize(n) for n in (*self.labels.values(), *self.aliases, self.key)}
+    def names(self) -> frozenset[str]:
+        return self._names
+
+    @cached_property
+    def _names(self) -> frozenset[str]:
+        return frozenset(normalize(n) for n in (*self.labels.values(), *self.aliases, self.key))
 
 
 def _h(en: str, fr: str, nl: str, de: str) -> dict[str, str]:
