@@ -52,8 +52,22 @@ def normalize(text: object) -> str:
     return re.sub(r"[^a-z0-9]", "", ascii_text.lower())
 
 
+class _Named:
+    """Something a user's sheet may name in several ways; `names()` are those ways, normalized once."""
+
+    def _name_sources(self) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def names(self) -> frozenset[str]:
+        return self._names
+
+    @cached_property
+    def _names(self) -> frozenset[str]:
+        return frozenset(normalize(n) for n in self._name_sources())
+
+
 @dataclass(frozen=True)
-class Column:
+class Column(_Named):
     key: str
     headers: dict[str, str]  # language -> header written by the template
     type: str  # text, date, money, number, percent, choice, email
@@ -67,16 +81,12 @@ class Column:
     def header(self, lang: str = "en") -> str:
         return self.headers[lang]
 
-    def names(self) -> frozenset[str]:
-        return self._names
-
-    @cached_property
-    def _names(self) -> frozenset[str]:
-        return frozenset(normalize(n) for n in (*self.headers.values(), *self.aliases, self.key))
+    def _name_sources(self) -> tuple[str, ...]:
+        return (*self.headers.values(), *self.aliases, self.key)
 
 
 @dataclass(frozen=True)
-class Table:
+class Table(_Named):
     key: str
     sheet_names: dict[str, str]
     columns: tuple[Column, ...]
@@ -87,12 +97,8 @@ class Table:
     def sheet_name(self, lang: str = "en") -> str:
         return self.sheet_names[lang]
 
-    def names(self) -> frozenset[str]:
-        return self._names
-
-    @cached_property
-    def _names(self) -> frozenset[str]:
-        return frozenset(normalize(n) for n in (*self.sheet_names.values(), *self.aliases, self.key))
+    def _name_sources(self) -> tuple[str, ...]:
+        return (*self.sheet_names.values(), *self.aliases, self.key)
 
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)
@@ -105,7 +111,7 @@ class Table:
 
 
 @dataclass(frozen=True)
-class Setting:
+class Setting(_Named):
     key: str
     labels: dict[str, str]
     type: str = "text"  # text, iban, bic, vat, email, choice, number, money, date, list, url
@@ -115,12 +121,8 @@ class Setting:
     help: str = ""
     aliases: tuple[str, ...] = ()
 
-    def names(self) -> frozenset[str]:
-        return self._names
-
-    @cached_property
-    def _names(self) -> frozenset[str]:
-        return frozenset(normalize(n) for n in (*self.labels.values(), *self.aliases, self.key))
+    def _name_sources(self) -> tuple[str, ...]:
+        return (*self.labels.values(), *self.aliases, self.key)
 
 
 def _h(en: str, fr: str, nl: str, de: str) -> dict[str, str]:
