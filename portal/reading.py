@@ -98,7 +98,7 @@ def locate_tables(grids: list[Grid]) -> dict[str, FoundTable]:
         if table.key in located:
             continue
         candidates = [(grid, *_best_header(table, grid)) for grid in grids
-                      if grid.name not in taken and schema.normalize(grid.name) not in _settings_names()]
+                      if grid.name not in taken and not _no_data_table(grid)]
         candidates = [c for c in candidates if len(c[2]) >= 3]
         if candidates:
             grid, row, columns = max(candidates, key=lambda c: len(c[2]))
@@ -107,8 +107,13 @@ def locate_tables(grids: list[Grid]) -> dict[str, FoundTable]:
     return located
 
 
-def _settings_names() -> set[str]:
+def _settings_names() -> frozenset[str]:
     return schema.SETTINGS_TABLE.names()
+
+
+def _no_data_table(grid: Grid) -> bool:
+    """Settings, and the Reminders we write, are never taken for a data table."""
+    return schema.normalize(grid.name) in _settings_names() | schema.REMINDERS.names()
 
 
 def _settings_grid(grids: list[Grid]) -> Grid | None:

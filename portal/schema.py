@@ -368,6 +368,28 @@ SCENARIOS_TABLE = Table(
     aliases=("ladder", "relances", "aanmaningen", "mahnwesen"),
 )
 
+# The Reminders sheet: one row per reminder sent or prepared. Its headers are chosen so that
+# fewer than three of them match any data table's headers: `reading.locate_tables` takes a
+# sheet with three matching headers for a table it cannot find by sheet name.
+REMINDERS_COLUMNS: tuple[Column, ...] = (
+    Column("date", _h("Sent on", "Envoyé le", "Verzonden op", "Gesendet am"), "date", required=True, width=12),
+    Column("customer_id", _h("Customer ID", "ID client", "Klant-ID", "Kunden-ID"), "text", width=12),
+    Column("customer", _h("Recipient", "Destinataire", "Geadresseerde", "Empfänger"), "text", width=26),
+    Column("email", _h("Sent to", "Envoyé à", "Verzonden naar", "Gesendet an"), "email", width=28),
+    Column("invoice", _h("Invoice number", "N° facture", "Factuurnummer", "Rechnungsnummer"), "text",
+           width=14),
+    Column("stage", _h("Reminder stage", "Niveau du rappel", "Herinneringsfase", "Mahnstufe erreicht"),
+           "text", width=16),
+    Column("subject", _h("E-mail subject", "Objet du courriel", "Onderwerp e-mail", "Betreff der E-Mail"),
+           "text", width=36),
+    Column("body", _h("Message", "Message", "Bericht", "Nachricht"), "text", width=60),
+    Column("link", _h("Portal page", "Page du portail", "Portaalpagina", "Portalseite"), "text", width=30),
+    Column("eml_file", _h("E-mail file", "Fichier e-mail", "E-mailbestand", "E-Mail-Datei"), "text",
+           width=30),
+)
+REMINDERS = Table("reminders", _h("Reminders", "Rappels", "Herinneringen", "Mahnungen"), REMINDERS_COLUMNS,
+                  aliases=("reminders sent", "rappels envoyes", "verzonden herinneringen"))
+
 TABLES: tuple[Table, ...] = (SETTINGS_TABLE, CUSTOMERS, INVOICES, PAYMENTS, PLANS, LOG, SCENARIOS_TABLE)
 DATA_TABLES: tuple[Table, ...] = tuple(t for t in TABLES if t is not SETTINGS_TABLE)
 

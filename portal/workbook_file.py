@@ -68,6 +68,7 @@ def read_grids(path: Path) -> list[Grid]:
     try:
         grids = []
         for sheet in book.worksheets:
+            sheet.reset_dimensions()  # a stated size may be too small: read every row that is there
             rows = [tuple(row) for row in sheet.iter_rows(min_row=1, min_col=1, values_only=True)]
             width = max((len(r) for r in rows), default=0)
             grids.append(Grid(sheet.title, tuple(r + (None,) * (width - len(r)) for r in rows)))

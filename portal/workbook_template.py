@@ -65,7 +65,8 @@ def cell_value(value: object) -> object:
 
 def write_cell(sheet: Worksheet, row: int, column: int, value: object) -> None:
     """Write a value as data, never as a formula: text starting with = + - @ stays text."""
-    cell = sheet.cell(row=row, column=column, value=cell_value(value))
+    cell = sheet.cell(row=row, column=column)
+    cell.value = cell_value(value)  # assigned, not passed: openpyxl's cell() ignores a value of None
     if isinstance(cell.value, str) and cell.value[:1] in "=+-@":
         cell.data_type = "s"
 

@@ -70,32 +70,7 @@ MAX_CELL_TEXT = 32767  # Excel's limit: longer text makes Excel repair the file
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 
 
-def _h(en: str, fr: str, nl: str, de: str) -> dict[str, str]:
-    return {"en": en, "fr": fr, "nl": nl, "de": de}
-
-
-# The Reminders sheet: one row per reminder sent or prepared. Its headers are chosen so that
-# fewer than three of them match any data table's headers: `reading.locate_tables` takes a
-# sheet with three matching headers for a table it cannot find by sheet name.
-REMINDERS_COLUMNS: tuple[schema.Column, ...] = (
-    schema.Column("date", _h("Sent on", "Envoyé le", "Verzonden op", "Gesendet am"), "date", required=True, width=12),
-    schema.Column("customer_id", _h("Customer ID", "ID client", "Klant-ID", "Kunden-ID"), "text", width=12),
-    schema.Column("customer", _h("Recipient", "Destinataire", "Geadresseerde", "Empfänger"), "text", width=26),
-    schema.Column("email", _h("Sent to", "Envoyé à", "Verzonden naar", "Gesendet an"), "email", width=28),
-    schema.Column("invoice", _h("Invoice number", "N° facture", "Factuurnummer", "Rechnungsnummer"), "text",
-                  width=14),
-    schema.Column("stage", _h("Reminder stage", "Niveau du rappel", "Herinneringsfase", "Mahnstufe erreicht"),
-                  "text", width=16),
-    schema.Column("subject", _h("E-mail subject", "Objet du courriel", "Onderwerp e-mail", "Betreff der E-Mail"),
-                  "text", width=36),
-    schema.Column("body", _h("Message", "Message", "Bericht", "Nachricht"), "text", width=60),
-    schema.Column("link", _h("Portal page", "Page du portail", "Portaalpagina", "Portalseite"), "text", width=30),
-    schema.Column("eml_file", _h("E-mail file", "Fichier e-mail", "E-mailbestand", "E-Mail-Datei"), "text",
-                  width=30),
-)
-REMINDERS = schema.Table("reminders", _h("Reminders", "Rappels", "Herinneringen", "Mahnungen"), REMINDERS_COLUMNS,
-                         aliases=("reminders sent", "rappels envoyes", "verzonden herinneringen"))
-APPEND_TABLES: dict[str, schema.Table] = {"log": schema.LOG, "reminders": REMINDERS}
+APPEND_TABLES: dict[str, schema.Table] = {"log": schema.LOG, "reminders": schema.REMINDERS}
 
 
 class UnsafeToWrite(Exception):
@@ -527,15 +502,20 @@ class _Target:
         self.touched.add((self.ws.title, row, col))
 
 
+def _cells(ws: Worksheet) -> dict:
+    """The cells the sheet holds, by (row, column). Reading through ws.cell() or ws[...] would create
+    empty cells in the model, and in the file: the writer only peeks."""
+    return ws._cells  # noqa: SLF001
+
+
 def _occupied(ws: Worksheet, row: int, col: int) -> bool:
-    # Reading through ws.cell() would create empty cells in the model (and the file): peek instead.
-    cell = ws._cells.get((row, col))  # noqa: SLF001
+    cell = _cells(ws).get((row, col))
     return cell is not None and (isinstance(cell, MergedCell) or cell.value not in (None, ""))
 
 
 def _column_free(ws: Worksheet, col: int, from_row: int, to_row: int | None = None) -> bool:
     return not any(c == col and from_row <= r <= (to_row or r) and _occupied(ws, r, c)
-                   for (r, c) in ws._cells)  # noqa: SLF001
+                   for (r, c) in _cells(ws))
 
 
 def _bounds(table: ExcelTable) -> tuple[int, int, int, int]:
@@ -653,7 +633,7 @@ def _add_column(target: _Target, key: str, added: list[str]) -> int:
         _set_ref(target.excel, col, max_row)
     else:
         col = max(target.columns.values(), default=0) + 1
-        last_header = max((c for (r, c) in ws._cells if r == header_row and _occupied(ws, r, c)), default=0)  # noqa: SLF001
+        last_header = max((c for (r, c) in _cells(ws) if r == header_row and _occupied(ws, r, c)), default=0)
         col = max(col, last_header + 1)
         while not _column_free(ws, col, header_row):
             col += 1
@@ -663,7 +643,7 @@ def _add_column(target: _Target, key: str, added: list[str]) -> int:
                 ws.auto_filter.ref = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(col)}{max_row}"
     cell = ws.cell(row=header_row, column=col, value=header)
     target.touched.add((ws.title, header_row, col))
-    neighbour = ws._cells.get((header_row, col - 1))  # noqa: SLF001
+    neighbour = _cells(ws).get((header_row, col - 1))
     if neighbour is not None and neighbour.has_style:
         cell._style = copy(neighbour._style)  # noqa: SLF001 - the header looks like its neighbours
     _set_width_if_unset(ws, col, column.width)
@@ -698,7 +678,7 @@ def _same(cell, new: object) -> bool:
 
 def _put(ws: Worksheet, row: int, col: int, value: object, kind: str) -> None:
     """Write one value as data (never a formula), formatted when the cell has no format of its own."""
-    existing = ws._cells.get((row, col))  # noqa: SLF001
+    existing = _cells(ws).get((row, col))
     if isinstance(existing, MergedCell):
         raise UnsafeToWrite(f"Cell {get_column_letter(col)}{row} on sheet '{ws.title}' is part of merged cells; "
                             "unmerge them first. Nothing was written.")
@@ -740,7 +720,7 @@ def _write_cells(target: _Target, rows: dict[int, dict[str, object]], added: lis
                              f"{target.header_row} on sheet '{target.ws.title}')")
         for key, value in rows[row].items():
             col = target.columns[key]
-            existing = target.ws._cells.get((row, col))  # noqa: SLF001
+            existing = _cells(target.ws).get((row, col))
             if existing is not None and not isinstance(existing, MergedCell) and _same(existing, value):
                 continue
             if existing is None and value in (None, ""):
@@ -773,7 +753,7 @@ def _append_rows(target: _Target, rows: list[dict[str, object]], added: list[str
     else:
         cols = list(target.columns.values())
         span = range(min(cols), max(cols) + 1)
-        last = max((r for (r, c) in ws._cells if r > target.header_row and c in span and _occupied(ws, r, c)),  # noqa: SLF001
+        last = max((r for (r, c) in _cells(ws) if r > target.header_row and c in span and _occupied(ws, r, c)),
                    default=target.header_row)
     first = last + 1
     end = last + len(rows)
@@ -794,7 +774,7 @@ def _append_rows(target: _Target, rows: list[dict[str, object]], added: list[str
         row = first + offset
         if row - 1 > target.header_row:
             for c in span:
-                above = ws._cells.get((row - 1, c))  # noqa: SLF001
+                above = _cells(ws).get((row - 1, c))
                 if above is not None and above.has_style and not isinstance(above, MergedCell):
                     ws.cell(row=row, column=c)._style = copy(above._style)  # noqa: SLF001
         for key, value in record.items():
@@ -1040,7 +1020,7 @@ def write_workbook_changes(source: Path, changes: Changes, *, now: datetime, in_
         cells += _write_cells(_target(book, located[key], located[key].table, touched), rows, added)
     rows_added: dict[str, int] = {}
     # A Reminders sheet is never another table, even when its headers look like one.
-    reminder_sheets = {g.name for g in grids if schema.normalize(g.name) in REMINDERS.names()}
+    reminder_sheets = {g.name for g in grids if schema.normalize(g.name) in schema.REMINDERS.names()}
     taken = {f.grid.name for f in located.values()} - reminder_sheets
     for key, rows in changes.append.items():
         if not rows:
