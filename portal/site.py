@@ -390,6 +390,17 @@ def _copy_pdf(r: _Renderer, state: InvoiceState, link: PageLink) -> str:
     return "invoice.pdf"
 
 
+def _keep_unchanged(old: Path, new: Path, data: bytes) -> bool:
+    """Carry an unchanged file over (a hard link: same file, same modification time) rather than rewrite it."""
+    try:
+        if old.stat().st_size != len(data) or old.read_bytes() != data:
+            return False
+        os.link(old, new)
+        return True
+    except OSError:
+        return False
+
+
 def write_tree(files: dict[str, bytes], out_dir: Path) -> None:
     """Write the whole site beside `out_dir`, then swap it in: never a half-written site."""
     out_dir = Path(out_dir).resolve()
@@ -401,7 +412,8 @@ def write_tree(files: dict[str, bytes], out_dir: Path) -> None:
     for relative, data in sorted(files.items()):
         target = staging / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        if not _keep_unchanged(out_dir / relative, target, data):
+            target.write_bytes(data)
     for name in KEPT_FILES:
         if (out_dir / name).exists():
             shutil.copy2(out_dir / name, staging / name)

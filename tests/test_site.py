@@ -289,3 +289,16 @@ def test_an_installed_wheel_builds_the_sample(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "invoice page(s)" in run.stdout
     assert len(list((tmp_path / "site_out" / "i").glob("*/index.html"))) > 50
+
+
+def test_a_rebuild_leaves_unchanged_files_untouched(small_copy, tmp_path):
+    out = tmp_path / "out"
+    first = build(small_copy, out, tmp_path / "secret")
+    stamps = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.rglob("*") if p.is_file()}
+    description = column_letter(small_copy, "Invoices", "Description")
+    edit_workbook(small_copy, "Invoices", {f"{description}4": "Changed description"})  # invoice 2026-0003
+    build(small_copy, out, tmp_path / "secret")
+    changed = {p.relative_to(out).as_posix() for p, stamp in stamps.items()
+               if (p.stat().st_ino, p.stat().st_mtime_ns) != stamp}
+    folder = first.site.invoice_pages["2026-0003"].path
+    assert changed and all(path.startswith(folder) for path in changed)
