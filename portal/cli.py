@@ -109,7 +109,7 @@ def _print_build(outcome: commands.BuildOutcome) -> None:
     result = outcome.site
     for problem in outcome.warnings:
         print(problem)
-    for warning in result.warnings:
+    for warning in [*result.warnings, *commands.law_warnings(outcome.assessment)]:
         print(f"WARNING: {warning}")
     if result.secret_created:
         print(f"Created the site secret in {result.secret_created} (keep it private; it makes the links).")
@@ -204,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             done = commands.refresh(FileWorkbook(args.workbook), today=date.today(), now=datetime.now(),
                                     as_of=args.as_of, in_place=args.in_place, out=args.out,
                                     creditor=dict(args.creditor), secret_file=args.secret_file)
+            for warning in commands.law_warnings(done.assessment):
+                print(f"WARNING: {warning}")
             print(f"Refreshed {len(done.assessment.invoices)} invoice(s) as of {done.assessment.as_of:%d/%m/%Y}: "
                   f"{done.written.cells} cell(s) changed in {done.written.path}"
                   + (f" (backup: {done.written.backup})" if done.written.backup else ""))

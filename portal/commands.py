@@ -127,6 +127,11 @@ def assessed(workbook: WorkbookPort, *, today: date, as_of: date | None = None,
     return loaded, dunning.assess(ledger, as_of or ledger.creditor.as_of or today)
 
 
+def law_warnings(assessment: dunning.Assessment) -> list[str]:
+    """What the legal computations want the user to know (e.g. a rate table to update), once each."""
+    return sorted({w for state in assessment.invoices if state.claim for w in state.claim.warnings})
+
+
 @dataclass(frozen=True)
 class BuildOutcome:
     site: site.BuildResult

@@ -144,8 +144,8 @@ def interest(principal: Decimal, first_day: date, last_day: date, table_or_rate:
                 end = last_day
                 if period.end is not None:
                     warnings.append(
-                        f"No rate known after {period.end}: {period.rate} % ({period.source}) is carried forward "
-                        f"from {day} to {end}. Update the rate table."
+                        f"No rate known after {period.end}: {period.rate} % ({period.source}) is carried forward. "
+                        "Update the rate table in portal/law.py (or install a newer Debtor Portal)."
                     )
             else:
                 end = min(period.end, last_day)

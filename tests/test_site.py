@@ -302,3 +302,12 @@ def test_a_rebuild_leaves_unchanged_files_untouched(small_copy, tmp_path):
                if (p.stat().st_ino, p.stat().st_mtime_ns) != stamp}
     folder = first.site.invoice_pages["2026-0003"].path
     assert changed and all(path.startswith(folder) for path in changed)
+
+
+def test_build_says_when_a_legal_rate_is_carried_forward(small_copy, tmp_path, capsys):
+    from portal import cli
+
+    assert cli.main(["build", str(small_copy), "--out", str(tmp_path / "o"), "--secret-file",
+                     str(tmp_path / "s")]) == 0
+    out = capsys.readouterr().out
+    assert out.count("WARNING: No rate known after 2026-06-30") == 1 and "Update the rate table" in out
