@@ -12,6 +12,9 @@ from portal import commands, sample
 from portal.workbook_template import write_cell, write_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's, installed by `make test`
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SAMPLE = ROOT / "workbook" / "sample.xlsx"
 TEMPLATE = ROOT / "workbook" / "template.xlsx"
 
@@ -60,3 +63,18 @@ def small_copy(tmp_path: Path) -> Path:
     for key in ("payments", "plans", "log"):
         small[key] = [r for r in rows[key] if r["invoice"] in kept]
     return write_workbook(tmp_path / "small.xlsx", settings=sample.SETTINGS, rows=small)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run (Playwright's sync API allows one per process)."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: 'make test' installs it (or run 'make system-deps').")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -28,8 +28,6 @@ from .conftest import SAMPLE, edit_workbook
 PAYLOAD = re.compile(r'<script type="application/octet-stream" id="payload">([A-Za-z0-9+/=]*)</script>')
 INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 SECRET = "encrypt-test-secret-0123456789-abcdefghij"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 
 CSP = site.content_security_policy()
@@ -275,17 +273,6 @@ def served(sample, encrypted_site) -> Served:
                  encrypt.fragment(encrypt.page_key(sample.secret, sample.statement.path)))
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright_sync = pytest.importorskip("playwright.sync_api")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("Debian Chromium is not installed (make system-deps)")
-    with playwright_sync.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Watch:

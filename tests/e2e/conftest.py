@@ -26,9 +26,6 @@ from portal.workbook_file import FileWorkbook
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "workbook" / "sample.xlsx"
 TODAY = date(2026, 11, 16)
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 360, "height": 740}
 SHOTS = Path("/tmp/e2e-shots")
 
@@ -183,20 +180,6 @@ def site(tmp_path_factory: pytest.TempPathFactory):
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the whole session."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: run 'make system-deps'")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def guarded_context(browser, site: Site, **options):
