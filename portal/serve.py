@@ -18,6 +18,12 @@ class _Handler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # keep the terminal for the URL
         pass
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):  # the browser hung up: nothing to tell
+            pass
+
 
 def make_server(directory: Path, port: int = 8000, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     """A server for `directory` on loopback only; port 0 picks a free one."""
