@@ -164,7 +164,9 @@ class _Git(_Folder):
     def held(self, state: dict[str, str] | None) -> dict[str, tuple[str, str] | None]:
         found = _run(["git", "ls-remote", "--exit-code", self.url, self.ref], what=f"Reading {self.url}",
                      hint="Check the repository URL and that you may access it.", ok=(0, 2)).returncode == 0
-        if not found:  # start the branch afresh, as an orphan
+        # No branch yet: start it afresh, as an orphan. A lock file: a publish was killed amid a git command,
+        # whose lock would stop the next one; start afresh too rather than trust what it left.
+        if not found or any((self.root / ".git").rglob("*.lock")):
             shutil.rmtree(self.root, ignore_errors=True)
         if not (self.root / ".git").is_dir():
             self.root.mkdir(parents=True, exist_ok=True)
@@ -214,9 +216,17 @@ class _Rclone:
         return held
 
     def upload(self, site_dir: Path, paths: list[str]) -> None:
+        # Some servers (WebDAV, FTP) write an upload straight into the file, which is then seen half-written, and
+        # left so if the upload is cut off: upload to a temporary folder, then move the files into place.
         # --ignore-times: some backends keep no modification times, and a same-size change must still go.
-        _run(["rclone", "copy", "--files-from-raw", "-", "--no-traverse", "--ignore-times", str(site_dir),
-              self.dest], input="\n".join(paths), what=f"Uploading to {self.dest}")
+        stage = _join(self.dest, f".publish-{os.urandom(4).hex()}.tmp")
+        _run(["rclone", "copy", "--files-from-raw", "-", "--no-traverse", "--ignore-times", str(site_dir), stage],
+             input="\n".join(paths), what=f"Uploading to {self.dest}")
+        for top in sorted({path.split("/", 1)[0] for path in paths}):  # rclone won't move a folder into its parent
+            command = "move" if any(path.startswith(f"{top}/") for path in paths) else "moveto"
+            _run(["rclone", command, "--no-traverse", "--ignore-times", _join(stage, top), _join(self.dest, top)],
+                 what=f"Moving the uploaded files into place on {self.dest}")
+        _run(["rclone", "purge", stage], what=f"Removing the temporary folder {stage}")
 
     def remove(self, paths: tuple[str, ...]) -> None:
         _run(["rclone", "delete", "--files-from-raw", "-", self.dest], input="\n".join(paths),
@@ -245,7 +255,8 @@ def _backend(site_dir: Path, target: Target, state_dir: Path) -> _Folder | _Rclo
 
 # --- plumbing
 
-_TEMP = re.compile(r"(^|/)\.publish-[^/]*\.tmp$")  # what _write_atomic leaves behind when killed
+_TEMP = re.compile(r"(^|/)\.publish-[^/]*\.tmp(/|$)")  # what a killed publish leaves: _write_atomic's files,
+# _Rclone.upload's folders
 _LINK = re.compile(r"""(?:href|src)\s*=\s*["']([^"'#?]*)""", re.IGNORECASE)
 
 
@@ -265,6 +276,10 @@ def _batches(site_dir: Path, todo: Plan) -> list[list[str]]:
     except CycleError:  # new pages linking to each other: no order helps, send them together
         batches.append(sorted(pages))
     return [batch for batch in batches if batch]
+
+
+def _join(remote_path: str, name: str) -> str:
+    return remote_path + ("" if remote_path.endswith((":", "/")) else "/") + name
 
 
 def _links(site_dir: Path, page: str) -> set[str]:

@@ -206,38 +206,80 @@ def test_overlapping_folders_are_refused(site: Path, state_dir: Path, tmp_path: 
             publish(site, parse_target(spec, base_dir=tmp_path), state_dir=state)
 
 
-def test_interrupted_publish_leaves_whole_pages_and_converges(tmp_path: Path, state_dir: Path) -> None:
-    count = 400  # pages, each with its .ics and .pdf; enough for the kill to land mid-way
-    site, www = tmp_path / "big", tmp_path / "www"
+# --- interrupted publishing, the same checks for every kind of target: a publish killed mid-way (with
+# the rclone or git it runs, as Ctrl-C, a closed terminal or a crash would) leaves only whole pages whose
+# links all work, and publishing again gives an exact mirror.
+
+TEMPORARY = re.compile(r"(^|/)\.publish-[^/]*\.tmp(/|$)")  # a publish's temporary uploads, no visitor's pages
+
+
+def big_site(root: Path, count: int) -> Path:
+    """count invoice pages, each with its .ics and .pdf, and a customer page linking them all."""
     files: dict[str, str | bytes] = {"assets/portal.abc.css": "body{}", "index.html": page("home", "c/TOKENC/")}
     for n in range(count):
         files[f"i/T{n:04d}/index.html"] = page(f"i/T{n:04d}", "due.ics", "invoice.pdf") + "<p>x</p>" * 50
         files[f"i/T{n:04d}/due.ics"] = f"BEGIN:VCALENDAR\r\nUID:{n}\r\nEND:VCALENDAR\r\n"
         files[f"i/T{n:04d}/invoice.pdf"] = b"%PDF-1.4\n" + str(n).encode() * 500
     files["c/TOKENC/index.html"] = page("c/TOKENC", *(f"../../i/T{n:04d}/" for n in range(count)))
-    write(site, files)
+    write(root, files)
+    return root
 
+
+@pytest.fixture
+def publish_in_child():
+    """Start a publish in a child process with a process group of its own; the group is killed at the end."""
+    children: list[subprocess.Popen] = []
     code = ("import sys; from pathlib import Path; from portal.publish import parse_target, publish; "
             "publish(Path(sys.argv[1]), parse_target(sys.argv[2], base_dir=Path.cwd()), state_dir=Path(sys.argv[3]))")
-    child = subprocess.Popen([sys.executable, "-c", code, str(site), str(www), str(state_dir)], cwd=REPO)
-    first_page = www / "i" / "T0000" / "index.html"
-    deadline = time.monotonic() + 30
-    while not first_page.exists() and child.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.001)
-    child.send_signal(signal.SIGKILL)
-    assert child.wait(timeout=10) == -signal.SIGKILL, "publish finished before it could be interrupted"
 
-    pages = [p for p in www.rglob("*.html")]
-    assert 0 < len(pages) < count + 2, "the kill should land while pages are being written"
-    for path in pages:
-        rel = path.relative_to(www).as_posix()
-        assert path.read_bytes() == (site / rel).read_bytes(), f"{rel} is incomplete"
-        for ref in re.findall(r'(?:href|src)="([^"]+)"', path.read_text()):
+    def start(site: Path, spec: str, state_dir: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+        children.append(subprocess.Popen([sys.executable, "-c", code, str(site), spec, str(state_dir)], cwd=REPO,
+                                         env=env, start_new_session=True))
+        return children[-1]
+
+    yield start
+    for child in children:
+        kill_group(child)
+
+
+def kill_group(child: subprocess.Popen) -> int:
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except ProcessLookupError:  # the whole group has already ended
+        pass
+    return child.wait(timeout=10)
+
+
+def interrupt(child: subprocess.Popen, ready) -> None:
+    """Kill the publish and everything it started as soon as ready() says it is mid-way."""
+    deadline = time.monotonic() + 60
+    while not ready() and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert kill_group(child) == -signal.SIGKILL, "publish finished (or failed) before it could be interrupted"
+
+
+def assert_whole_pages(root: Path, site: Path) -> int:
+    """Every page on root is the site's own, byte for byte, and every file it links to is there; returns how
+    many pages there are. A publish's temporary uploads are no pages."""
+    pages = [rel for rel in tree(root) if rel.endswith(".html") and not TEMPORARY.search(rel)]
+    for rel in pages:
+        assert (root / rel).read_bytes() == (site / rel).read_bytes(), f"{rel} is incomplete"
+        for ref in re.findall(r'(?:href|src)="([^"]+)"', (root / rel).read_text()):
             linked = posixpath.normpath(posixpath.join(posixpath.dirname(rel), ref))
             if ref.endswith("/"):
                 linked += "/index.html"
-            assert (www / linked).is_file(), f"{rel} links to missing {linked}"
+            assert (root / linked).is_file(), f"{rel} links to missing {linked}"
+    return len(pages)
 
+
+def test_interrupted_publish_leaves_whole_pages_and_converges(tmp_path: Path, state_dir: Path,
+                                                              publish_in_child) -> None:
+    count = 400  # enough for the kill to land mid-way
+    site, www = big_site(tmp_path / "big", count), tmp_path / "www"
+    first_page = www / "i" / "T0000" / "index.html"
+    interrupt(publish_in_child(site, str(www), state_dir), first_page.exists)
+
+    assert 0 < assert_whole_pages(www, site) < count + 2, "the kill should land while pages are being written"
     publish(site, parse_target(str(www), base_dir=tmp_path), state_dir=state_dir)
     assert tree(www) == tree(site)
 
@@ -326,6 +368,44 @@ def test_missing_rclone_program(site: Path, state_dir: Path, tmp_path: Path, mon
         publish(site, parse_target("rclone:dav:site", base_dir=tmp_path), state_dir=state_dir)
 
 
+def test_interrupted_webdav_publish_leaves_whole_pages_and_converges(tmp_path: Path, state_dir: Path, webdav: Path,
+                                                                     publish_in_child) -> None:
+    count = 5  # few, WebDAV being slow: the pages, then the customer page, then the home page take over a second
+    site, served = big_site(tmp_path / "big", count), webdav / "site"
+    pages = [rel for rel in tree(site) if rel.endswith(".html")]
+    interrupt(publish_in_child(site, "rclone:dav:site", state_dir),
+              lambda: any((served / rel).exists() for rel in pages))
+
+    assert 0 < assert_whole_pages(served, site) < count + 2, "the kill should land while pages are being uploaded"
+    publish(site, parse_target("rclone:dav:site", base_dir=tmp_path), state_dir=state_dir)
+    assert tree(served) == tree(site) and not list(served.glob(".publish-*"))
+
+
+def test_webdav_never_shows_a_half_uploaded_file(site: Path, state_dir: Path, webdav: Path, tmp_path: Path,
+                                                 publish_in_child) -> None:
+    """rclone serve webdav (like some other WebDAV and FTP servers) writes an upload straight into the file: the
+    page would be cut short, or gone, while it is uploaded, and stay so if the upload is cut off."""
+    target, served = parse_target("rclone:dav:site", base_dir=tmp_path), webdav / "site"
+    publish(site, target, state_dir=state_dir)
+    shutil.copytree(site, tmp_path / "old")
+    old = (site / PAGE).read_bytes()
+    (site / PAGE).write_bytes(old.replace(b"</body>", b"<p>new</p>" * 60_000 + b"</body>"))  # 600 kB
+    new = (site / PAGE).read_bytes()
+
+    def uploading() -> bool:  # some copy of the page, under its own name or a temporary one, is neither old nor new
+        copies = [served / PAGE, *served.glob(f".publish-*.tmp/{PAGE}")]
+        return any(path.is_file() and path.read_bytes() not in (old, new) for path in copies)
+
+    env = {**os.environ, "RCLONE_BWLIMIT": "200K"}  # three seconds for the page: the kill lands mid-upload
+    interrupt(publish_in_child(site, "rclone:dav:site", state_dir, env), uploading)
+    assert (served / PAGE).read_bytes() == old, "the page being replaced was damaged by the cut-off upload"
+    assert assert_whole_pages(served, tmp_path / "old") == 3
+
+    publish(site, target, state_dir=state_dir)
+    assert tree(served) == tree(site) and not list(served.glob(".publish-*"))
+    assert plan(site, target, state_dir=state_dir) == Plan()
+
+
 # --- git target
 
 def git(*args: str) -> str:
@@ -368,3 +448,44 @@ def test_git_push_rejected(site: Path, state_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(PublishError, match="(?s)Pushing to .*pages are frozen by policy.*publish again"):
         publish(site, parse_target(f"git:{bare}#pages", base_dir=tmp_path), state_dir=state_dir)
     assert git("-C", str(bare), "for-each-ref") == ""
+
+
+@pytest.mark.parametrize("phase", ["add", "push"])
+def test_interrupted_git_publish_keeps_the_branch_whole_and_converges(phase: str, site: Path, state_dir: Path,
+                                                                      tmp_path: Path, publish_in_child) -> None:
+    """Killed while `git add` holds the index lock, or while the remote receives the push: the branch stays the
+    old, whole site, and the next publish gets past what the killed one left in its cached work tree."""
+    bare, stalled = tmp_path / "pages.git", tmp_path / "stalled"
+    git("init", "-q", "--bare", str(bare))
+    target = parse_target("git:pages.git#pages", base_dir=tmp_path)
+    publish(site, target, state_dir=state_dir)
+    old = git("-C", str(bare), "rev-parse", "pages")
+
+    # Hold the publish in the chosen phase until it is killed: a clean filter stalls `git add`, a pre-receive
+    # hook stalls the push once the remote has the objects and before it moves the branch.
+    stall = tmp_path / "stall.sh"
+    stall.write_text(f"#!/bin/sh\ntouch '{stalled}'\nexec sleep 60\n")
+    stall.chmod(0o755)
+    env = dict(os.environ)
+    if phase == "add":
+        (tmp_path / "stall.attributes").write_text("* filter=stall\n")
+        (tmp_path / "stall.gitconfig").write_text(f"[core]\n\tattributesFile = {tmp_path / 'stall.attributes'}\n"
+                                                  f"[filter \"stall\"]\n\tclean = {stall}\n")
+        env["GIT_CONFIG_GLOBAL"] = str(tmp_path / "stall.gitconfig")
+    else:
+        shutil.copy(stall, bare / "hooks" / "pre-receive")
+    big = big_site(tmp_path / "big", 60)
+    interrupt(publish_in_child(big, f"git:{bare}#pages", state_dir, env), stalled.exists)
+    (bare / "hooks" / "pre-receive").unlink(missing_ok=True)
+
+    work = next(state_dir.glob("git-*"))
+    if phase == "add":
+        assert (work / ".git" / "index.lock").exists(), "the killed `git add` should have left its lock"
+    assert git("-C", str(bare), "rev-parse", "pages") == old
+    git("clone", "-q", "-b", "pages", str(bare), str(tmp_path / "clone"))
+    assert tree(tmp_path / "clone") == tree(site) and assert_whole_pages(tmp_path / "clone", site) == 3
+
+    publish(big, target, state_dir=state_dir)
+    git("-C", str(tmp_path / "clone"), "pull", "-q", "--ff-only")
+    assert tree(tmp_path / "clone") == tree(big)
+    assert git("-C", str(bare), "rev-parse", "pages~1") == old
