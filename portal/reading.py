@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 from . import schema, values
 from .ledger import (Creditor, Customer, Installment, Invoice, Ledger, LogEntry, Payment, ScenarioStep,
                      Where)
-from .problems import ERROR, WARNING, Problem
+from .problems import ERROR, Problem
 from .scenarios import BUILTIN_STEPS
 from .workbook_file import Grid
 
@@ -291,7 +291,7 @@ def _invoices(found: FoundTable, creditor: Creditor | None, problems: list[Probl
     return invoices
 
 
-def _derived_customers(invoices: list[Invoice], found: FoundTable) -> list[Customer]:
+def _derived_customers(invoices: list[Invoice]) -> list[Customer]:
     """A flat sheet has no Customers table: one customer per distinct name on it."""
     seen: dict[str, Customer] = {}
     for invoice in invoices:
@@ -326,7 +326,7 @@ def read_ledger(grids: list[Grid], overrides: dict[str, str] | None = None) -> R
     if flat:
         if "customer_name" not in invoices_table.columns:
             _missing_table(schema.CUSTOMERS, problems)
-        customers = _derived_customers(invoices, invoices_table)
+        customers = _derived_customers(invoices)
     else:
         customers = _customers(tables["customers"], problems)
     payments = [Payment(date=t["date"], amount=t["amount"], reference=str(t.get("reference", "")),

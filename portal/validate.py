@@ -16,7 +16,6 @@ from .payment import PaymentCodeError, validate_beneficiary_name, validate_bic, 
 from .problems import ERROR, WARNING, Problem
 from .reading import FoundTable, Reading
 
-B2B_TERM_WARNING_DAYS = 60
 
 
 def validate_vat(number: str, country: str = "BE") -> str:

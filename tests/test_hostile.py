@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import date
 from html.parser import HTMLParser
-from pathlib import Path
 
 import openpyxl
 import pytest

@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pytest
 import segno.helpers
-import zxingcpp
 from PIL import Image
 from stdnum import iso11649
 from stdnum.be import ogm_vcs

@@ -13,7 +13,6 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import openpyxl
 import pytest
 
 from portal import commands, payment, sample, tokens, values
