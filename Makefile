@@ -13,7 +13,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,excel]'
+	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
 # Installs the Debian packages the tests drive, only those missing (needs root or sudo).
