@@ -171,7 +171,7 @@ def sample_rows() -> dict[str, list[dict[str, object]]]:
                              "invoice": number if n % 5 else "", "source": "bank"})
             continue
         if due < AS_OF and fate < 0.50:
-            part = _money(float(amount) * rng.choice([0.25, 0.4, 0.5]))
+            part = (amount * Decimal(rng.choice(["0.25", "0.4", "0.5"]))).quantize(CENT, rounding=ROUND_HALF_UP)
             payments.append({"date": due + timedelta(days=rng.randint(0, 10)), "amount": part,
                              "reference": ogm.format(reference), "counterparty": customer["name"],
                              "invoice": number, "source": "bank"})
