@@ -31,7 +31,8 @@ from portal import workbook_write
 from portal.reading import locate_tables
 from portal.workbook_file import read_grids
 from portal.schema import REMINDERS_COLUMNS
-from portal.workbook_write import (Changes, UnsafeToWrite, WriteResult, losses,
+from portal.xlsx_losses import losses
+from portal.workbook_write import (Changes, UnsafeToWrite, WriteResult,
                                    write_workbook_changes)
 
 NOW = datetime(2026, 3, 5, 14, 30, 15)
