@@ -19,7 +19,7 @@ from . import publish as publish_module
 from .ledger import Ledger
 from .problems import ERROR, Problem, errors, warnings
 from .reading import Reading, read_ledger, setting_places
-from .workbook_file import Grid
+from .workbook_file import Grid, state_dir
 from .workbook_template import write_workbook
 
 
@@ -101,19 +101,12 @@ def init(path: Path, *, with_sample: bool = False, lang: str = "en", overwrite: 
     return InitResult(path, with_sample)
 
 
-STATE_DIR = ".debtor-portal"  # beside the workbook: build manifest, publish state
-
-
 class Refused(Exception):
     """A command will not act on a workbook with errors; `problems` lists them."""
 
     def __init__(self, message: str, problems: tuple[Problem, ...] = ()):
         super().__init__(message)
         self.problems = problems
-
-
-def state_dir(workbook: WorkbookPort) -> Path:
-    return Path(workbook.path).resolve().parent / STATE_DIR
 
 
 def assessed(workbook: WorkbookPort, *, today: date, as_of: date | None = None,
@@ -143,13 +136,10 @@ def build(workbook: WorkbookPort, *, today: date, out_dir: Path, as_of: date | N
           creditor: dict[str, str] | None = None, secret_file: Path | None = None) -> BuildOutcome:
     """Check the workbook, assess it and write the portal to `out_dir`."""
     loaded, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor)
-    try:
-        secret = tokens.load_secret(secret_file)
-    except tokens.SecretError as exc:
-        raise Refused(str(exc)) from None
+    secret = _secret(secret_file)
     try:
         result = site.build_site(assessment, out_dir, secret, Path(workbook.path),
-                                 manifest=state_dir(workbook) / "build.json")
+                                 manifest=state_dir(workbook.path) / "build.json")
     except site.BuildError as exc:
         raise Refused(str(exc)) from None
     return BuildOutcome(result, assessment, tuple(loaded.warnings))
@@ -173,16 +163,14 @@ def publish(workbook: WorkbookPort, *, site_dir: Path, to: str = "", dry_run: bo
     if not spec:
         raise Refused("No publish target: pass --to (a folder, rclone:REMOTE:PATH or git:URL#BRANCH) or fill in "
                       "the 'Publish to' setting.")
-    manifest_file = state_dir(workbook) / "build.json"
+    manifest_file = state_dir(workbook.path) / "build.json"
     if not manifest_file.exists() or not Path(site_dir).is_dir():
         raise Refused(f"No built site in {site_dir}: run 'debtor-portal build {workbook.path}' first.")
     manifest = json.loads(manifest_file.read_text())
     if manifest.get("workbook_sha256") != hashlib.sha256(Path(workbook.path).read_bytes()).hexdigest():
         raise Refused(f"The workbook changed since the site was built: run 'debtor-portal build {workbook.path}' "
                       "again, then publish.")
-    files = {p.relative_to(site_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-             for p in Path(site_dir).rglob("*") if p.is_file() and not p.name.startswith(".")}
-    if files != manifest["files"]:
+    if publish_module.site_files(Path(site_dir)) != manifest["files"]:
         raise Refused(f"{site_dir} is not the site that was last built (files were changed, added or removed): "
                       "build again, then publish.")
     if unsafe := site.unsafe_payment_codes(Path(site_dir)):
@@ -192,7 +180,7 @@ def publish(workbook: WorkbookPort, *, site_dir: Path, to: str = "", dry_run: bo
         target = publish_module.parse_target(spec, base_dir=Path(workbook.path).resolve().parent)
         message = (f"Publish the portal as of {manifest['as_of']}: {manifest['invoices']} invoice page(s), "
                    f"{manifest['statements']} statement(s)")
-        plan = publish_module.publish(Path(site_dir), target, state_dir=state_dir(workbook), message=message,
+        plan = publish_module.publish(Path(site_dir), target, state_dir=state_dir(workbook.path), message=message,
                                       dry_run=dry_run)
     except publish_module.PublishError as exc:
         raise Refused(str(exc)) from None

@@ -25,6 +25,7 @@ import holidays
 
 from . import law, payment
 from .ledger import Customer, Installment, Invoice, Ledger, LogEntry, Payment, ScenarioStep
+from .values import CENT
 
 STATUSES = ("not_due", "due_soon", "overdue", "partly_paid", "paid", "on_hold", "disputed", "in_plan",
             "written_off", "credit")
@@ -32,7 +33,6 @@ DUE_SOON_DAYS = 7
 THANK_YOU = "thank_you"
 REMINDER_2_BUSINESS_DAYS = 5
 FORMAL_NOTICE_DAYS = 15
-CENT = Decimal("0.01")
 ZERO = Decimal("0")
 ONE_DAY = timedelta(days=1)
 

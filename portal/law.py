@@ -14,9 +14,10 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
+from .values import CENT
+
 import holidays
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 B2B_FLAT_FEE = Decimal("40.00")
 B2C_WAITING_DAYS = 14

@@ -97,7 +97,7 @@ def publish(site_dir: Path, target: Target, *, state_dir: Path, message: str = "
     backend = _backend(site_dir, target, state_dir)
     state_file = state_dir / f"publish-{hashlib.sha256(str(target).encode()).hexdigest()[:16]}.json"
     state = _load_state(state_file)
-    local = _walk(site_dir)
+    local = site_files(site_dir)
     held = backend.held(state)
     todo = Plan(
         added=tuple(sorted(local.keys() - held.keys())),
@@ -130,7 +130,7 @@ class _Folder:
         self.root = root
 
     def held(self, state: dict[str, str] | None) -> dict[str, tuple[str, str] | None]:
-        return {path: ("sha256", digest) for path, digest in _walk(self.root).items()}
+        return {path: ("sha256", digest) for path, digest in site_files(self.root).items()}
 
     def upload(self, site_dir: Path, paths: list[str]) -> None:
         for path in paths:
@@ -302,7 +302,7 @@ def _same(file: Path, sha256: str, held: tuple[str, str] | None) -> bool:
     return (sha256 if algorithm == "sha256" else _digest(file, algorithm)) == digest
 
 
-def _walk(root: Path) -> dict[str, str]:
+def site_files(root: Path) -> dict[str, str]:
     """Relative posix path -> sha256 of every file under root, except hidden ones at its top
     (.git, a folder's .gitkeep): no site has any, and a target's own are left alone."""
     found = {}

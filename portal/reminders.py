@@ -18,11 +18,11 @@ import jinja2
 import markdown
 import yaml
 
-from . import dunning, law, payment
+from . import dunning, law, payment, scenarios
+from .schema import LANGUAGES
 from .templating import environment
 
-STAGES = ("nudge", "reminder_1", "reminder_2", "formal_notice", "handover", "thank_you")
-LANGUAGES = ("fr", "nl", "en", "de")
+STAGES = (*scenarios.STAGES, dunning.THANK_YOU)
 TONES = ("friendly", "neutral", "firm", "formal", "warm")
 SUBJECT_MAX = 200
 CLAIM_STAGES = ("formal_notice", "handover")  # the stages that claim interest and fees

@@ -16,10 +16,10 @@ from stdnum.be import vat as be_vat
 
 from .payment import ogm
 from .scenarios import BUILTIN_STEPS
+from .values import CENT
 
 AS_OF = date(2026, 11, 16)
 SEED = 20261116
-CENT = Decimal("0.01")
 
 SETTINGS: dict[str, object] = {
     "name": "Atelier Lumière SRL",

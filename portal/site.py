@@ -21,7 +21,7 @@ from pathlib import Path
 
 import segno
 
-from . import encrypt, i18n, payment, reminders, templating, tokens
+from . import encrypt, i18n, payment, reminders, templating, tokens, values
 from .dunning import Assessment, CustomerState, InvoiceState
 from .ledger import Creditor, Where
 from .scenarios import STAGES
@@ -175,6 +175,7 @@ class _Renderer:
         self.css_name = f"portal.{hashlib.sha256(css).hexdigest()[:12]}.css"
         self.files[f"assets/{self.css_name}"] = css
         self.iban = self._checked_iban()
+        self.iban_text = payment.format_iban(self.iban)
         self.bic = self.creditor.bic or payment.bic_for_iban(self.iban)
         self.languages = tuple(dict.fromkeys(lang for lang in self.creditor.site_languages if lang in i18n.LANGUAGES))
 
@@ -207,14 +208,14 @@ class _Renderer:
             qr = payment.qr_svg(self.codes[payload],
                                 title=f.t("qr_title", amount=f.money(amount), name=self.creditor.name))
         return PaymentBlock(amount, currency, compact, payment.format_reference(compact), f.t(label), self.iban,
-                            payment.format_iban(self.iban), self.bic, qr, no_qr)
+                            self.iban_text, self.bic, qr, no_qr)
 
     def render(self, template: str, path: str, f: i18n.Formatter, alternates: list[tuple[str, str]],
                **context: object) -> None:
         css = ("../" * path.count("/")) + f"assets/{self.css_name}"
         page = self.env.get_template(template).render(
             f=f, creditor=self.creditor, css=css, csp=content_security_policy(), script=COPY_SCRIPT,
-            alternates=alternates, ref=payment.format_reference, cent=Decimal("0.01"), as_of=self.assessment.as_of,
+            alternates=alternates, ref=payment.format_reference, cent=values.CENT, as_of=self.assessment.as_of,
             days_late=days_late,
             **context)
         if self.creditor.encrypt_pages and path.startswith(("i/", "c/")):

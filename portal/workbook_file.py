@@ -14,6 +14,14 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 
+STATE_DIR = ".debtor-portal"  # beside the workbook: build manifest, publish state, backups
+
+
+def state_dir(workbook: Path) -> Path:
+    """The folder beside a workbook where Debtor Portal keeps what it needs between runs."""
+    return Path(workbook).resolve().parent / STATE_DIR
+
+
 class UnreadableWorkbook(Exception):
     """The file cannot be read as a workbook at all; the message says why and what to do."""
 

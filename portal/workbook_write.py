@@ -57,11 +57,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from . import schema
 from .reading import FoundTable, locate_tables
-from .workbook_file import Grid, read_grids
+from .workbook_file import Grid, read_grids, state_dir
 from .workbook_template import NUMBER_FORMATS, write_cell
 from .xlsx_losses import MAIN_NS, REL_NS, human_list, losses, relationships
 
-STATE_DIR = ".debtor-portal"  # the same folder as portal.commands.STATE_DIR, beside the workbook
 BACKUP_DIR = "backups"
 TEMP_PREFIX = ".debtor-portal-writing-"
 MAX_CELL_TEXT = 32767  # Excel's limit: longer text makes Excel repair the file
@@ -573,7 +572,7 @@ def _free_name(folder: Path, stem: str, suffix: str) -> Path:
 
 
 def _backup(source: Path, now: datetime, digest: str) -> Path:
-    folder = source.parent / STATE_DIR / BACKUP_DIR
+    folder = state_dir(source) / BACKUP_DIR
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{source.stem}.backup-{now:%Y%m%d-%H%M%S}"
     backup, n = folder / f"{stem}{source.suffix}", 1
