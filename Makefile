@@ -28,7 +28,7 @@ system-deps:
 	fi
 
 demo: setup
-	$(PY) -m portal.demo
+	$(PY) -m portal.front.demo
 
 test: setup system-deps
 	$(PY) -m pytest -q

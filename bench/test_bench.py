@@ -7,9 +7,10 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from portal import commands, sample
-from portal.workbook_file import FileWorkbook, read_grids
-from portal.workbook_template import write_workbook
+from portal.app import commands
+from portal.workbook import sample
+from portal.workbook.file import FileWorkbook, read_grids
+from portal.workbook.template import write_workbook
 
 INVOICES = 1000
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from portal import commands, sample
-from portal.workbook_template import write_cell, write_workbook
+from portal.app import commands
+from portal.workbook import sample
+from portal.workbook.template import write_cell, write_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's, installed by `make test`

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from portal import sample
-from portal.workbook_template import write_workbook
+from portal.workbook import sample
+from portal.workbook.template import write_workbook
 
 CASES = [
     "<script>alert(1)</script>",

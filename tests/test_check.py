@@ -10,8 +10,9 @@ import openpyxl
 import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from portal import cli, commands
-from portal.workbook_file import FileWorkbook
+from portal.front import cli
+from portal.app import commands
+from portal.workbook.file import FileWorkbook
 
 from .conftest import TEMPLATE, column_letter, edit_workbook
 

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from portal import commands, payment, sample
-from portal.dunning import STATUSES, assess, customer_reference, installment_reference, pay_by
-from portal.ledger import Creditor, Customer, Installment, Invoice, Ledger, LogEntry, Payment
-from portal.scenarios import BUILTIN_STEPS
-from portal.workbook_file import FileWorkbook
+from portal.app import commands
+from portal.codes import payment
+from portal.workbook import sample
+from portal.domain.dunning import STATUSES, assess, customer_reference, installment_reference, pay_by
+from portal.domain.ledger import Creditor, Customer, Installment, Invoice, Ledger, LogEntry, Payment
+from portal.domain.scenarios import BUILTIN_STEPS
+from portal.workbook.file import FileWorkbook
 
 SAMPLE = Path(__file__).resolve().parent.parent / "workbook" / "sample.xlsx"
 CREDITOR = Creditor(name="Atelier Test SRL", iban="BE71096123456769")

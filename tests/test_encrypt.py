@@ -19,9 +19,11 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from markupsafe import escape
 
-from portal import commands, encrypt, i18n, payment, site, templating, tokens
-from portal.serve import make_server
-from portal.workbook_file import FileWorkbook
+from portal.app import commands
+from portal.render import encrypt, i18n, site, templating, tokens
+from portal.codes import payment
+from portal.front.serve import make_server
+from portal.workbook.file import FileWorkbook
 
 from .conftest import SAMPLE, edit_workbook
 
@@ -436,7 +438,7 @@ def test_a_site_built_with_encrypted_pages_decrypts_under_serve(browser, small_c
 
 
 def _setting_row(key: str) -> int:
-    from portal import schema
+    from portal.workbook import schema
 
     return 2 + [s.key for s in schema.SETTINGS].index(key)
 

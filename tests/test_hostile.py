@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 import openpyxl
 import pytest
 
-from portal import commands
-from portal.workbook_file import FileWorkbook
+from portal.app import commands
+from portal.workbook.file import FileWorkbook
 
 from .hostile import CASES, MARKUP, write_hostile_workbook
 from .qr import decode_svg
@@ -96,8 +96,8 @@ def test_qr_codes_stay_right_beside_hostile_text(hostile_site):
 
 
 def test_a_creditor_name_that_cannot_go_into_a_qr_code_is_a_check_error(tmp_path):
-    from portal.workbook_template import write_workbook
-    from portal import sample
+    from portal.workbook.template import write_workbook
+    from portal.workbook import sample
 
     path = write_workbook(tmp_path / "w.xlsx", settings=dict(sample.SETTINGS, name="A" * 71), rows={})
     problems = commands.check(FileWorkbook(path)).problems

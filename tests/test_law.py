@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from portal.law import (
+from portal.domain.law import (
     BE_B2B_RATES,
     FR_DEFAULT_RATES,
     FR_ECB_MRO,

@@ -15,10 +15,10 @@ from PIL import Image
 from stdnum import iso11649
 from stdnum.be import ogm_vcs
 
-import portal.payment
+import portal.codes.payment
 
 from .qr import SVG_NS, decode_grid, decode_png, rasterize_svg_path
-from portal.payment import (
+from portal.codes.payment import (
     InvalidReference,
     PaymentCodeError,
     bic_for_iban,
@@ -47,7 +47,7 @@ def max_size_payload() -> str:
 
 
 def test_docstring_examples():
-    result = doctest.testmod(portal.payment)
+    result = doctest.testmod(portal.codes.payment)
     assert result.attempted > 0 and result.failed == 0
 
 

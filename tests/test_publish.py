@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.publish import Plan, PublishError, Target, parse_target, plan, publish
+from portal.publish.targets import Plan, PublishError, Target, parse_target, plan, publish
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -229,7 +229,7 @@ def big_site(root: Path, count: int) -> Path:
 def publish_in_child():
     """Start a publish in a child process with a process group of its own; the group is killed at the end."""
     children: list[subprocess.Popen] = []
-    code = ("import sys; from pathlib import Path; from portal.publish import parse_target, publish; "
+    code = ("import sys; from pathlib import Path; from portal.publish.targets import parse_target, publish; "
             "publish(Path(sys.argv[1]), parse_target(sys.argv[2], base_dir=Path.cwd()), state_dir=Path(sys.argv[3]))")
 
     def start(site: Path, spec: str, state_dir: Path, env: dict[str, str] | None = None) -> subprocess.Popen:

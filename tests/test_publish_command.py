@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from portal import cli, commands
-from portal.workbook_file import FileWorkbook
+from portal.front import cli
+from portal.app import commands
+from portal.workbook.file import FileWorkbook
 
 from .conftest import column_letter, edit_workbook
 

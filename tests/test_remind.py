@@ -13,8 +13,10 @@ import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 
-from portal import cli, commands, schema
-from portal.workbook_file import FileWorkbook
+from portal.front import cli
+from portal.app import commands
+from portal.workbook import schema
+from portal.workbook.file import FileWorkbook
 
 from .conftest import column_letter, edit_workbook
 from .hostile import CASES

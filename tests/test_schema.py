@@ -1,6 +1,6 @@
 import pytest
 
-from portal import schema
+from portal.workbook import schema
 
 
 @pytest.mark.parametrize("table", schema.TABLES, ids=lambda t: t.key)

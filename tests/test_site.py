@@ -15,9 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from portal import commands, payment, sample, tokens, values
-from portal.serve import make_server
-from portal.workbook_file import FileWorkbook
+from portal.app import commands
+from portal.codes import payment
+from portal.workbook import cells, sample
+from portal.render import tokens
+from portal.front.serve import make_server
+from portal.workbook.file import FileWorkbook
 
 from .conftest import ROOT, SAMPLE, column_letter, edit_workbook
 from .qr import decode_svg
@@ -100,7 +103,7 @@ def test_every_qr_code_reads_back_as_the_payment_shown_in_words(sample_site):
 
 def _money(word: str) -> Decimal | None:
     try:
-        return values.to_money(word)
+        return cells.to_money(word)
     except ValueError:
         return None
 
@@ -199,7 +202,7 @@ def test_markup_in_the_workbook_is_only_ever_text(small_copy, tmp_path):
 
 
 def test_an_invalid_reference_or_iban_builds_nothing(small_copy, tmp_path, capsys):
-    from portal import cli
+    from portal.front import cli
 
     out = tmp_path / "out"
     out.mkdir()
@@ -283,7 +286,7 @@ def test_an_installed_wheel_builds_the_sample(tmp_path):
                            cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout
     assert where.startswith(str(target))
     shutil.copy(SAMPLE, tmp_path / "sample.xlsx")
-    run = subprocess.run([str(venv / "bin" / "python"), "-m", "portal.cli", "build", "sample.xlsx"],
+    run = subprocess.run([str(venv / "bin" / "python"), "-m", "portal.front.cli", "build", "sample.xlsx"],
                          cwd=tmp_path, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert "invoice page(s)" in run.stdout
@@ -304,7 +307,7 @@ def test_a_rebuild_leaves_unchanged_files_untouched(small_copy, tmp_path):
 
 
 def test_build_says_when_a_legal_rate_is_carried_forward(small_copy, tmp_path, capsys):
-    from portal import cli
+    from portal.front import cli
 
     assert cli.main(["build", str(small_copy), "--out", str(tmp_path / "o"), "--secret-file",
                      str(tmp_path / "s")]) == 0

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from portal import values
+from portal.workbook import cells
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -19,13 +19,13 @@ from portal import values
     ("2026-03-01T00:00:00", date(2026, 3, 1)),
 ])
 def test_dates_in_every_form_a_sheet_holds(raw, expected):
-    assert values.to_date(raw) == expected
+    assert cells.to_date(raw) == expected
 
 
 @pytest.mark.parametrize("raw", ["31/02/2026", "next week", "2026/13/01", "", -5])
 def test_bad_dates_say_what_is_expected(raw):
     with pytest.raises(ValueError, match="31/12/2026"):
-        values.to_date(raw)
+        cells.to_date(raw)
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -44,7 +44,7 @@ def test_bad_dates_say_what_is_expected(raw):
     (12, "12.00"),
 ])
 def test_amounts_typed_as_text_or_numbers(raw, expected):
-    result = values.to_money(raw)
+    result = cells.to_money(raw)
     assert isinstance(result, Decimal)
     assert result == Decimal(expected)
 
@@ -52,19 +52,19 @@ def test_amounts_typed_as_text_or_numbers(raw, expected):
 @pytest.mark.parametrize("raw", ["twelve", "12,34,5x", "€", True])
 def test_bad_amounts_are_errors(raw):
     with pytest.raises(ValueError, match="amount"):
-        values.to_money(raw)
+        cells.to_money(raw)
 
 
 def test_percent_choice_and_text():
-    assert values.to_percent("2,5 %") == Decimal("2.5")
-    assert values.to_percent(0.02) == Decimal("2.00")
-    assert values.to_choice("Oui", ("yes", "no")) == "yes"
-    assert values.to_choice("Nederlands", ("fr", "nl", "en", "de")) == "nl"
+    assert cells.to_percent("2,5 %") == Decimal("2.5")
+    assert cells.to_percent(0.02) == Decimal("2.00")
+    assert cells.to_choice("Oui", ("yes", "no")) == "yes"
+    assert cells.to_choice("Nederlands", ("fr", "nl", "en", "de")) == "nl"
     with pytest.raises(ValueError, match="fr, nl, en, de"):
-        values.to_choice("Klingon", ("fr", "nl", "en", "de"))
-    assert values.text(1001.0) == "1001"
-    assert values.text(None) == ""
+        cells.to_choice("Klingon", ("fr", "nl", "en", "de"))
+    assert cells.text(1001.0) == "1001"
+    assert cells.text(None) == ""
 
 
 def test_text_drops_bidi_controls_but_keeps_right_to_left_letters():
-    assert values.text("\u202eexe.txt\u202c שלום") == "exe.txt שלום"
+    assert cells.text("\u202eexe.txt\u202c שלום") == "exe.txt שלום"

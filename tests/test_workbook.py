@@ -12,9 +12,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from portal import commands, sample, schema
-from portal.reading import read_ledger
-from portal.workbook_file import FileWorkbook, read_grids
+from portal.app import commands
+from portal.workbook import sample, schema
+from portal.workbook.read import read_ledger
+from portal.workbook.file import FileWorkbook, read_grids
 
 from .conftest import SAMPLE, TEMPLATE
 

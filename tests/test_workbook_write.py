@@ -26,13 +26,14 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.table import Table as ExcelTable, TableStyleInfo
 from PIL import Image as PILImage
 
-from portal import commands, schema
-from portal import workbook_write
-from portal.reading import locate_tables
-from portal.workbook_file import read_grids
-from portal.schema import REMINDERS_COLUMNS
-from portal.xlsx_losses import losses
-from portal.workbook_write import (Changes, UnsafeToWrite, WriteResult,
+from portal.app import commands
+from portal.workbook import schema
+from portal.workbook import write
+from portal.workbook.read import locate_tables
+from portal.workbook.file import read_grids
+from portal.workbook.schema import REMINDERS_COLUMNS
+from portal.workbook.xlsx_losses import losses
+from portal.workbook.write import (Changes, UnsafeToWrite, WriteResult,
                                    write_workbook_changes)
 
 NOW = datetime(2026, 3, 5, 14, 30, 15)
@@ -921,7 +922,7 @@ def test_a_workbook_open_in_excel_is_refused(sample):
 
 
 def test_a_file_that_is_no_workbook_gets_the_readers_message(tmp_path):
-    from portal.workbook_file import UnreadableWorkbook
+    from portal.workbook.file import UnreadableWorkbook
 
     path = tmp_path / "Invoices.xlsx"
     path.write_text("name;amount\n")
@@ -933,7 +934,7 @@ def test_the_new_file_is_read_back_before_it_replaces_the_workbook(tmp_path, mon
     source = flat_workbook(tmp_path / "Impayés.xlsx")
     digest = sha(source)
     # As if openpyxl lost something: here the formulas' results (D4:D6) that the writer puts back.
-    monkeypatch.setattr(workbook_write, "_put_back", lambda src, written, out: shutil.copy(written, out))
+    monkeypatch.setattr(write, "_put_back", lambda src, written, out: shutil.copy(written, out))
     with pytest.raises(UnsafeToWrite, match=r"cell D4 on sheet 'Feuil1' would change from datetime"):
         write_workbook_changes(source, Changes(cells={"invoices": {4: {"status": "overdue"}}}), now=NOW,
                                in_place=True)

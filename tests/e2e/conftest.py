@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from portal import commands
-from portal.workbook_file import FileWorkbook
+from portal.app import commands
+from portal.workbook.file import FileWorkbook
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "workbook" / "sample.xlsx"
@@ -159,8 +159,8 @@ def _page_languages(outcome: commands.BuildOutcome, html: list[str]) -> dict[str
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory):
     """The sample workbook built into a site (from a copy: the build writes its manifest beside the
-    workbook) and served by `portal.serve` on 127.0.0.1 with a free port."""
-    from portal.serve import make_server
+    workbook) and served by `portal.front.serve` on 127.0.0.1 with a free port."""
+    from portal.front.serve import make_server
 
     tmp = tmp_path_factory.mktemp("e2e")
     workbook = tmp / "sample.xlsx"

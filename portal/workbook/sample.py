@@ -14,9 +14,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from stdnum.be import vat as be_vat
 
-from .payment import ogm
-from .scenarios import BUILTIN_STEPS
-from .values import CENT
+from ..codes.payment import ogm
+from ..domain.scenarios import BUILTIN_STEPS
+from .cells import CENT
 
 AS_OF = date(2026, 11, 16)
 SEED = 20261116

@@ -2,7 +2,7 @@
 
 openpyxl rewrites the whole file from its own model of it: whatever it does not model is lost.
 `losses(path)` reads the package itself (parts, content types, relationships, drawings, VML and
-sheet XML) and names those things, so that the writer (portal.workbook_write) can refuse before
+sheet XML) and names those things, so that the writer (portal.workbook.write) can refuse before
 touching the file. What openpyxl keeps and drops was checked by round-tripping test files
 (tests/test_workbook_write.py).
 """

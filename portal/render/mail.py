@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from .ledger import Creditor
+from ..domain.ledger import Creditor
 from .reminders import Reminder
 
 PASSWORD_ENV = "DEBTOR_PORTAL_SMTP_PASSWORD"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import jinja2
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
 def builtin_templates_dir() -> Path:

@@ -15,8 +15,8 @@ from openpyxl.worksheet.table import Table as ExcelTable, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import schema
-from .ledger import ScenarioStep
-from .scenarios import BUILTIN_STEPS
+from ..domain.ledger import ScenarioStep
+from ..domain.scenarios import BUILTIN_STEPS
 
 FIXED_TIMESTAMP = datetime(2026, 1, 1)  # so that the same rows always give the same file
 NUMBER_FORMATS = {"date": "DD/MM/YYYY", "money": "#,##0.00", "percent": "0.00", "number": "0"}

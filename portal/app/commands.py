@@ -14,13 +14,15 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
-from . import dunning, i18n, mail, reminders, sample, site, templating, tokens, validate, workbook_write
-from . import publish as publish_module
-from .ledger import Ledger
-from .problems import ERROR, Problem, errors, warnings
-from .reading import Reading, read_ledger, setting_places
-from .workbook_file import Grid, state_dir
-from .workbook_template import write_workbook
+from ..domain import dunning
+from ..render import i18n, mail, reminders, site, templating, tokens
+from ..workbook import sample, validate, write
+from ..publish import targets as publish_module
+from ..domain.ledger import Ledger
+from ..domain.problems import ERROR, Problem, errors, warnings
+from ..workbook.read import Reading, read_ledger, setting_places
+from ..workbook.file import Grid, state_dir
+from ..workbook.template import write_workbook
 
 
 class WorkbookPort(Protocol):
@@ -194,11 +196,11 @@ def _secret(secret_file: Path | None) -> tokens.Secret:
         raise Refused(str(exc)) from None
 
 
-def _written(workbook: WorkbookPort, changes: workbook_write.Changes, *, now: datetime, in_place: bool,
-             out: Path | None) -> workbook_write.WriteResult:
+def _written(workbook: WorkbookPort, changes: write.Changes, *, now: datetime, in_place: bool,
+             out: Path | None) -> write.WriteResult:
     try:
-        return workbook_write.write_workbook_changes(Path(workbook.path), changes, now=now, in_place=in_place, out=out)
-    except workbook_write.UnsafeToWrite as exc:
+        return write.write_workbook_changes(Path(workbook.path), changes, now=now, in_place=in_place, out=out)
+    except write.UnsafeToWrite as exc:
         raise Refused(str(exc)) from None
 
 
@@ -223,7 +225,7 @@ def managed_values(assessment: dunning.Assessment, secret: tokens.Secret) -> dic
 @dataclass(frozen=True)
 class RefreshOutcome:
     assessment: dunning.Assessment
-    written: workbook_write.WriteResult
+    written: write.WriteResult
 
 
 def refresh(workbook: WorkbookPort, *, today: date, now: datetime, as_of: date | None = None,
@@ -231,7 +233,7 @@ def refresh(workbook: WorkbookPort, *, today: date, now: datetime, as_of: date |
             secret_file: Path | None = None) -> RefreshOutcome:
     """Write status, balance, stage, next action and portal link of every invoice into the workbook."""
     _, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor)
-    changes = workbook_write.Changes(cells={"invoices": managed_values(assessment, _secret(secret_file))})
+    changes = write.Changes(cells={"invoices": managed_values(assessment, _secret(secret_file))})
     return RefreshOutcome(assessment, _written(workbook, changes, now=now, in_place=in_place, out=out))
 
 
@@ -254,7 +256,7 @@ class RemindOutcome:
     prepared: tuple[Prepared, ...]
     sent: int
     warnings: tuple[str, ...]
-    written: workbook_write.WriteResult | None
+    written: write.WriteResult | None
 
 
 def _todays_reminders(assessment: dunning.Assessment, secret: tokens.Secret, workbook: Path
@@ -316,6 +318,6 @@ def remind(workbook: WorkbookPort, *, today: date, now: datetime, outbox: Path, 
     rows = [{"date": as_of, "customer_id": p.customer_id, "customer": p.message.get("To", ""), "email": p.to,
              "invoice": p.invoice, "stage": p.stage, "subject": p.reminder.subject, "body": p.reminder.text,
              "link": p.link, "eml_file": str(p.draft)} for p in prepared]
-    written = _written(workbook, workbook_write.Changes(append={"log": log, "reminders": rows}), now=now,
+    written = _written(workbook, write.Changes(append={"log": log, "reminders": rows}), now=now,
                        in_place=in_place, out=out)
     return RemindOutcome(tuple(prepared), len(sent), tuple(warnings), written)

@@ -10,11 +10,12 @@ from stdnum.be import vat as be_vat
 from stdnum.exceptions import ValidationError
 from stdnum.fr import siren, siret
 
-from . import law, schema
-from .ledger import Ledger, Where
-from .payment import PaymentCodeError, validate_beneficiary_name, validate_bic, validate_iban, validate_reference
-from .problems import ERROR, WARNING, Problem
-from .reading import FoundTable, Reading
+from ..domain import law
+from . import schema
+from ..domain.ledger import Ledger, Where
+from ..codes.payment import PaymentCodeError, validate_beneficiary_name, validate_bic, validate_iban, validate_reference
+from ..domain.problems import ERROR, WARNING, Problem
+from .read import FoundTable, Reading
 
 
 

@@ -6,11 +6,11 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from . import commands
+from ..app import commands
 from .cli import _print_build
-from .workbook_file import FileWorkbook
+from ..workbook.file import FileWorkbook
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def main() -> int:

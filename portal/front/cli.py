@@ -1,4 +1,4 @@
-"""The `debtor-portal` command line: the terminal's front door to `portal.commands`."""
+"""The `debtor-portal` command line: the terminal's front door to `portal.app.commands`."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import webbrowser
 from datetime import date, datetime
 from pathlib import Path
 
-from . import commands, schema, values
-from .problems import errors, warnings
-from .workbook_file import FileWorkbook, UnreadableWorkbook
+from ..app import commands
+from ..workbook import cells, schema
+from ..domain.problems import errors, warnings
+from ..workbook.file import FileWorkbook, UnreadableWorkbook
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
 
@@ -85,7 +86,7 @@ def _add_write_options(parser: argparse.ArgumentParser) -> None:
 
 def _date_option(text: str) -> date:
     try:
-        return values.to_date(text)
+        return cells.to_date(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -140,7 +141,7 @@ def _print_publish(done: commands.PublishOutcome) -> None:
 
 
 def _secret(action: str, path: Path | None) -> int:
-    from . import tokens
+    from ..render import tokens
 
     if action == "where":
         print(path or tokens.default_secret_path())

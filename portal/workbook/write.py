@@ -56,9 +56,9 @@ from openpyxl.worksheet.table import Table as ExcelTable, TableColumn, TableStyl
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import schema
-from .reading import FoundTable, locate_tables
-from .workbook_file import Grid, read_grids, state_dir
-from .workbook_template import NUMBER_FORMATS, write_cell
+from .read import FoundTable, locate_tables
+from .file import Grid, read_grids, state_dir
+from .template import NUMBER_FORMATS, write_cell
 from .xlsx_losses import MAIN_NS, REL_NS, human_list, losses, relationships
 
 BACKUP_DIR = "backups"

@@ -11,7 +11,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 
-from .schema import LANGUAGES
+from ..workbook.schema import LANGUAGES
 MESSAGES_FILE = "messages.yml"
 
 

@@ -21,10 +21,12 @@ from pathlib import Path
 
 import segno
 
-from . import encrypt, i18n, payment, reminders, templating, tokens, values
-from .dunning import Assessment, CustomerState, InvoiceState
-from .ledger import Creditor, Where
-from .scenarios import STAGES
+from . import encrypt, i18n, reminders, templating, tokens
+from ..codes import payment
+from ..workbook import cells
+from ..domain.dunning import Assessment, CustomerState, InvoiceState
+from ..domain.ledger import Creditor, Where
+from ..domain.scenarios import STAGES
 
 CSS_TEMPLATE = "site/portal.css"
 COPY_SCRIPT = (
@@ -215,7 +217,7 @@ class _Renderer:
         css = ("../" * path.count("/")) + f"assets/{self.css_name}"
         page = self.env.get_template(template).render(
             f=f, creditor=self.creditor, css=css, csp=content_security_policy(), script=COPY_SCRIPT,
-            alternates=alternates, ref=payment.format_reference, cent=values.CENT, as_of=self.assessment.as_of,
+            alternates=alternates, ref=payment.format_reference, cent=cells.CENT, as_of=self.assessment.as_of,
             days_late=days_late,
             **context)
         if self.creditor.encrypt_pages and path.startswith(("i/", "c/")):

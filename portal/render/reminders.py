@@ -1,7 +1,7 @@
 """Reminder e-mails: Markdown templates with YAML front matter, rendered to a subject, plain text and HTML.
 
 Templates live in `templates/reminders/<lang>/<stage>.md`; a file with the same name in the `templates/`
-folder next to the user's workbook overrides the built-in one (see portal.templating).
+folder next to the user's workbook overrides the built-in one (see portal.render.templating).
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import jinja2
 import markdown
 import yaml
 
-from . import dunning, law, payment, scenarios
-from .schema import LANGUAGES
+from ..domain import dunning, law, scenarios
+from ..codes import payment
+from ..workbook.schema import LANGUAGES
 from .templating import environment
 
 STAGES = (*scenarios.STAGES, dunning.THANK_YOU)

@@ -23,9 +23,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import holidays
 
-from . import law, payment
+from . import law
+from ..codes import payment
 from .ledger import Customer, Installment, Invoice, Ledger, LogEntry, Payment, ScenarioStep
-from .values import CENT
+from ..workbook.cells import CENT
 
 STATUSES = ("not_due", "due_soon", "overdue", "partly_paid", "paid", "on_hold", "disputed", "in_plan",
             "written_off", "credit")

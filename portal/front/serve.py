@@ -6,7 +6,7 @@ import functools
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from .site import security_headers
+from ..render.site import security_headers
 
 
 class _Handler(SimpleHTTPRequestHandler):

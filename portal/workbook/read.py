@@ -13,12 +13,12 @@ from typing import Iterator
 
 from openpyxl.utils import get_column_letter
 
-from . import schema, values
-from .ledger import (Creditor, Customer, Installment, Invoice, Ledger, LogEntry, Payment, ScenarioStep,
+from . import cells, schema
+from ..domain.ledger import (Creditor, Customer, Installment, Invoice, Ledger, LogEntry, Payment, ScenarioStep,
                      Where)
-from .problems import ERROR, Problem
-from .scenarios import BUILTIN_STEPS
-from .workbook_file import Grid
+from ..domain.problems import ERROR, Problem
+from ..domain.scenarios import BUILTIN_STEPS
+from .file import Grid
 
 HEADER_SCAN_ROWS = 30
 OPTION_SHEET = "--creditor option"
@@ -42,7 +42,7 @@ class FoundTable:
         """(row index, {column key: raw value}) for every non-blank row under the header."""
         for index in range(self.header_row + 1, len(self.grid.rows)):
             row = self.grid.rows[index]
-            if all(values.is_blank(v) for v in row):
+            if all(cells.is_blank(v) for v in row):
                 continue
             yield index, {key: row[col] for key, col in self.columns.items()}
 
@@ -74,7 +74,7 @@ def _best_header(table: schema.Table, grid: Grid) -> tuple[int, dict[str, int]]:
 
 
 def _found(table: schema.Table, grid: Grid, header_row: int, columns: dict[str, int]) -> FoundTable:
-    headers = {key: values.text(grid.rows[header_row][col]) for key, col in columns.items()}
+    headers = {key: cells.text(grid.rows[header_row][col]) for key, col in columns.items()}
     return FoundTable(table, grid, header_row, columns, headers)
 
 
@@ -139,10 +139,10 @@ def _setting_cells(grid: Grid) -> Iterator[tuple[schema.Setting, object, Where]]
 def _convert_setting(setting: schema.Setting, raw: object, where: Where, problems: list[Problem]) -> object:
     type_ = setting.type if setting.type in ("date", "number", "percent", "choice") else "text"
     try:
-        value = values.convert(raw, type_, setting.choices)
+        value = cells.convert(raw, type_, setting.choices)
     except ValueError as exc:
         problems.append(Problem(ERROR, f"bad_{setting.type}", where, f"The setting '{where.column}' is not valid: {exc}",
-                                f"Correct the value next to '{where.column}'.", values.text(raw)))
+                                f"Correct the value next to '{where.column}'.", cells.text(raw)))
         return None
     if setting.type == "choice" and setting.choices == schema.YES_NO:
         return value == "yes"
@@ -157,7 +157,7 @@ def read_creditor(grids: list[Grid], overrides: dict[str, str], problems: list[P
     """The creditor from the Settings sheet, with `--creditor KEY=VALUE` options on top."""
     found: dict[str, object] = {}
     grid = _settings_grid(grids)
-    cells = list(_setting_cells(grid)) if grid else []
+    entries = list(_setting_cells(grid)) if grid else []
     for key, raw in overrides.items():
         setting = schema.match_setting(key)
         where = Where(OPTION_SHEET, column=key)
@@ -165,9 +165,9 @@ def read_creditor(grids: list[Grid], overrides: dict[str, str], problems: list[P
             problems.append(Problem(ERROR, "unknown_setting", where, f"'{key}' is not a setting",
                                     "Use one of: " + ", ".join(s.key for s in schema.SETTINGS) + ".", raw))
             continue
-        cells.append((setting, raw, where))
-    for setting, raw, where in cells:
-        if values.is_blank(raw):
+        entries.append((setting, raw, where))
+    for setting, raw, where in entries:
+        if cells.is_blank(raw):
             continue
         value = _convert_setting(setting, raw, where, problems)
         if value is not None:
@@ -205,18 +205,18 @@ def _typed_row(found: FoundTable, index: int, raw: dict[str, object],
     for key, value in raw.items():
         column = found.table.column(key)
         where = found.where(index, key)
-        if values.is_blank(value):
+        if cells.is_blank(value):
             if column.required:
                 problems.append(Problem(ERROR, "missing_value", where, f"'{where.column}' is empty",
                                         f"Fill in the {column.headers['en'].lower()} on this row, or delete the row."))
                 ok = False
             continue
         try:
-            typed[key] = values.convert(value, column.type, column.choices)
+            typed[key] = cells.convert(value, column.type, column.choices)
         except ValueError as exc:
             code = f"unknown_{key}" if column.type == "choice" else f"bad_{column.type}"
             problems.append(Problem(ERROR, code, where, f"'{where.column}' is not valid: {exc}",
-                                    "Correct the cell.", values.text(value)))
+                                    "Correct the cell.", cells.text(value)))
             ok = ok and not column.required
     return typed if ok else None
 
@@ -322,7 +322,7 @@ def read_ledger(grids: list[Grid], overrides: dict[str, str] | None = None) -> R
 
     invoices = _invoices(invoices_table, creditor, problems)
     read_numbers = {i.number for i in invoices}
-    unreadable = frozenset(values.text(raw.get("number")) for _, raw in invoices_table.rows()) - read_numbers
+    unreadable = frozenset(cells.text(raw.get("number")) for _, raw in invoices_table.rows()) - read_numbers
     if flat:
         if "customer_name" not in invoices_table.columns:
             _missing_table(schema.CUSTOMERS, problems)
