@@ -25,8 +25,9 @@ def big_workbook(folder: Path, count: int = INVOICES) -> Path:
         invoice["due_date"] = invoice["issue_date"] + timedelta(days=30)
         invoice.pop("discount_pct", None), invoice.pop("discount_date", None)
         invoices.append(invoice)
-    return write_workbook(folder / "big.xlsx", settings=sample.SETTINGS,
-                          rows={"customers": rows["customers"], "invoices": invoices})
+    return write_workbook(
+        folder / "big.xlsx", settings=sample.SETTINGS, rows={"customers": rows["customers"], "invoices": invoices}
+    )
 
 
 def test_bench_read_and_build(tmp_path, capsys):
@@ -35,11 +36,14 @@ def test_bench_read_and_build(tmp_path, capsys):
     grids = read_grids(workbook)
     read = time.perf_counter() - start
     start = time.perf_counter()
-    outcome = commands.build(FileWorkbook(workbook), today=date(2026, 11, 16), out_dir=tmp_path / "site_out",
-                             secret_file=tmp_path / "secret")
+    outcome = commands.build(
+        FileWorkbook(workbook), today=date(2026, 11, 16), out_dir=tmp_path / "site_out", secret_file=tmp_path / "secret"
+    )
     build = time.perf_counter() - start
     pages = sum(1 for _ in (tmp_path / "site_out").rglob("*.html"))
     with capsys.disabled():
-        print(f"\nread {sum(len(g.rows) for g in grids)} rows in {read:.2f} s; built {pages} pages "
-              f"({len(outcome.site.invoice_pages)} invoices) in {build:.2f} s = {1000 * build / pages:.1f} ms/page")
+        print(
+            f"\nread {sum(len(g.rows) for g in grids)} rows in {read:.2f} s; built {pages} pages "
+            f"({len(outcome.site.invoice_pages)} invoices) in {build:.2f} s = {1000 * build / pages:.1f} ms/page"
+        )
     assert pages > INVOICES

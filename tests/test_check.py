@@ -10,8 +10,8 @@ import openpyxl
 import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from portal.front import cli
 from portal.app import commands
+from portal.front import cli
 from portal.workbook.file import FileWorkbook
 
 from .conftest import TEMPLATE, column_letter, edit_workbook
@@ -44,7 +44,12 @@ def test_invalid_iban_in_settings(sample_copy):
     edit_workbook(sample_copy, "Settings", {"B5": "BE71 0961 2345 6768"})
     problem = only_error(sample_copy)
     assert (problem.code, problem.where.sheet, problem.where.row, problem.where.column, problem.where.letter) == (
-        "invalid_iban", "Settings", 5, "IBAN", "B")
+        "invalid_iban",
+        "Settings",
+        5,
+        "IBAN",
+        "B",
+    )
     assert problem.value == "BE71096123456768"
     assert "BE71096123456768" in problem.message and "bank statement" in problem.fix
 
@@ -53,7 +58,11 @@ def test_invalid_bic_in_settings(sample_copy):
     edit_workbook(sample_copy, "Settings", {"B6": "GKCC"})
     problem = only_error(sample_copy)
     assert (problem.code, problem.where.sheet, problem.where.row, problem.where.column) == (
-        "invalid_bic", "Settings", 6, "BIC")
+        "invalid_bic",
+        "Settings",
+        6,
+        "BIC",
+    )
 
 
 def test_invalid_enterprise_number(sample_copy):
@@ -68,7 +77,11 @@ def test_invalid_customer_vat(sample_copy):
     edit_workbook(sample_copy, "Customers", {f"{letter}3": "BE0123456789"})
     problem = only_error(sample_copy)
     assert (problem.code, problem.where.sheet, problem.where.row, problem.where.column) == (
-        "invalid_vat", "Customers", 3, "VAT number")
+        "invalid_vat",
+        "Customers",
+        3,
+        "VAT number",
+    )
     assert problem.value == "BE0123456789"
 
 
@@ -76,7 +89,12 @@ def test_duplicate_invoice_number(sample_copy):
     copy_row(sample_copy, "Invoices", 4, 153)
     problem = only_error(sample_copy)
     assert (problem.code, problem.where.sheet, problem.where.row, problem.where.column, problem.where.letter) == (
-        "duplicate_invoice", "Invoices", 153, "Invoice number", "A")
+        "duplicate_invoice",
+        "Invoices",
+        153,
+        "Invoice number",
+        "A",
+    )
     assert "first on sheet 'Invoices', row 4" in problem.message
 
 
@@ -85,7 +103,11 @@ def test_invoice_for_unknown_customer(sample_copy):
     edit_workbook(sample_copy, "Invoices", {f"{letter}7": "C999"})
     problem = only_error(sample_copy)
     assert (problem.code, problem.where.row, problem.where.column, problem.value) == (
-        "unknown_customer", 7, "Customer ID", "C999")
+        "unknown_customer",
+        7,
+        "Customer ID",
+        "C999",
+    )
     assert problem.message == "Customer 'C999' is not on the Customers sheet"
 
 
@@ -102,7 +124,11 @@ def test_missing_amount(sample_copy):
     edit_workbook(sample_copy, "Invoices", {f"{letter}8": None})
     problem = only_error(sample_copy)
     assert (problem.code, problem.where.row, problem.where.column, problem.where.letter) == (
-        "missing_value", 8, "Amount incl. VAT", letter)
+        "missing_value",
+        8,
+        "Amount incl. VAT",
+        letter,
+    )
     assert problem.message == "'Amount incl. VAT' is empty"
 
 
@@ -127,7 +153,12 @@ def test_unknown_language(sample_copy):
     edit_workbook(sample_copy, "Customers", {f"{letter}4": "Klingon"})
     problem = only_error(sample_copy)
     assert (problem.code, problem.where.sheet, problem.where.row, problem.where.column, problem.value) == (
-        "unknown_language", "Customers", 4, "Language", "Klingon")
+        "unknown_language",
+        "Customers",
+        4,
+        "Language",
+        "Klingon",
+    )
     assert "fr, nl, en, de" in problem.message
 
 
@@ -136,7 +167,11 @@ def test_unknown_scenario(sample_copy):
     edit_workbook(sample_copy, "Customers", {f"{letter}6": "brutal"})
     problem = only_error(sample_copy)
     assert (problem.code, problem.where.row, problem.where.column, problem.value) == (
-        "unknown_scenario", 6, "Scenario", "brutal")
+        "unknown_scenario",
+        6,
+        "Scenario",
+        "brutal",
+    )
     assert "gentle, standard, strict" in problem.fix
 
 
@@ -166,8 +201,7 @@ def test_warnings_are_separate_from_errors(sample_copy, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is True and report["errors"] == []
     assert [w["code"] for w in report["warnings"]] == ["long_terms"]
-    assert report["warnings"][0]["where"] == {"sheet": "Invoices", "row": 3, "column": "Due date",
-                                              "letter": letter}
+    assert report["warnings"][0]["where"] == {"sheet": "Invoices", "row": 3, "column": "Due date", "letter": letter}
 
 
 def test_json_lists_errors_with_their_place(sample_copy, capsys):
@@ -178,12 +212,16 @@ def test_json_lists_errors_with_their_place(sample_copy, capsys):
     assert report["errors"][0]["where"]["row"] == 160
 
 
-@pytest.mark.parametrize("make, words", [
-    (lambda p: p.write_text("number;amount\n1;12,50\n"), "not an Excel .xlsx workbook"),
-    (lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600), "old-format .xls"),
-    (lambda p: OOXMLFile(TEMPLATE.open("rb")).encrypt("secret", p.open("wb")), "password-protected"),
-    (lambda p: None, "no such file"),
-], ids=["csv", "xls", "encrypted", "missing"])
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (lambda p: p.write_text("number;amount\n1;12,50\n"), "not an Excel .xlsx workbook"),
+        (lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600), "old-format .xls"),
+        (lambda p: OOXMLFile(TEMPLATE.open("rb")).encrypt("secret", p.open("wb")), "password-protected"),
+        (lambda p: None, "no such file"),
+    ],
+    ids=["csv", "xls", "encrypted", "missing"],
+)
 def test_unreadable_files_exit_2_with_a_reason(tmp_path, capsys, make, words):
     path = tmp_path / "book.xlsx"
     make(path)

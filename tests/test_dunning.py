@@ -9,10 +9,10 @@ import pytest
 
 from portal.app import commands
 from portal.codes import payment
-from portal.workbook import sample
 from portal.domain.dunning import STATUSES, assess, customer_reference, installment_reference, pay_by
 from portal.domain.ledger import Creditor, Customer, Installment, Invoice, Ledger, LogEntry, Payment
 from portal.domain.scenarios import BUILTIN_STEPS
+from portal.workbook import sample
 from portal.workbook.file import FileWorkbook
 
 SAMPLE = Path(__file__).resolve().parent.parent / "workbook" / "sample.xlsx"
@@ -44,8 +44,15 @@ def sent(day: date, action: str, invoice=NUMBER, channel="email") -> LogEntry:
 
 
 def ledger(*invoices: Invoice, customers=None, payments=(), log=(), installments=(), creditor=CREDITOR) -> Ledger:
-    return Ledger(creditor=creditor, customers=tuple(customers or (customer(),)), invoices=invoices or (invoice(),),
-                  payments=tuple(payments), installments=tuple(installments), log=tuple(log), scenarios=BUILTIN_STEPS)
+    return Ledger(
+        creditor=creditor,
+        customers=tuple(customers or (customer(),)),
+        invoices=invoices or (invoice(),),
+        payments=tuple(payments),
+        installments=tuple(installments),
+        log=tuple(log),
+        scenarios=BUILTIN_STEPS,
+    )
 
 
 def state(book: Ledger, as_of: date, number=NUMBER):
@@ -53,6 +60,7 @@ def state(book: Ledger, as_of: date, number=NUMBER):
 
 
 # --- the ladder, day by day ------------------------------------------------------------------------------------
+
 
 def send_day_by_day(book: Ledger, first: date, last: date, silent_until: date | None = None) -> list[tuple[date, str]]:
     """Assess every day and send (log) whatever is due that day, except before `silent_until`."""
@@ -68,8 +76,13 @@ def send_day_by_day(book: Ledger, first: date, last: date, silent_until: date | 
 
 def test_timeline_sends_each_stage_once_on_its_day():
     history = send_day_by_day(ledger(), days(-30), days(120))
-    assert history == [(days(-3), "nudge"), (days(3), "reminder_1"), (days(14), "reminder_2"),
-                       (days(30), "formal_notice"), (days(60), "handover")]
+    assert history == [
+        (days(-3), "nudge"),
+        (days(3), "reminder_1"),
+        (days(14), "reminder_2"),
+        (days(30), "formal_notice"),
+        (days(60), "handover"),
+    ]
 
 
 def test_timeline_after_40_silent_days_catches_up_one_stage_at_a_time():
@@ -99,25 +112,45 @@ STATUS_CASES = [
     ("paid", {}, {"payments": [paid(days(1), "1000.00")]}, days(5), "paid"),
     ("overpaid_is_credit", {}, {"payments": [paid(days(1), "1200.00")]}, days(5), "credit"),
     ("credit_note", {"kind": "credit note", "amount": D("-150.00")}, {}, days(5), "credit"),
-    ("written_off_wins", {"written_off": True, "disputed": True}, {"payments": [paid(days(1), "100.00")]},
-     days(5), "written_off"),
+    (
+        "written_off_wins",
+        {"written_off": True, "disputed": True},
+        {"payments": [paid(days(1), "100.00")]},
+        days(5),
+        "written_off",
+    ),
     ("paid_beats_disputed", {"disputed": True}, {"payments": [paid(days(1), "1000.00")]}, days(5), "paid"),
     ("disputed_beats_on_hold", {"disputed": True, "on_hold": True}, {}, days(5), "disputed"),
     ("on_hold_invoice", {"on_hold": True}, {}, days(5), "on_hold"),
     ("on_hold_customer", {}, {"customers": [customer(on_hold=True)]}, days(5), "on_hold"),
-    ("on_hold_beats_plan", {"on_hold": True}, {"installments": [Installment(1, days(10), D("1000.00"), NUMBER)]},
-     days(5), "on_hold"),
+    (
+        "on_hold_beats_plan",
+        {"on_hold": True},
+        {"installments": [Installment(1, days(10), D("1000.00"), NUMBER)]},
+        days(5),
+        "on_hold",
+    ),
     ("in_plan", {}, {"installments": [Installment(1, days(10), D("1000.00"), NUMBER)]}, days(5), "in_plan"),
-    ("in_plan_with_late_installment", {}, {"installments": [Installment(1, days(10), D("1000.00"), NUMBER)]},
-     days(30), "in_plan"),
-    ("plan_beats_partly_paid", {}, {"payments": [paid(days(1), "100.00")],
-                                    "installments": [Installment(1, days(10), D("1000.00"), NUMBER)]},
-     days(5), "in_plan"),
+    (
+        "in_plan_with_late_installment",
+        {},
+        {"installments": [Installment(1, days(10), D("1000.00"), NUMBER)]},
+        days(30),
+        "in_plan",
+    ),
+    (
+        "plan_beats_partly_paid",
+        {},
+        {"payments": [paid(days(1), "100.00")], "installments": [Installment(1, days(10), D("1000.00"), NUMBER)]},
+        days(5),
+        "in_plan",
+    ),
 ]
 
 
-@pytest.mark.parametrize("fields, extras, as_of, status", [c[1:] for c in STATUS_CASES],
-                         ids=[c[0] for c in STATUS_CASES])
+@pytest.mark.parametrize(
+    "fields, extras, as_of, status", [c[1:] for c in STATUS_CASES], ids=[c[0] for c in STATUS_CASES]
+)
 def test_status_precedence(fields, extras, as_of, status):
     s = state(ledger(invoice(**fields), **extras), as_of)
     assert s.status == status and status in STATUSES
@@ -137,40 +170,123 @@ NEXT_CASES = [
     ("nudge_ahead", ledger(), days(-20), "nudge", days(-3), False, "Nudge on 2026-02-27: due in 20 days"),
     ("nudge_today", ledger(), days(-3), "nudge", days(-3), True, "Nudge due: due in 3 days, nothing sent yet"),
     ("missed_nudge_dropped_on_due_date", ledger(), DUE, "reminder_1", days(3), False, "Reminder 1 on 2026-03-05"),
-    ("reminder_1_after_nudge", ledger(log=[sent(days(-3), "nudge")]), days(1), "reminder_1", days(3), False,
-     "Nudge sent on 2026-02-27"),
-    ("never_skip_to_formal_notice", ledger(), days(40), "reminder_1", days(3), True,
-     "Reminder 1 due: 40 days overdue, nothing sent yet"),
-    ("late_reminder_1_then_next_day", ledger(log=[sent(days(35), "reminder_1")]), days(35), "reminder_2", days(36),
-     False, "Reminder 1 sent on 2026-04-06"),
-    ("on_schedule", ledger(log=[sent(days(14), "reminder_2")]), days(20), "formal_notice", days(30), False,
-     "Formal notice on 2026-04-01"),
-    ("log_actions_normalised", ledger(log=[sent(days(3), "Reminder 1"), sent(days(14), "reminder-2")]), days(20),
-     "formal_notice", days(30), False, "Reminder 2 sent on 2026-03-16"),
-    ("log_of_other_invoice_or_future_ignored",
-     ledger(log=[sent(days(3), "reminder_1", invoice="2026-0099"), sent(days(30), "reminder_1")]), days(10),
-     "reminder_1", days(3), True, "nothing sent yet"),
-    ("sheet_last_reminder_spaces_next", ledger(invoice(last_reminder=days(9))), days(9), "reminder_1", days(10),
-     False, "Reminder 1 on 2026-03-12"),
-    ("after_handover_nothing", ledger(log=[sent(days(60), "handover")]), days(90), "", None, False,
-     "Handover sent on 2026-05-01: no further stage"),
-    ("paid_without_reminder", ledger(payments=[paid(days(-1), "1000.00")], log=[sent(days(-3), "nudge")]), days(5),
-     "", None, False, "Paid on 2026-03-01"),
+    (
+        "reminder_1_after_nudge",
+        ledger(log=[sent(days(-3), "nudge")]),
+        days(1),
+        "reminder_1",
+        days(3),
+        False,
+        "Nudge sent on 2026-02-27",
+    ),
+    (
+        "never_skip_to_formal_notice",
+        ledger(),
+        days(40),
+        "reminder_1",
+        days(3),
+        True,
+        "Reminder 1 due: 40 days overdue, nothing sent yet",
+    ),
+    (
+        "late_reminder_1_then_next_day",
+        ledger(log=[sent(days(35), "reminder_1")]),
+        days(35),
+        "reminder_2",
+        days(36),
+        False,
+        "Reminder 1 sent on 2026-04-06",
+    ),
+    (
+        "on_schedule",
+        ledger(log=[sent(days(14), "reminder_2")]),
+        days(20),
+        "formal_notice",
+        days(30),
+        False,
+        "Formal notice on 2026-04-01",
+    ),
+    (
+        "log_actions_normalised",
+        ledger(log=[sent(days(3), "Reminder 1"), sent(days(14), "reminder-2")]),
+        days(20),
+        "formal_notice",
+        days(30),
+        False,
+        "Reminder 2 sent on 2026-03-16",
+    ),
+    (
+        "log_of_other_invoice_or_future_ignored",
+        ledger(log=[sent(days(3), "reminder_1", invoice="2026-0099"), sent(days(30), "reminder_1")]),
+        days(10),
+        "reminder_1",
+        days(3),
+        True,
+        "nothing sent yet",
+    ),
+    (
+        "sheet_last_reminder_spaces_next",
+        ledger(invoice(last_reminder=days(9))),
+        days(9),
+        "reminder_1",
+        days(10),
+        False,
+        "Reminder 1 on 2026-03-12",
+    ),
+    (
+        "after_handover_nothing",
+        ledger(log=[sent(days(60), "handover")]),
+        days(90),
+        "",
+        None,
+        False,
+        "Handover sent on 2026-05-01: no further stage",
+    ),
+    (
+        "paid_without_reminder",
+        ledger(payments=[paid(days(-1), "1000.00")], log=[sent(days(-3), "nudge")]),
+        days(5),
+        "",
+        None,
+        False,
+        "Paid on 2026-03-01",
+    ),
     ("written_off", ledger(invoice(written_off=True)), days(40), "", None, False, "Written off"),
-    ("credit_note", ledger(invoice(kind="credit note", amount=D("-150.00"))), days(40), "", None, False,
-     "Credit note: 150.00 owed to the customer"),
+    (
+        "credit_note",
+        ledger(invoice(kind="credit note", amount=D("-150.00"))),
+        days(40),
+        "",
+        None,
+        False,
+        "Credit note: 150.00 owed to the customer",
+    ),
     ("overpaid", ledger(payments=[paid(days(1), "1200.00")]), days(4), "", None, False, "overpaid by 200.00"),
     ("disputed", ledger(invoice(disputed=True)), days(40), "", None, False, "Disputed"),
-    ("on_hold_customer", ledger(customers=[customer(on_hold=True, hold_reason="Paying by phone")]), days(40), "",
-     None, False, "On hold (customer: Paying by phone)"),
-    ("no_ladder_for_scenario", ledger(customers=[customer(scenario="nope")],
-                                      creditor=replace(CREDITOR, default_scenario="nope")), days(40), "", None, False,
-     "No reminder ladder"),
+    (
+        "on_hold_customer",
+        ledger(customers=[customer(on_hold=True, hold_reason="Paying by phone")]),
+        days(40),
+        "",
+        None,
+        False,
+        "On hold (customer: Paying by phone)",
+    ),
+    (
+        "no_ladder_for_scenario",
+        ledger(customers=[customer(scenario="nope")], creditor=replace(CREDITOR, default_scenario="nope")),
+        days(40),
+        "",
+        None,
+        False,
+        "No reminder ladder",
+    ),
 ]
 
 
-@pytest.mark.parametrize("book, as_of, action, day, due, reason", [c[1:] for c in NEXT_CASES],
-                         ids=[c[0] for c in NEXT_CASES])
+@pytest.mark.parametrize(
+    "book, as_of, action, day, due, reason", [c[1:] for c in NEXT_CASES], ids=[c[0] for c in NEXT_CASES]
+)
 def test_next_action(book, as_of, action, day, due, reason):
     s = state(book, as_of)
     assert (s.next_action, s.next_action_date, s.action_due) == (action, day, due)
@@ -179,8 +295,13 @@ def test_next_action(book, as_of, action, day, due, reason):
 
 
 def test_stage_and_last_reminder_come_from_the_log():
-    s = state(ledger(invoice(last_reminder=days(1)), log=[sent(days(14), "reminder_2"), sent(days(3), "reminder_1"),
-                                                          sent(days(16), "note: called them")]), days(20))
+    s = state(
+        ledger(
+            invoice(last_reminder=days(1)),
+            log=[sent(days(14), "reminder_2"), sent(days(3), "reminder_1"), sent(days(16), "note: called them")],
+        ),
+        days(20),
+    )
     assert (s.stage, s.last_reminder) == ("reminder_2", days(14))
     assert state(ledger(invoice(last_reminder=days(1))), days(20)).last_reminder == days(1)
 
@@ -193,12 +314,18 @@ def test_customer_scenario_chooses_the_ladder():
 
 # --- payments -----------------------------------------------------------------------------------------------------
 
+
 def test_partial_then_full_payment_thanks_only_after_a_reminder():
     reminded = [sent(days(3), "reminder_1")]
     partial = ledger(payments=[paid(days(5), "400.00")], log=reminded)
     s = state(partial, days(20))
-    assert (s.status, s.paid, s.balance, s.paid_on, s.next_action) == ("partly_paid", D("400.00"), D("600.00"),
-                                                                       None, "reminder_2")
+    assert (s.status, s.paid, s.balance, s.paid_on, s.next_action) == (
+        "partly_paid",
+        D("400.00"),
+        D("600.00"),
+        None,
+        "reminder_2",
+    )
     full = replace(partial, payments=partial.payments + (paid(days(18), "600.00"),))
     s = state(full, days(20))
     assert (s.status, s.balance, s.paid_on) == ("paid", D("0.00"), days(18))
@@ -224,29 +351,39 @@ def test_payment_by_invoice_reference_without_invoice_column(reference):
 
 def test_typed_reference_is_the_one_matched():
     rf = payment.rf.generate("ABC123")
-    book = ledger(invoice(reference=payment.rf.format(rf)),
-                  payments=[paid(days(1), "1000.00", invoice="", reference=payment.rf.format(rf)),
-                            paid(days(1), "5.00", invoice="", reference=REF)])
+    book = ledger(
+        invoice(reference=payment.rf.format(rf)),
+        payments=[
+            paid(days(1), "1000.00", invoice="", reference=payment.rf.format(rf)),
+            paid(days(1), "5.00", invoice="", reference=REF),
+        ],
+    )
     a = assess(book, days(5))
     assert (a.invoice(NUMBER).reference, a.invoice(NUMBER).status) == (rf, "paid")
     assert [p.amount for p in a.unmatched_payments] == [D("5.00")]
 
 
 def test_unmatched_payments_are_listed():
-    book = ledger(payments=[paid(days(1), "10.00", invoice="", reference="+++090/9337/55494+++"),  # bad check digits
-                            paid(days(1), "20.00", invoice="", reference="thanks for the lovely work"),
-                            paid(days(1), "30.00", invoice="9999", reference="")])
+    book = ledger(
+        payments=[
+            paid(days(1), "10.00", invoice="", reference="+++090/9337/55494+++"),  # bad check digits
+            paid(days(1), "20.00", invoice="", reference="thanks for the lovely work"),
+            paid(days(1), "30.00", invoice="9999", reference=""),
+        ]
+    )
     a = assess(book, days(5))
     assert [p.amount for p in a.unmatched_payments] == [D("10.00"), D("20.00"), D("30.00")]
     assert a.invoice(NUMBER).paid == 0
 
 
 def test_customer_reference_spreads_oldest_due_first():
-    book = ledger(invoice("A", due_date=days(20), amount=D("300.00")),
-                  invoice("B", due_date=days(0), amount=D("200.00")),
-                  invoice("C", due_date=days(10), amount=D("500.00")),
-                  invoice("D", due_date=days(-5), amount=D("999.00"), disputed=True),
-                  payments=[paid(days(1), "450.00", invoice="", reference=customer_reference(ledger(), "C1"))])
+    book = ledger(
+        invoice("A", due_date=days(20), amount=D("300.00")),
+        invoice("B", due_date=days(0), amount=D("200.00")),
+        invoice("C", due_date=days(10), amount=D("500.00")),
+        invoice("D", due_date=days(-5), amount=D("999.00"), disputed=True),
+        payments=[paid(days(1), "450.00", invoice="", reference=customer_reference(ledger(), "C1"))],
+    )
     a = assess(book, days(1))
     assert [(n, a.invoice(n).paid) for n in "BCAD"] == [("B", D("200.00")), ("C", D("250.00")), ("A", 0), ("D", 0)]
     assert a.customer("C1").reference == customer_reference(book, "C1")
@@ -254,8 +391,11 @@ def test_customer_reference_spreads_oldest_due_first():
 
 def test_customer_reference_surplus_stays_as_credit_and_nothing_open_is_unmatched():
     ref = customer_reference(ledger(), "C1")
-    book = ledger(invoice("A", amount=D("100.00")), invoice("B", due_date=days(5), amount=D("100.00")),
-                  payments=[paid(days(1), "250.00", invoice="", reference=ref)])
+    book = ledger(
+        invoice("A", amount=D("100.00")),
+        invoice("B", due_date=days(5), amount=D("100.00")),
+        payments=[paid(days(1), "250.00", invoice="", reference=ref)],
+    )
     a = assess(book, days(2))
     assert [(s.status, s.balance) for s in a.invoices] == [("paid", 0), ("credit", D("-50.00"))]
     later = replace(book, payments=book.payments + (paid(days(3), "10.00", invoice="", reference=ref),))
@@ -264,8 +404,11 @@ def test_customer_reference_surplus_stays_as_credit_and_nothing_open_is_unmatche
 
 # --- payment plans ------------------------------------------------------------------------------------------------
 
-PLAN = [Installment(1, days(10), D("1000.00"), NUMBER), Installment(2, days(40), D("1000.00"), NUMBER),
-        Installment(3, days(70), D("1000.00"), NUMBER)]
+PLAN = [
+    Installment(1, days(10), D("1000.00"), NUMBER),
+    Installment(2, days(40), D("1000.00"), NUMBER),
+    Installment(3, days(70), D("1000.00"), NUMBER),
+]
 
 
 def plan_ledger(payments=(), log=()) -> Ledger:
@@ -293,8 +436,11 @@ def test_plan_with_a_late_installment_reminds_that_installment_only():
 
 def test_plan_on_schedule():
     s = state(plan_ledger(payments=[paid(days(9), "1000.00")]), days(20))
-    assert (s.status, s.next_action, s.reason) == ("in_plan", "", "Payment plan on schedule: installment 2 "
-                                                                  "(1000.00) due on 2026-04-11")
+    assert (s.status, s.next_action, s.reason) == (
+        "in_plan",
+        "",
+        "Payment plan on schedule: installment 2 (1000.00) due on 2026-04-11",
+    )
     assert not any(i.late for i in s.installments)
 
 
@@ -306,11 +452,12 @@ def test_installment_reference_pays_the_invoice_in_order():
 
 
 def test_down_payment_outside_the_plan_is_settled_first():
-    book = ledger(invoice(amount=D("1000.00")), payments=[paid(days(-1), "200.00"), paid(days(9), "400.00")],
-                  installments=[Installment(1, days(10), D("400.00"), NUMBER),
-                                Installment(2, days(40), D("400.00"), NUMBER)])
-    assert [(i.paid, i.balance) for i in state(book, days(20)).installments] == [(D("400.00"), 0),
-                                                                                 (0, D("400.00"))]
+    book = ledger(
+        invoice(amount=D("1000.00")),
+        payments=[paid(days(-1), "200.00"), paid(days(9), "400.00")],
+        installments=[Installment(1, days(10), D("400.00"), NUMBER), Installment(2, days(40), D("400.00"), NUMBER)],
+    )
+    assert [(i.paid, i.balance) for i in state(book, days(20)).installments] == [(D("400.00"), 0), (0, D("400.00"))]
 
 
 # --- deadlines ------------------------------------------------------------------------------------------------------
@@ -337,6 +484,7 @@ def test_pay_by(stage, sent_on, country, deadline):
 
 # --- claim and discount ---------------------------------------------------------------------------------------------
 
+
 def test_claim_for_an_overdue_b2b_invoice_on_its_balance():
     s = state(ledger(payments=[paid(days(1), "400.00")]), days(31))
     assert (s.claim.basis, s.claim.principal, s.claim.flat_fee) == ("be_b2b", D("600.00"), D("40.00"))
@@ -350,14 +498,28 @@ CLAIM_NONE_CASES = [
     ("written_off", ledger(invoice(written_off=True)), days(31), ""),
     ("paid", ledger(payments=[paid(days(1), "1000.00")]), days(31), ""),
     ("credit_note", ledger(invoice(kind="credit note", amount=D("-150.00"))), days(31), ""),
-    ("before_the_rate_table", ledger(invoice(issue_date=date(2023, 5, 1), due_date=date(2023, 6, 1))),
-     date(2023, 8, 1), "no interest computed: no rate known before 2024-01-01"),
-    ("contractual_without_rate", ledger(creditor=replace(CREDITOR, interest_rule="contractual")), days(31),
-     "no interest computed: contractual_rate must be a Decimal"),
-    ("b2c_reminded_by_phone", ledger(customers=[customer(kind="B2C")],
-                                     creditor=replace(CREDITOR, b2c_terms_allow_damages=True),
-                                     log=[sent(days(3), "reminder_1", channel="phone")]), days(40),
-     "no interest computed: unknown reminder channel 'phone'"),
+    (
+        "before_the_rate_table",
+        ledger(invoice(issue_date=date(2023, 5, 1), due_date=date(2023, 6, 1))),
+        date(2023, 8, 1),
+        "no interest computed: no rate known before 2024-01-01",
+    ),
+    (
+        "contractual_without_rate",
+        ledger(creditor=replace(CREDITOR, interest_rule="contractual")),
+        days(31),
+        "no interest computed: contractual_rate must be a Decimal",
+    ),
+    (
+        "b2c_reminded_by_phone",
+        ledger(
+            customers=[customer(kind="B2C")],
+            creditor=replace(CREDITOR, b2c_terms_allow_damages=True),
+            log=[sent(days(3), "reminder_1", channel="phone")],
+        ),
+        days(40),
+        "no interest computed: unknown reminder channel 'phone'",
+    ),
 ]
 
 
@@ -369,8 +531,11 @@ def test_no_claim(book, as_of, note):
 
 
 def test_b2c_claim_uses_the_first_reminder_from_the_log():
-    book = ledger(customers=[customer(kind="B2C")], creditor=replace(CREDITOR, b2c_terms_allow_damages=True),
-                  log=[sent(days(3), "reminder_1", channel="letter")])
+    book = ledger(
+        customers=[customer(kind="B2C")],
+        creditor=replace(CREDITOR, b2c_terms_allow_damages=True),
+        log=[sent(days(3), "reminder_1", channel="letter")],
+    )
     s = state(book, days(40))
     assert s.claim.basis == "be_b2c" and s.claim.from_day > days(3) + timedelta(days=14)
 
@@ -385,8 +550,9 @@ DISCOUNT_CASES = [
 ]
 
 
-@pytest.mark.parametrize("amount, payments, as_of, discount", [c[1:] for c in DISCOUNT_CASES],
-                         ids=[c[0] for c in DISCOUNT_CASES])
+@pytest.mark.parametrize(
+    "amount, payments, as_of, discount", [c[1:] for c in DISCOUNT_CASES], ids=[c[0] for c in DISCOUNT_CASES]
+)
 def test_discount(amount, payments, as_of, discount):
     book = ledger(invoice(amount=D(amount), discount_pct=D("2"), discount_date=days(-20)), payments=payments)
     assert state(book, as_of).discount == discount
@@ -394,16 +560,19 @@ def test_discount(amount, payments, as_of, discount):
 
 # --- customers --------------------------------------------------------------------------------------------------------
 
+
 def test_customer_statement_lists_open_items_oldest_due_first():
-    book = ledger(invoice("A", due_date=days(20), amount=D("300.00")),
-                  invoice("B", due_date=days(0), amount=D("200.00")),
-                  invoice("CN", due_date=days(5), amount=D("-50.00"), kind="credit note"),
-                  invoice("P", due_date=days(-10), amount=D("70.00")),
-                  invoice("W", due_date=days(-20), amount=D("80.00"), written_off=True),
-                  invoice("G", due_date=days(1), amount=D("40.00"), currency="GBP"),
-                  invoice("X", customer_id="C2", amount=D("1.00")),
-                  customers=[customer(), customer("C2"), customer("C3")],
-                  payments=[paid(days(-10), "70.00", invoice="P")])
+    book = ledger(
+        invoice("A", due_date=days(20), amount=D("300.00")),
+        invoice("B", due_date=days(0), amount=D("200.00")),
+        invoice("CN", due_date=days(5), amount=D("-50.00"), kind="credit note"),
+        invoice("P", due_date=days(-10), amount=D("70.00")),
+        invoice("W", due_date=days(-20), amount=D("80.00"), written_off=True),
+        invoice("G", due_date=days(1), amount=D("40.00"), currency="GBP"),
+        invoice("X", customer_id="C2", amount=D("1.00")),
+        customers=[customer(), customer("C2"), customer("C3")],
+        payments=[paid(days(-10), "70.00", invoice="P")],
+    )
     a = assess(book, days(1))
     c1 = a.customer("C1")
     assert [s.invoice.number for s in c1.invoices] == ["B", "G", "CN", "A"]
@@ -420,6 +589,7 @@ def test_assess_is_pure():
 
 
 # --- the sample workbook ---------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def sample_assessment():

@@ -16,10 +16,52 @@ from .hostile import CASES, MARKUP, write_hostile_workbook
 from .qr import decode_svg
 
 # Every element our templates (and the Markdown of a letter) may produce.
-OUR_TAGS = {"html", "head", "meta", "title", "link", "body", "header", "nav", "a", "main", "h1", "h2", "p", "dl",
-            "div", "dt", "dd", "section", "figure", "svg", "path", "figcaption", "span", "button", "small", "ul",
-            "li", "details", "summary", "strong", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "footer",
-            "script", "em", "ol", "br", "hr", "code"}
+OUR_TAGS = {
+    "html",
+    "head",
+    "meta",
+    "title",
+    "link",
+    "body",
+    "header",
+    "nav",
+    "a",
+    "main",
+    "h1",
+    "h2",
+    "p",
+    "dl",
+    "div",
+    "dt",
+    "dd",
+    "section",
+    "figure",
+    "svg",
+    "path",
+    "figcaption",
+    "span",
+    "button",
+    "small",
+    "ul",
+    "li",
+    "details",
+    "summary",
+    "strong",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "th",
+    "td",
+    "footer",
+    "script",
+    "em",
+    "ol",
+    "br",
+    "hr",
+    "code",
+}
 
 
 class Tags(HTMLParser):
@@ -39,8 +81,9 @@ class Tags(HTMLParser):
 def hostile_site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hostile")
     workbook = write_hostile_workbook(tmp / "hostile.xlsx")
-    outcome = commands.build(FileWorkbook(workbook), today=date(2026, 11, 16), out_dir=tmp / "site_out",
-                             secret_file=tmp / "secret")
+    outcome = commands.build(
+        FileWorkbook(workbook), today=date(2026, 11, 16), out_dir=tmp / "site_out", secret_file=tmp / "secret"
+    )
     return workbook, outcome, tmp / "site_out"
 
 
@@ -55,7 +98,7 @@ def test_the_hostile_workbook_reads_back_exactly(hostile_site):
 
 
 def test_no_markup_from_the_workbook_reaches_a_page(hostile_site):
-    _, outcome, out = hostile_site
+    _, _outcome, out = hostile_site
     pages = sorted(out.rglob("*.html"))
     assert len(pages) > 300
     for page in pages:
@@ -96,8 +139,8 @@ def test_qr_codes_stay_right_beside_hostile_text(hostile_site):
 
 
 def test_a_creditor_name_that_cannot_go_into_a_qr_code_is_a_check_error(tmp_path):
-    from portal.workbook.template import write_workbook
     from portal.workbook import sample
+    from portal.workbook.template import write_workbook
 
     path = write_workbook(tmp_path / "w.xlsx", settings=dict(sample.SETTINGS, name="A" * 71), rows={})
     problems = commands.check(FileWorkbook(path)).problems

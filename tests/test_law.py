@@ -48,20 +48,23 @@ def test_be_rates_match_mro_plus_8_rounded_up_to_half_point(period):
     assert be_rate_from_mro(rate_on(FR_ECB_MRO, period.start).rate) == period.rate
 
 
-@pytest.mark.parametrize("table, day, rate", [
-    (BE_B2B_RATES, date(2024, 1, 1), D("12.5")),
-    (BE_B2B_RATES, date(2025, 6, 30), D("11.5")),
-    (BE_B2B_RATES, date(2025, 7, 1), D("10.5")),
-    (FR_DEFAULT_RATES, date(2024, 7, 1), D("14.25")),
-    (FR_DEFAULT_RATES, date(2025, 1, 1), D("13.15")),
-    (FR_DEFAULT_RATES, date(2025, 12, 31), D("12.15")),
-    (FR_DEFAULT_RATES, date(2026, 6, 30), D("12.15")),
-    (FR_LEGAL_RATE_PROFESSIONAL, date(2024, 12, 31), D("4.92")),
-    (FR_LEGAL_RATE_PROFESSIONAL, date(2025, 3, 1), D("3.71")),
-    (FR_LEGAL_RATE_PROFESSIONAL, date(2025, 7, 1), D("2.76")),
-    (FR_LEGAL_RATE_PROFESSIONAL, date(2026, 1, 1), D("2.62")),
-    (BE_B2B_RATES, date(2026, 9, 1), D("10.5")),  # after the table: the last period, carried forward
-])
+@pytest.mark.parametrize(
+    "table, day, rate",
+    [
+        (BE_B2B_RATES, date(2024, 1, 1), D("12.5")),
+        (BE_B2B_RATES, date(2025, 6, 30), D("11.5")),
+        (BE_B2B_RATES, date(2025, 7, 1), D("10.5")),
+        (FR_DEFAULT_RATES, date(2024, 7, 1), D("14.25")),
+        (FR_DEFAULT_RATES, date(2025, 1, 1), D("13.15")),
+        (FR_DEFAULT_RATES, date(2025, 12, 31), D("12.15")),
+        (FR_DEFAULT_RATES, date(2026, 6, 30), D("12.15")),
+        (FR_LEGAL_RATE_PROFESSIONAL, date(2024, 12, 31), D("4.92")),
+        (FR_LEGAL_RATE_PROFESSIONAL, date(2025, 3, 1), D("3.71")),
+        (FR_LEGAL_RATE_PROFESSIONAL, date(2025, 7, 1), D("2.76")),
+        (FR_LEGAL_RATE_PROFESSIONAL, date(2026, 1, 1), D("2.62")),
+        (BE_B2B_RATES, date(2026, 9, 1), D("10.5")),  # after the table: the last period, carried forward
+    ],
+)
 def test_rate_on(table, day, rate):
     assert rate_on(table, day).rate == rate
 
@@ -72,8 +75,10 @@ def test_rate_on_before_first_period_raises():
 
 
 def test_rate_on_gap_raises():
-    gappy = (RatePeriod(date(2025, 1, 1), date(2025, 1, 31), D("1"), "a"),
-             RatePeriod(date(2025, 3, 1), date(2025, 3, 31), D("2"), "b"))
+    gappy = (
+        RatePeriod(date(2025, 1, 1), date(2025, 1, 31), D("1"), "a"),
+        RatePeriod(date(2025, 3, 1), date(2025, 3, 31), D("2"), "b"),
+    )
     with pytest.raises(ValueError, match="gap"):
         rate_on(gappy, date(2025, 2, 10))
 
@@ -110,28 +115,36 @@ def test_floats_are_refused():
     with pytest.raises(TypeError):
         interest(D("1000.00"), date(2025, 5, 1), date(2025, 5, 2), 8.0)
     with pytest.raises(TypeError):
-        be_b2b(due_date=date(2025, 3, 31), as_of=date(2025, 4, 30), interest_rule="contractual",
-               contractual_rate=8.0)
+        be_b2b(due_date=date(2025, 3, 31), as_of=date(2025, 4, 30), interest_rule="contractual", contractual_rate=8.0)
 
 
 # --- Belgium B2B --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("due, as_of, kw, interest_, fee, total", [
-    # 2025-04-01..04-30 = 30 days @ 11.5: 1000 * 11.5 * 30 / 36500 = 9.4520... -> 9.45
-    (date(2025, 3, 31), date(2025, 4, 30), {}, "9.45", "40.00", "1049.45"),
-    # 06-16..06-30 15 d @ 11.5 + 07-01..07-15 15 d @ 10.5 = 1000 * (172.5 + 157.5) / 36500 = 9.0410... -> 9.04
-    (date(2025, 6, 15), date(2025, 7, 15), {}, "9.04", "40.00", "1049.04"),
-    # 2024-12-21..12-31 11 d @ 12.5 + 2025-01-01..01-10 10 d @ 11.5 = 1000 * (137.5 + 115) / 36500 = 6.9178... -> 6.92
-    (date(2024, 12, 20), date(2025, 1, 10), {}, "6.92", "40.00", "1046.92"),
-    (date(2025, 3, 31), date(2025, 4, 30), {"flat_fee": False}, "9.45", "0.00", "1009.45"),
-    # 30 days @ 8 %: 1000 * 8 * 30 / 36500 = 6.5753... -> 6.58
-    (date(2025, 3, 31), date(2025, 4, 30), {"interest_rule": "contractual", "contractual_rate": D("8")},
-     "6.58", "40.00", "1046.58"),
-    (date(2025, 3, 31), date(2025, 4, 30), {"interest_rule": "none"}, "0.00", "40.00", "1040.00"),
-    # one day late: 1000 * 11.5 / 36500 = 0.3150... -> 0.32
-    (date(2025, 3, 31), date(2025, 4, 1), {}, "0.32", "40.00", "1040.32"),
-])
+@pytest.mark.parametrize(
+    "due, as_of, kw, interest_, fee, total",
+    [
+        # 2025-04-01..04-30 = 30 days @ 11.5: 1000 * 11.5 * 30 / 36500 = 9.4520... -> 9.45
+        (date(2025, 3, 31), date(2025, 4, 30), {}, "9.45", "40.00", "1049.45"),
+        # 06-16..06-30 15 d @ 11.5 + 07-01..07-15 15 d @ 10.5 = 1000 * (172.5 + 157.5) / 36500 = 9.0410... -> 9.04
+        (date(2025, 6, 15), date(2025, 7, 15), {}, "9.04", "40.00", "1049.04"),
+        # 2024-12-21..12-31 11 d @ 12.5 + 2025-01-01..01-10 10 d @ 11.5 = 1000 * (137.5 + 115) / 36500 = 6.9178... -> 6.92
+        (date(2024, 12, 20), date(2025, 1, 10), {}, "6.92", "40.00", "1046.92"),
+        (date(2025, 3, 31), date(2025, 4, 30), {"flat_fee": False}, "9.45", "0.00", "1009.45"),
+        # 30 days @ 8 %: 1000 * 8 * 30 / 36500 = 6.5753... -> 6.58
+        (
+            date(2025, 3, 31),
+            date(2025, 4, 30),
+            {"interest_rule": "contractual", "contractual_rate": D("8")},
+            "6.58",
+            "40.00",
+            "1046.58",
+        ),
+        (date(2025, 3, 31), date(2025, 4, 30), {"interest_rule": "none"}, "0.00", "40.00", "1040.00"),
+        # one day late: 1000 * 11.5 / 36500 = 0.3150... -> 0.32
+        (date(2025, 3, 31), date(2025, 4, 1), {}, "0.32", "40.00", "1040.32"),
+    ],
+)
 def test_be_b2b(due, as_of, kw, interest_, fee, total):
     c = be_b2b(due_date=due, as_of=as_of, **kw)
     assert (c.interest, c.flat_fee, c.total) == (D(interest_), D(fee), D(total))
@@ -144,10 +157,14 @@ def test_be_b2b_explanations():
     c = be_b2b(due_date=date(2025, 6, 15), as_of=date(2025, 7, 15))
     assert c.from_day == date(2025, 6, 16)
     assert c.explanations == (
-        ("interest_segment", {"from": date(2025, 6, 16), "to": date(2025, 6, 30), "days": 15,
-                              "rate": D("11.5"), "amount": D("4.73")}),
-        ("interest_segment", {"from": date(2025, 7, 1), "to": date(2025, 7, 15), "days": 15,
-                              "rate": D("10.5"), "amount": D("4.32")}),
+        (
+            "interest_segment",
+            {"from": date(2025, 6, 16), "to": date(2025, 6, 30), "days": 15, "rate": D("11.5"), "amount": D("4.73")},
+        ),
+        (
+            "interest_segment",
+            {"from": date(2025, 7, 1), "to": date(2025, 7, 15), "days": 15, "rate": D("10.5"), "amount": D("4.32")},
+        ),
         ("flat_fee_b2b", {"amount": D("40.00")}),
     )
 
@@ -158,16 +175,26 @@ def test_interest_rule_none_has_no_from_day():
     assert ("interest_none", {}) in c.explanations
 
 
-@pytest.mark.parametrize("principal, due, as_of, key", [
-    (D("1000.00"), date(2025, 3, 31), date(2025, 3, 31), "not_due"),
-    (D("1000.00"), date(2025, 3, 31), date(2025, 3, 1), "not_due"),
-    (D("0.00"), date(2025, 3, 31), date(2025, 4, 30), "nothing_outstanding"),
-    (D("-50.00"), date(2025, 3, 31), date(2025, 4, 30), "nothing_outstanding"),
-])
+@pytest.mark.parametrize(
+    "principal, due, as_of, key",
+    [
+        (D("1000.00"), date(2025, 3, 31), date(2025, 3, 31), "not_due"),
+        (D("1000.00"), date(2025, 3, 31), date(2025, 3, 1), "not_due"),
+        (D("0.00"), date(2025, 3, 31), date(2025, 4, 30), "nothing_outstanding"),
+        (D("-50.00"), date(2025, 3, 31), date(2025, 4, 30), "nothing_outstanding"),
+    ],
+)
 def test_nothing_claimed(principal, due, as_of, key):
     for country, kind in [("BE", "B2B"), ("BE", "B2C"), ("FR", "B2B")]:
-        c = claim(country=country, debtor_kind=kind, principal=principal, due_date=due, as_of=as_of,
-                  first_reminder=date(2025, 4, 1), terms_allow_b2c_damages=True)
+        c = claim(
+            country=country,
+            debtor_kind=kind,
+            principal=principal,
+            due_date=due,
+            as_of=as_of,
+            first_reminder=date(2025, 4, 1),
+            terms_allow_b2c_damages=True,
+        )
         assert (c.interest, c.flat_fee, c.total) == (D("0.00"), D("0.00"), principal)
         assert c.basis == "none" and c.explanations[0][0] == key
 
@@ -197,38 +224,44 @@ def test_bad_arguments():
 # --- Belgium B2C (Book XIX) ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("outstanding, cap", [
-    ("0.01", "20.00"),
-    ("150.00", "20.00"),
-    ("150.01", "30.00"),  # 30 + 10 % * 0.01 = 30.001
-    ("400.00", "55.00"),  # 30 + 10 % * 250
-    ("500.00", "65.00"),  # 30 + 10 % * 350
-    ("500.01", "65.00"),  # 65 + 5 % * 0.01 = 65.0005
-    ("1000.00", "90.00"),  # 65 + 5 % * 500
-    ("39200.00", "2000.00"),  # 65 + 5 % * 38700 = 2000
-    ("39200.01", "2000.00"),
-    ("100000.00", "2000.00"),
-    ("1234.56", "101.73"),  # 65 + 5 % * 734.56 = 101.728
-])
+@pytest.mark.parametrize(
+    "outstanding, cap",
+    [
+        ("0.01", "20.00"),
+        ("150.00", "20.00"),
+        ("150.01", "30.00"),  # 30 + 10 % * 0.01 = 30.001
+        ("400.00", "55.00"),  # 30 + 10 % * 250
+        ("500.00", "65.00"),  # 30 + 10 % * 350
+        ("500.01", "65.00"),  # 65 + 5 % * 0.01 = 65.0005
+        ("1000.00", "90.00"),  # 65 + 5 % * 500
+        ("39200.00", "2000.00"),  # 65 + 5 % * 38700 = 2000
+        ("39200.01", "2000.00"),
+        ("100000.00", "2000.00"),
+        ("1234.56", "101.73"),  # 65 + 5 % * 734.56 = 101.728
+    ],
+)
 def test_b2c_indemnity_cap(outstanding, cap):
     assert b2c_indemnity_cap(D(outstanding)) == D(cap)
 
 
-@pytest.mark.parametrize("sent, channel, holidays, last_day", [
-    # e-mail: day 1 is the day after sending; day 14 = day 1 + 13
-    (date(2026, 3, 2), "email", None, date(2026, 3, 16)),  # Mon: 03-03 .. 03-16
-    (date(2026, 3, 6), "email", None, date(2026, 3, 20)),  # Fri: Sat 03-07 .. 03-20
-    (date(2026, 3, 6), "portal", None, date(2026, 3, 20)),
-    # letter: day 1 is the 3rd working day after posting
-    (date(2026, 3, 2), "letter", None, date(2026, 3, 18)),  # Mon: Tue, Wed, Thu 03-05 .. 03-18
-    (date(2026, 3, 6), "letter", None, date(2026, 3, 24)),  # Fri: Mon, Tue, Wed 03-11 .. 03-24
-    # Tue 2025-12-23: Wed 24, (Thu 25 Christmas), Fri 26, (weekend), Mon 29 -> 12-29 .. 2026-01-11
-    (date(2025, 12, 23), "letter", None, date(2026, 1, 11)),
-    # Thu 2026-04-02: Fri 3, (weekend, Easter Monday 6), Tue 7, Wed 8 -> 04-08 .. 04-21
-    (date(2026, 4, 2), "letter", None, date(2026, 4, 21)),
-    # explicit holiday set: Mon 2026-03-02 with 03-03 off: Wed 4, Thu 5, Fri 6 -> 03-06 .. 03-19
-    (date(2026, 3, 2), "letter", {date(2026, 3, 3)}, date(2026, 3, 19)),
-])
+@pytest.mark.parametrize(
+    "sent, channel, holidays, last_day",
+    [
+        # e-mail: day 1 is the day after sending; day 14 = day 1 + 13
+        (date(2026, 3, 2), "email", None, date(2026, 3, 16)),  # Mon: 03-03 .. 03-16
+        (date(2026, 3, 6), "email", None, date(2026, 3, 20)),  # Fri: Sat 03-07 .. 03-20
+        (date(2026, 3, 6), "portal", None, date(2026, 3, 20)),
+        # letter: day 1 is the 3rd working day after posting
+        (date(2026, 3, 2), "letter", None, date(2026, 3, 18)),  # Mon: Tue, Wed, Thu 03-05 .. 03-18
+        (date(2026, 3, 6), "letter", None, date(2026, 3, 24)),  # Fri: Mon, Tue, Wed 03-11 .. 03-24
+        # Tue 2025-12-23: Wed 24, (Thu 25 Christmas), Fri 26, (weekend), Mon 29 -> 12-29 .. 2026-01-11
+        (date(2025, 12, 23), "letter", None, date(2026, 1, 11)),
+        # Thu 2026-04-02: Fri 3, (weekend, Easter Monday 6), Tue 7, Wed 8 -> 04-08 .. 04-21
+        (date(2026, 4, 2), "letter", None, date(2026, 4, 21)),
+        # explicit holiday set: Mon 2026-03-02 with 03-03 off: Wed 4, Thu 5, Fri 6 -> 03-06 .. 03-19
+        (date(2026, 3, 2), "letter", {date(2026, 3, 3)}, date(2026, 3, 19)),
+    ],
+)
 def test_b2c_grace_end(sent, channel, holidays, last_day):
     assert b2c_grace_end(sent, channel, holidays) == last_day
 
@@ -265,20 +298,27 @@ def test_b2c_interest_and_indemnity_the_day_after():
 
 def test_b2c_letter_posted_before_christmas():
     # waiting period 2025-12-29 .. 2026-01-11 (see test_b2c_grace_end)
-    kw = dict(principal=D("1000.00"), due_date=date(2025, 12, 1), first_reminder=date(2025, 12, 23),
-              first_reminder_channel="letter")
+    kw = dict(
+        principal=D("1000.00"),
+        due_date=date(2025, 12, 1),
+        first_reminder=date(2025, 12, 23),
+        first_reminder_channel="letter",
+    )
     assert be_b2c(as_of=date(2026, 1, 11), **kw).total == D("1000.00")
     # 2026-01-12, 1 day @ 10.5: 1000 * 10.5 / 36500 = 0.2876... -> 0.29; indemnity 65 + 5 % * 500 = 90.00
     c = be_b2c(as_of=date(2026, 1, 12), **kw)
     assert (c.interest, c.flat_fee, c.total) == (D("0.29"), D("90.00"), D("1090.29"))
 
 
-@pytest.mark.parametrize("rate, interest_, capped", [
-    # 03-17..03-31 = 15 days; 400 * 10.5 * 15 / 36500 = 1.7260... -> 1.73 (12 % capped at 10.5 %)
-    (D("12"), "1.73", True),
-    # 400 * 8 * 15 / 36500 = 1.3150... -> 1.32
-    (D("8"), "1.32", False),
-])
+@pytest.mark.parametrize(
+    "rate, interest_, capped",
+    [
+        # 03-17..03-31 = 15 days; 400 * 10.5 * 15 / 36500 = 1.7260... -> 1.73 (12 % capped at 10.5 %)
+        (D("12"), "1.73", True),
+        # 400 * 8 * 15 / 36500 = 1.3150... -> 1.32
+        (D("8"), "1.32", False),
+    ],
+)
 def test_b2c_contractual_rate_capped_at_b2b_rate(rate, interest_, capped):
     c = be_b2c(as_of=date(2026, 3, 31), interest_rule="contractual", contractual_rate=rate)
     assert c.interest == D(interest_)
@@ -286,11 +326,14 @@ def test_b2c_contractual_rate_capped_at_b2b_rate(rate, interest_, capped):
     assert any(k == "contractual_rate_capped" for k, _ in c.explanations) is capped
 
 
-@pytest.mark.parametrize("kw, key", [
-    ({"terms_allow_b2c_damages": False}, "b2c_terms_missing"),
-    ({"first_reminder": None}, "b2c_no_first_reminder"),
-    ({"first_reminder": date(2026, 2, 15)}, "b2c_reminder_before_due"),
-])
+@pytest.mark.parametrize(
+    "kw, key",
+    [
+        ({"terms_allow_b2c_damages": False}, "b2c_terms_missing"),
+        ({"first_reminder": None}, "b2c_no_first_reminder"),
+        ({"first_reminder": date(2026, 2, 15)}, "b2c_reminder_before_due"),
+    ],
+)
 def test_b2c_preconditions(kw, key):
     c = be_b2c(as_of=date(2026, 6, 1), **kw)
     assert (c.interest, c.flat_fee, c.total) == (D("0.00"), D("0.00"), D("400.00"))
@@ -301,19 +344,22 @@ def test_b2c_preconditions(kw, key):
 # --- France -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("due, as_of, kw, interest_, floored", [
-    # 30 days @ 13.15 (ECB 3.15 + 10): 1000 * 13.15 * 30 / 36500 = 10.8082... -> 10.81
-    (date(2025, 3, 31), date(2025, 4, 30), {}, "10.81", False),
-    # 15 d @ 13.15 + 15 d @ 12.15: 1000 * 25.3 * 15 / 36500 = 10.3972... -> 10.40
-    (date(2025, 6, 15), date(2025, 7, 15), {}, "10.40", False),
-    # contractual 5 % < 3 x 3.71 = 11.13: 1000 * 11.13 * 30 / 36500 = 9.1479... -> 9.15
-    (date(2025, 3, 31), date(2025, 4, 30), {"contractual_rate": D("5")}, "9.15", True),
-    # contractual 10 %: H1 floored to 11.13, H2 kept (3 x 2.76 = 8.28 < 10):
-    # 1000 * (11.13 * 15 + 10 * 15) / 36500 = 316950 / 36500 = 8.6835... -> 8.68
-    (date(2025, 6, 15), date(2025, 7, 15), {"contractual_rate": D("10")}, "8.68", True),
-    # contractual 15 % above the floor: 1000 * 15 * 30 / 36500 = 12.3287... -> 12.33
-    (date(2025, 3, 31), date(2025, 4, 30), {"contractual_rate": D("15")}, "12.33", False),
-])
+@pytest.mark.parametrize(
+    "due, as_of, kw, interest_, floored",
+    [
+        # 30 days @ 13.15 (ECB 3.15 + 10): 1000 * 13.15 * 30 / 36500 = 10.8082... -> 10.81
+        (date(2025, 3, 31), date(2025, 4, 30), {}, "10.81", False),
+        # 15 d @ 13.15 + 15 d @ 12.15: 1000 * 25.3 * 15 / 36500 = 10.3972... -> 10.40
+        (date(2025, 6, 15), date(2025, 7, 15), {}, "10.40", False),
+        # contractual 5 % < 3 x 3.71 = 11.13: 1000 * 11.13 * 30 / 36500 = 9.1479... -> 9.15
+        (date(2025, 3, 31), date(2025, 4, 30), {"contractual_rate": D("5")}, "9.15", True),
+        # contractual 10 %: H1 floored to 11.13, H2 kept (3 x 2.76 = 8.28 < 10):
+        # 1000 * (11.13 * 15 + 10 * 15) / 36500 = 316950 / 36500 = 8.6835... -> 8.68
+        (date(2025, 6, 15), date(2025, 7, 15), {"contractual_rate": D("10")}, "8.68", True),
+        # contractual 15 % above the floor: 1000 * 15 * 30 / 36500 = 12.3287... -> 12.33
+        (date(2025, 3, 31), date(2025, 4, 30), {"contractual_rate": D("15")}, "12.33", False),
+    ],
+)
 def test_fr_b2b(due, as_of, kw, interest_, floored):
     if kw:
         kw["interest_rule"] = "contractual"
@@ -328,37 +374,43 @@ def test_fr_b2b(due, as_of, kw, interest_, floored):
 
 
 def test_fr_floor_warning_names_the_rate_and_article():
-    c = fr_b2b(due_date=date(2025, 6, 15), as_of=date(2025, 7, 15), interest_rule="contractual",
-               contractual_rate=D("10"))
+    c = fr_b2b(
+        due_date=date(2025, 6, 15), as_of=date(2025, 7, 15), interest_rule="contractual", contractual_rate=D("10")
+    )
     assert len(c.warnings) == 1
     assert "11.13" in c.warnings[0] and "L441-10" in c.warnings[0]
 
 
 def test_fr_b2c_nothing():
-    c = claim(country="FR", debtor_kind="B2C", principal=D("1000.00"), due_date=date(2025, 3, 31),
-              as_of=date(2025, 6, 30))
+    c = claim(
+        country="FR", debtor_kind="B2C", principal=D("1000.00"), due_date=date(2025, 3, 31), as_of=date(2025, 6, 30)
+    )
     assert (c.interest, c.flat_fee, c.total, c.basis) == (D("0.00"), D("0.00"), D("1000.00"), "none")
     assert c.explanations == (("fr_b2c", {}),)
 
 
 def test_fr_contractual_before_legal_table_raises():
     with pytest.raises(ValueError, match="before 2024-07-01"):
-        fr_b2b(due_date=date(2024, 6, 20), as_of=date(2024, 7, 20), interest_rule="contractual",
-               contractual_rate=D("15"))
+        fr_b2b(
+            due_date=date(2024, 6, 20), as_of=date(2024, 7, 20), interest_rule="contractual", contractual_rate=D("15")
+        )
 
 
 # --- payment terms ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("country, kind, issue, due, expect", [
-    ("BE", "B2B", date(2025, 1, 1), date(2025, 3, 2), None),  # 31 + 28 + 1 = 60 days
-    ("BE", "B2B", date(2025, 1, 1), date(2025, 3, 3), ["61 days", "1 Feb 2022", "Law of 14 Aug 2021"]),
-    ("BE", "B2C", date(2025, 1, 1), date(2025, 3, 3), None),
-    ("BE", "B2B", date(2021, 6, 1), date(2021, 9, 1), None),  # before the cap came into force
-    ("FR", "B2B", date(2025, 1, 1), date(2025, 3, 2), None),
-    ("FR", "B2B", date(2025, 1, 1), date(2025, 3, 3), ["61 days", "L441-10 I"]),
-    ("FR", "B2C", date(2025, 1, 1), date(2025, 3, 3), None),
-])
+@pytest.mark.parametrize(
+    "country, kind, issue, due, expect",
+    [
+        ("BE", "B2B", date(2025, 1, 1), date(2025, 3, 2), None),  # 31 + 28 + 1 = 60 days
+        ("BE", "B2B", date(2025, 1, 1), date(2025, 3, 3), ["61 days", "1 Feb 2022", "Law of 14 Aug 2021"]),
+        ("BE", "B2C", date(2025, 1, 1), date(2025, 3, 3), None),
+        ("BE", "B2B", date(2021, 6, 1), date(2021, 9, 1), None),  # before the cap came into force
+        ("FR", "B2B", date(2025, 1, 1), date(2025, 3, 2), None),
+        ("FR", "B2B", date(2025, 1, 1), date(2025, 3, 3), ["61 days", "L441-10 I"]),
+        ("FR", "B2C", date(2025, 1, 1), date(2025, 3, 3), None),
+    ],
+)
 def test_term_warning(country, kind, issue, due, expect):
     message = term_warning(country, kind, issue, due)
     if expect is None:

@@ -16,8 +16,6 @@ from stdnum import iso11649
 from stdnum.be import ogm_vcs
 
 import portal.codes.payment
-
-from .qr import SVG_NS, decode_grid, decode_png, rasterize_svg_path
 from portal.codes.payment import (
     InvalidReference,
     PaymentCodeError,
@@ -35,6 +33,8 @@ from portal.codes.payment import (
     validate_iban,
     validate_reference,
 )
+
+from .qr import SVG_NS, decode_grid, decode_png, rasterize_svg_path
 
 IBAN = "BE71096123456769"
 
@@ -79,13 +79,16 @@ def test_ogm_one_digit_changed_is_invalid(printed):
     assert "+++123/4567/89002+++" in str(error.value)
 
 
-@pytest.mark.parametrize(("value", "problem"), [
-    ("12345", "5 digits instead of 12"),
-    ("+++090/9337/554930+++", "13 digits instead of 12"),
-    ("INV-2024", "only digits"),
-    ("+++000/0000/00000+++", "all zeros"),
-    ("", "empty"),
-])
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("12345", "5 digits instead of 12"),
+        ("+++090/9337/554930+++", "13 digits instead of 12"),
+        ("INV-2024", "only digits"),
+        ("+++000/0000/00000+++", "all zeros"),
+        ("", "empty"),
+    ],
+)
 def test_ogm_messages_say_what_is_wrong(value, problem):
     with pytest.raises(InvalidReference, match=re.escape(problem)):
         ogm.validate(value)
@@ -131,6 +134,7 @@ def test_generate_is_deterministic_and_valid_for_many_keys():
 
 # --- RF -----------------------------------------------------------------------------
 
+
 def test_rf_known_valid():
     assert rf.is_valid("RF18539007547034")
     assert rf.validate("rf18 5390 0754 7034") == "RF18539007547034"
@@ -139,14 +143,17 @@ def test_rf_known_valid():
     assert format_reference("RF18539007547034") == "RF18 5390 0754 7034"
 
 
-@pytest.mark.parametrize(("value", "problem"), [
-    ("RF18539007547035", "check digits"),
-    ("RF19539007547034", "check digits"),
-    ("RF1", "3 characters"),
-    ("RF18" + "1" * 22, "26 characters"),
-    ("XX18539007547034", "start with RF"),
-    ("RF18_5390", "only letters A-Z and digits"),
-])
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("RF18539007547035", "check digits"),
+        ("RF19539007547034", "check digits"),
+        ("RF1", "3 characters"),
+        ("RF18" + "1" * 22, "26 characters"),
+        ("XX18539007547034", "start with RF"),
+        ("RF18_5390", "only letters A-Z and digits"),
+    ],
+)
 def test_rf_invalid(value, problem):
     assert not rf.is_valid(value)
     with pytest.raises(InvalidReference, match=re.escape(problem)) as error:
@@ -181,19 +188,23 @@ def test_free_text_is_not_a_reference():
 
 # --- IBAN and BIC -------------------------------------------------------------------
 
+
 def test_valid_iban_is_compacted_and_formatted():
     assert validate_iban("be71 0961 2345 6769") == IBAN
     assert validate_iban("FR14 2004 1010 0505 0001 3M02 606") == "FR1420041010050500013M02606"
     assert format_iban(IBAN) == "BE71 0961 2345 6769"
 
 
-@pytest.mark.parametrize(("iban", "problem"), [
-    ("BE68539007547034", "bank code 539 is not a known Belgian bank code"),
-    ("BE71096123456768", "check digits"),
-    ("BE98096123456768", "national check digits"),
-    ("BE7109612345676", "15 characters; an IBAN from BE has 16"),
-    ("XX71096123456769", "country code"),
-])
+@pytest.mark.parametrize(
+    ("iban", "problem"),
+    [
+        ("BE68539007547034", "bank code 539 is not a known Belgian bank code"),
+        ("BE71096123456768", "check digits"),
+        ("BE98096123456768", "national check digits"),
+        ("BE7109612345676", "15 characters; an IBAN from BE has 16"),
+        ("XX71096123456769", "country code"),
+    ],
+)
 def test_invalid_iban_message_names_iban_and_problem(iban, problem):
     with pytest.raises(PaymentCodeError) as error:
         validate_iban(iban)
@@ -226,6 +237,7 @@ def test_bic_for_iban():
 
 # --- EPC payload --------------------------------------------------------------------
 
+
 def test_epc_exact_payload_with_ogm():
     payload = epc_payload("Acme SPRL", "BE71 0961 2345 6769", Decimal("250.00"), reference="+++090/9337/55493+++")
     assert payload == "BCD\n002\n1\nSCT\n\nAcme SPRL\nBE71096123456769\nEUR250.00\n\n090933755493"
@@ -234,11 +246,13 @@ def test_epc_exact_payload_with_ogm():
 def test_epc_layout_matches_segno_helper_except_charset():
     # segno declares charset 2 (ISO 8859-1) for ASCII data and strips trailing zeros of the amount,
     # so compare line by line except line 3, with an amount where both write the same thing.
-    segno_qr = segno.helpers.make_epc_qr("Acme SPRL", IBAN, Decimal("250.55"), reference="RF18539007547034",
-                                         bic="GKCCBEBB", purpose="GDDS")
+    segno_qr = segno.helpers.make_epc_qr(
+        "Acme SPRL", IBAN, Decimal("250.55"), reference="RF18539007547034", bic="GKCCBEBB", purpose="GDDS"
+    )
     theirs = decode_png(_png(segno_qr)).decode("latin-1").split("\n")
-    ours = epc_payload("Acme SPRL", IBAN, Decimal("250.55"), reference="RF18539007547034",
-                       bic="GKCCBEBB", purpose="GDDS").split("\n")
+    ours = epc_payload(
+        "Acme SPRL", IBAN, Decimal("250.55"), reference="RF18539007547034", bic="GKCCBEBB", purpose="GDDS"
+    ).split("\n")
     assert theirs[2] == "2" and ours[2] == "1"
     assert theirs[:2] + theirs[3:] == ours[:2] + ours[3:]
 
@@ -316,25 +330,31 @@ def test_epc_name_required():
     assert error.value.field == "name"
 
 
-@pytest.mark.parametrize(("amount", "line"), [
-    (Decimal("0.01"), "EUR0.01"),
-    (Decimal("999999999.99"), "EUR999999999.99"),
-    ("1234.5", "EUR1234.50"),
-    ("100", "EUR100.00"),
-    (Decimal("12.340"), "EUR12.34"),
-])
+@pytest.mark.parametrize(
+    ("amount", "line"),
+    [
+        (Decimal("0.01"), "EUR0.01"),
+        (Decimal("999999999.99"), "EUR999999999.99"),
+        ("1234.5", "EUR1234.50"),
+        ("100", "EUR100.00"),
+        (Decimal("12.340"), "EUR12.34"),
+    ],
+)
 def test_epc_amount_accepted(amount, line):
     assert epc_payload("Acme", IBAN, amount).split("\n")[7] == line
 
 
-@pytest.mark.parametrize(("amount", "problem"), [
-    (Decimal("0.00"), "between 0.01 and 999999999.99"),
-    (Decimal("-5.00"), "between 0.01 and 999999999.99"),
-    (Decimal("1000000000.00"), "between 0.01 and 999999999.99"),
-    ("NaN", "between 0.01 and 999999999.99"),
-    ("12.345", "fractions of a cent"),
-    ("12,50", "not a number"),
-])
+@pytest.mark.parametrize(
+    ("amount", "problem"),
+    [
+        (Decimal("0.00"), "between 0.01 and 999999999.99"),
+        (Decimal("-5.00"), "between 0.01 and 999999999.99"),
+        (Decimal("1000000000.00"), "between 0.01 and 999999999.99"),
+        ("NaN", "between 0.01 and 999999999.99"),
+        ("12.345", "fractions of a cent"),
+        ("12,50", "not a number"),
+    ],
+)
 def test_epc_amount_rejected(amount, problem):
     with pytest.raises(PaymentCodeError, match=re.escape(problem)) as error:
         epc_payload("Acme", IBAN, amount)
@@ -354,10 +374,20 @@ def test_epc_byte_limit_bites_before_character_limits():
     assert error.value.field == "payload"
 
 
-@pytest.mark.parametrize(("field", "char"), [
-    ("name", "\n"), ("name", "\x00"), ("text", "\r"), ("text", "\u200b"),
-    ("info", "\t"), ("info", "\x85"), ("text", "\u2028"), ("reference", "\n"), ("iban", "\n"),
-])
+@pytest.mark.parametrize(
+    ("field", "char"),
+    [
+        ("name", "\n"),
+        ("name", "\x00"),
+        ("text", "\r"),
+        ("text", "\u200b"),
+        ("info", "\t"),
+        ("info", "\x85"),
+        ("text", "\u2028"),
+        ("reference", "\n"),
+        ("iban", "\n"),
+    ],
+)
 def test_epc_control_characters_rejected(field, char):
     args = {"name": "Acme", "iban": IBAN, "text": "", "info": "", "reference": ""}
     args[field] = {"reference": "090933755493", "iban": IBAN}.get(field, "ab") + char
@@ -375,8 +405,13 @@ def test_epc_text_is_normalized_to_composed_accents():
 
 READ_BACK_PAYLOADS = {
     "ascii": lambda: epc_payload("Acme SPRL", IBAN, Decimal("250.00"), reference="090933755493", bic="GKCCBEBB"),
-    "accents": lambda: epc_payload("Société Générale Brûlée", IBAN, Decimal("1234.56"),
-                                   text="Facture n° 2024-0153 – merci, à bientôt €", info="Vérifiez le montant"),
+    "accents": lambda: epc_payload(
+        "Société Générale Brûlée",
+        IBAN,
+        Decimal("1234.56"),
+        text="Facture n° 2024-0153 – merci, à bientôt €",
+        info="Vérifiez le montant",
+    ),
     "max size": max_size_payload,
 }
 
@@ -423,8 +458,7 @@ def test_svg_draws_the_code_with_quiet_zone_and_reads_back(kind):
     assert modules.get("stroke") == "#000"
     grid = rasterize_svg_path(modules.get("d"), size)
     matrix = [[bool(cell) for cell in row] for row in qr.matrix]
-    assert not any(grid[i][j] for i in range(size) for j in range(size)
-                   if min(i, j) < 4 or max(i, j) >= size - 4)
+    assert not any(grid[i][j] for i in range(size) for j in range(size) if min(i, j) < 4 or max(i, j) >= size - 4)
     assert [row[4:-4] for row in grid[4:-4]] == matrix
 
     assert decode_grid(grid) == [payload.encode("utf-8")]

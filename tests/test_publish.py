@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import re
@@ -24,6 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 # --- helpers and fixtures
 
+
 def write(root: Path, files: dict[str, str | bytes]) -> None:
     for rel, content in files.items():
         path = root / rel
@@ -32,8 +34,11 @@ def write(root: Path, files: dict[str, str | bytes]) -> None:
 
 
 def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes()
-            for p in sorted(root.rglob("*")) if p.is_file() and ".git" not in p.relative_to(root).parts}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
 
 
 def stamps(root: Path) -> dict[str, tuple[int, int]]:
@@ -42,8 +47,10 @@ def stamps(root: Path) -> dict[str, tuple[int, int]]:
 
 def page(title: str, *links: str) -> str:
     refs = "".join(f'<a href="{link}">{link}</a>' for link in links)
-    return (f'<!doctype html><html><head><link rel="stylesheet" href="{"../../" if "/" in title else ""}'
-            f'assets/portal.abc.css"></head><body><h1>{title}</h1>{refs}</body></html>')
+    return (
+        f'<!doctype html><html><head><link rel="stylesheet" href="{"../../" if "/" in title else ""}'
+        f'assets/portal.abc.css"></head><body><h1>{title}</h1>{refs}</body></html>'
+    )
 
 
 SITE = {
@@ -86,19 +93,34 @@ def edit_same_size(site: Path, rel: str) -> None:
 
 # --- parsing
 
+
 def test_parse_target_forms(tmp_path: Path) -> None:
     assert parse_target("www", base_dir=tmp_path) == Target("folder", str(tmp_path / "www"))
     assert parse_target(f"file:{tmp_path}/a b", base_dir=Path("/elsewhere")) == Target("folder", f"{tmp_path}/a b")
     assert parse_target(" rclone:dav:site ", base_dir=tmp_path) == Target("rclone", "dav:site")
     assert parse_target("rclone:s3:bucket/pay/", base_dir=tmp_path) == Target("rclone", "s3:bucket/pay/")
     assert parse_target("git:pages.git", base_dir=tmp_path) == Target("git", str(tmp_path / "pages.git"), "gh-pages")
-    assert parse_target("git:git@github.com:me/pay.git#main", base_dir=tmp_path) == \
-        Target("git", "git@github.com:me/pay.git", "main")
+    assert parse_target("git:git@github.com:me/pay.git#main", base_dir=tmp_path) == Target(
+        "git", "git@github.com:me/pay.git", "main"
+    )
     assert parse_target("git:https://example.org/pay.git", base_dir=tmp_path).location == "https://example.org/pay.git"
 
 
-@pytest.mark.parametrize("spec", ["", "  ", "rclone:", "rclone:onlyremote", "rclone::path", "git:", "git:#main",
-                                  "s3:bucket/site", "https://pay.example.be/", "file:"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "",
+        "  ",
+        "rclone:",
+        "rclone:onlyremote",
+        "rclone::path",
+        "git:",
+        "git:#main",
+        "s3:bucket/site",
+        "https://pay.example.be/",
+        "file:",
+    ],
+)
 def test_bad_target_specs_say_what_is_accepted(spec: str, tmp_path: Path) -> None:
     with pytest.raises(PublishError) as caught:
         parse_target(spec, base_dir=tmp_path)
@@ -107,8 +129,8 @@ def test_bad_target_specs_say_what_is_accepted(spec: str, tmp_path: Path) -> Non
 
 # --- folder target
 
-def test_folder_publish_mirrors_then_applies_only_the_differences(site: Path, state_dir: Path,
-                                                                   tmp_path: Path) -> None:
+
+def test_folder_publish_mirrors_then_applies_only_the_differences(site: Path, state_dir: Path, tmp_path: Path) -> None:
     target = parse_target("www", base_dir=tmp_path)
     www = tmp_path / "www"
 
@@ -146,21 +168,29 @@ def test_dry_run_reports_and_changes_nothing(site: Path, state_dir: Path, tmp_pa
     (site / "robots.txt").unlink()
     write(site, {"i/TOKEN2/index.html": page("i/TOKEN2")})
     target_before, state_before = tree(tmp_path / "www"), tree(state_dir)
-    assert publish(site, target, state_dir=state_dir, dry_run=True) == \
-        Plan(added=("i/TOKEN2/index.html",), changed=(PAGE,), removed=("robots.txt",))
+    assert publish(site, target, state_dir=state_dir, dry_run=True) == Plan(
+        added=("i/TOKEN2/index.html",), changed=(PAGE,), removed=("robots.txt",)
+    )
     assert tree(tmp_path / "www") == target_before and tree(state_dir) == state_before
 
 
-def test_upload_order_assets_then_linked_pages_then_removals(site: Path, state_dir: Path, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_upload_order_assets_then_linked_pages_then_removals(
+    site: Path, state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = parse_target("www", base_dir=tmp_path)
     publish(site, target, state_dir=state_dir)
     # A new stylesheet for every page, and a new invoice page that the customer page now links to.
     (site / "assets" / "portal.abc.css").rename(site / "assets" / "portal.def.css")
     for rel in [rel for rel in tree(site) if rel.endswith(".html")]:
         (site / rel).write_text((site / rel).read_text().replace("portal.abc.css", "portal.def.css"))
-    write(site, {"i/TOKEN2/index.html": page("i/TOKEN2", "due.ics").replace("abc", "def"), "i/TOKEN2/due.ics": "x",
-                 "c/TOKENC/index.html": page("c/TOKENC", "../../i/TOKEN1/", "../../i/TOKEN2/").replace("abc", "def")})
+    write(
+        site,
+        {
+            "i/TOKEN2/index.html": page("i/TOKEN2", "due.ics").replace("abc", "def"),
+            "i/TOKEN2/due.ics": "x",
+            "c/TOKENC/index.html": page("c/TOKENC", "../../i/TOKEN1/", "../../i/TOKEN2/").replace("abc", "def"),
+        },
+    )
 
     events: list[tuple[str, str]] = []
     real_replace, real_unlink = os.replace, os.unlink
@@ -190,8 +220,7 @@ def test_upload_order_assets_then_linked_pages_then_removals(site: Path, state_d
     assert tree(www) == tree(site)
 
 
-def test_first_publish_refuses_to_delete_files_it_never_published(site: Path, state_dir: Path,
-                                                                  tmp_path: Path) -> None:
+def test_first_publish_refuses_to_delete_files_it_never_published(site: Path, state_dir: Path, tmp_path: Path) -> None:
     write(tmp_path / "www", {"notes.txt": "mine", "robots.txt": "old"})
     target = parse_target("www", base_dir=tmp_path)
     with pytest.raises(PublishError, match="notes.txt"):
@@ -200,8 +229,13 @@ def test_first_publish_refuses_to_delete_files_it_never_published(site: Path, st
 
 
 def test_overlapping_folders_are_refused(site: Path, state_dir: Path, tmp_path: Path) -> None:
-    for spec, state in [("site/out", state_dir), (".", state_dir), ("site", state_dir), ("www", site / "state"),
-                        ("www", tmp_path / "www" / "state")]:
+    for spec, state in [
+        ("site/out", state_dir),
+        (".", state_dir),
+        ("site", state_dir),
+        ("www", site / "state"),
+        ("www", tmp_path / "www" / "state"),
+    ]:
         with pytest.raises(PublishError, match="inside one another"):
             publish(site, parse_target(spec, base_dir=tmp_path), state_dir=state)
 
@@ -229,12 +263,17 @@ def big_site(root: Path, count: int) -> Path:
 def publish_in_child():
     """Start a publish in a child process with a process group of its own; the group is killed at the end."""
     children: list[subprocess.Popen] = []
-    code = ("import sys; from pathlib import Path; from portal.publish.targets import parse_target, publish; "
-            "publish(Path(sys.argv[1]), parse_target(sys.argv[2], base_dir=Path.cwd()), state_dir=Path(sys.argv[3]))")
+    code = (
+        "import sys; from pathlib import Path; from portal.publish.targets import parse_target, publish; "
+        "publish(Path(sys.argv[1]), parse_target(sys.argv[2], base_dir=Path.cwd()), state_dir=Path(sys.argv[3]))"
+    )
 
     def start(site: Path, spec: str, state_dir: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
-        children.append(subprocess.Popen([sys.executable, "-c", code, str(site), spec, str(state_dir)], cwd=REPO,
-                                         env=env, start_new_session=True))
+        children.append(
+            subprocess.Popen(
+                [sys.executable, "-c", code, str(site), spec, str(state_dir)], cwd=REPO, env=env, start_new_session=True
+            )
+        )
         return children[-1]
 
     yield start
@@ -243,10 +282,8 @@ def publish_in_child():
 
 
 def kill_group(child: subprocess.Popen) -> int:
-    try:
+    with contextlib.suppress(ProcessLookupError):  # the whole group may have ended already
         os.killpg(child.pid, signal.SIGKILL)
-    except ProcessLookupError:  # the whole group has already ended
-        pass
     return child.wait(timeout=10)
 
 
@@ -272,8 +309,9 @@ def assert_whole_pages(root: Path, site: Path) -> int:
     return len(pages)
 
 
-def test_interrupted_publish_leaves_whole_pages_and_converges(tmp_path: Path, state_dir: Path,
-                                                              publish_in_child) -> None:
+def test_interrupted_publish_leaves_whole_pages_and_converges(
+    tmp_path: Path, state_dir: Path, publish_in_child
+) -> None:
     count = 400  # enough for the kill to land mid-way
     site, www = big_site(tmp_path / "big", count), tmp_path / "www"
     first_page = www / "i" / "T0000" / "index.html"
@@ -285,6 +323,7 @@ def test_interrupted_publish_leaves_whole_pages_and_converges(tmp_path: Path, st
 
 
 # --- rclone target
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -301,9 +340,11 @@ def webdav(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     config.write_text(f"[dav]\ntype = webdav\nurl = http://127.0.0.1:{port}\nvendor = other\n")
     monkeypatch.setenv("RCLONE_CONFIG", str(config))
     # --dir-cache-time 0: the tests also change the served folder behind the server's back.
-    server = subprocess.Popen(["rclone", "serve", "webdav", str(served), "--addr", f"127.0.0.1:{port}",
-                               "--dir-cache-time", "0s"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        ["rclone", "serve", "webdav", str(served), "--addr", f"127.0.0.1:{port}", "--dir-cache-time", "0s"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 10
         while True:
@@ -345,8 +386,9 @@ def test_rclone_webdav_target(site: Path, state_dir: Path, webdav: Path, tmp_pat
     assert plan(site, target, state_dir=state_dir) == Plan()
 
 
-def test_rclone_backend_hashes_catch_edits_made_on_the_remote(site: Path, state_dir: Path, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rclone_backend_hashes_catch_edits_made_on_the_remote(
+    site: Path, state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "rclone.conf").write_text("[disk]\ntype = local\n")
     monkeypatch.setenv("RCLONE_CONFIG", str(tmp_path / "rclone.conf"))
     target = parse_target(f"rclone:disk:{tmp_path}/out", base_dir=tmp_path)
@@ -368,21 +410,24 @@ def test_missing_rclone_program(site: Path, state_dir: Path, tmp_path: Path, mon
         publish(site, parse_target("rclone:dav:site", base_dir=tmp_path), state_dir=state_dir)
 
 
-def test_interrupted_webdav_publish_leaves_whole_pages_and_converges(tmp_path: Path, state_dir: Path, webdav: Path,
-                                                                     publish_in_child) -> None:
+def test_interrupted_webdav_publish_leaves_whole_pages_and_converges(
+    tmp_path: Path, state_dir: Path, webdav: Path, publish_in_child
+) -> None:
     count = 5  # few, WebDAV being slow: the pages, then the customer page, then the home page take over a second
     site, served = big_site(tmp_path / "big", count), webdav / "site"
     pages = [rel for rel in tree(site) if rel.endswith(".html")]
-    interrupt(publish_in_child(site, "rclone:dav:site", state_dir),
-              lambda: any((served / rel).exists() for rel in pages))
+    interrupt(
+        publish_in_child(site, "rclone:dav:site", state_dir), lambda: any((served / rel).exists() for rel in pages)
+    )
 
     assert 0 < assert_whole_pages(served, site) < count + 2, "the kill should land while pages are being uploaded"
     publish(site, parse_target("rclone:dav:site", base_dir=tmp_path), state_dir=state_dir)
     assert tree(served) == tree(site) and not list(served.glob(".publish-*"))
 
 
-def test_webdav_never_shows_a_half_uploaded_file(site: Path, state_dir: Path, webdav: Path, tmp_path: Path,
-                                                 publish_in_child) -> None:
+def test_webdav_never_shows_a_half_uploaded_file(
+    site: Path, state_dir: Path, webdav: Path, tmp_path: Path, publish_in_child
+) -> None:
     """rclone serve webdav (like some other WebDAV and FTP servers) writes an upload straight into the file: the
     page would be cut short, or gone, while it is uploaded, and stay so if the upload is cut off."""
     target, served = parse_target("rclone:dav:site", base_dir=tmp_path), webdav / "site"
@@ -408,6 +453,7 @@ def test_webdav_never_shows_a_half_uploaded_file(site: Path, state_dir: Path, we
 
 # --- git target
 
+
 def git(*args: str) -> str:
     return subprocess.run(["git", *args], check=True, capture_output=True, text=True).stdout.strip()
 
@@ -417,8 +463,9 @@ def test_git_branch_target(site: Path, state_dir: Path, tmp_path: Path) -> None:
     git("init", "-q", "--bare", str(bare))
     target = parse_target("git:pages.git#pages", base_dir=tmp_path)
 
-    assert publish(site, target, state_dir=state_dir, message="Publish 2026-03-01: 8 files") == \
-        Plan(added=tuple(sorted(SITE)))
+    assert publish(site, target, state_dir=state_dir, message="Publish 2026-03-01: 8 files") == Plan(
+        added=tuple(sorted(SITE))
+    )
     git("clone", "-q", "-b", "pages", str(bare), str(tmp_path / "clone"))
     assert tree(tmp_path / "clone") == tree(site)
     assert git("-C", str(bare), "log", "--format=%s", "pages") == "Publish 2026-03-01: 8 files"
@@ -451,8 +498,9 @@ def test_git_push_rejected(site: Path, state_dir: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("phase", ["add", "push"])
-def test_interrupted_git_publish_keeps_the_branch_whole_and_converges(phase: str, site: Path, state_dir: Path,
-                                                                      tmp_path: Path, publish_in_child) -> None:
+def test_interrupted_git_publish_keeps_the_branch_whole_and_converges(
+    phase: str, site: Path, state_dir: Path, tmp_path: Path, publish_in_child
+) -> None:
     """Killed while `git add` holds the index lock, or while the remote receives the push: the branch stays the
     old, whole site, and the next publish gets past what the killed one left in its cached work tree."""
     bare, stalled = tmp_path / "pages.git", tmp_path / "stalled"
@@ -469,8 +517,9 @@ def test_interrupted_git_publish_keeps_the_branch_whole_and_converges(phase: str
     env = dict(os.environ)
     if phase == "add":
         (tmp_path / "stall.attributes").write_text("* filter=stall\n")
-        (tmp_path / "stall.gitconfig").write_text(f"[core]\n\tattributesFile = {tmp_path / 'stall.attributes'}\n"
-                                                  f"[filter \"stall\"]\n\tclean = {stall}\n")
+        (tmp_path / "stall.gitconfig").write_text(
+            f'[core]\n\tattributesFile = {tmp_path / "stall.attributes"}\n[filter "stall"]\n\tclean = {stall}\n'
+        )
         env["GIT_CONFIG_GLOBAL"] = str(tmp_path / "stall.gitconfig")
     else:
         shutil.copy(stall, bare / "hooks" / "pre-receive")

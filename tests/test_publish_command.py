@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from portal.front import cli
 from portal.app import commands
+from portal.front import cli
 from portal.workbook.file import FileWorkbook
 
 from .conftest import column_letter, edit_workbook
@@ -24,8 +24,12 @@ def built(small_copy: Path, tmp_path: Path):
     secret = tmp_path / "secret"
 
     def build() -> commands.BuildOutcome:
-        return commands.build(FileWorkbook(small_copy), today=date(2026, 11, 16), out_dir=small_copy.parent / "site_out",
-                              secret_file=secret)
+        return commands.build(
+            FileWorkbook(small_copy),
+            today=date(2026, 11, 16),
+            out_dir=small_copy.parent / "site_out",
+            secret_file=secret,
+        )
 
     return small_copy, build
 
@@ -57,16 +61,22 @@ def test_publish_mirrors_then_updates_only_what_changed(built, tmp_path):
 def test_a_page_leaves_the_host_once_paid_past_retention(built, tmp_path):
     workbook, build = built
     outcome = build()
-    unpaid = next(s for s in outcome.assessment.invoices if s.balance > 0 and s.invoice.number in
-                  outcome.site.invoice_pages and not s.installments)
+    unpaid = next(
+        s
+        for s in outcome.assessment.invoices
+        if s.balance > 0 and s.invoice.number in outcome.site.invoice_pages and not s.installments
+    )
     target = tmp_path / "www"
     publish(workbook, target)
     page = target / outcome.site.invoice_pages[unpaid.invoice.number].path / "index.html"
     assert page.exists()
     payments = FileWorkbook(workbook).grids()
     last = max(i for i, r in enumerate(next(g for g in payments if g.name == "Payments").rows) if any(r)) + 1
-    edit_workbook(workbook, "Payments", {f"A{last + 1}": date(2026, 9, 1), f"B{last + 1}": unpaid.balance,
-                                         f"F{last + 1}": unpaid.invoice.number})
+    edit_workbook(
+        workbook,
+        "Payments",
+        {f"A{last + 1}": date(2026, 9, 1), f"B{last + 1}": unpaid.balance, f"F{last + 1}": unpaid.invoice.number},
+    )
     build()  # paid on 1 September: 76 days before the as-of date, past the 30 days' retention
     done = publish(workbook, target)
     assert f"{outcome.site.invoice_pages[unpaid.invoice.number].path}index.html" in done.plan.removed
@@ -115,13 +125,14 @@ def test_publish_to_a_git_branch_from_the_command_line(built, tmp_path, capsys):
     subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
     assert cli.main(["publish", str(workbook), "--to", f"git:{bare}#pages"]) == 0
     assert "Published to git:" in capsys.readouterr().out
-    log = subprocess.run(["git", "--git-dir", str(bare), "log", "--format=%s", "pages"], capture_output=True,
-                         text=True, check=True).stdout
+    log = subprocess.run(
+        ["git", "--git-dir", str(bare), "log", "--format=%s", "pages"], capture_output=True, text=True, check=True
+    ).stdout
     assert log.startswith("Publish the portal as of 2026-11-16: ")
 
 
 def test_rotating_the_secret_changes_every_link(built, tmp_path, capsys):
-    workbook, build = built
+    _workbook, build = built
     before = build().site.invoice_pages
     assert cli.main(["secret", "rotate", "--secret-file", str(tmp_path / "secret")]) == 0
     assert "Every portal link has changed" in capsys.readouterr().out

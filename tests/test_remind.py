@@ -13,8 +13,8 @@ import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 
-from portal.front import cli
 from portal.app import commands
+from portal.front import cli
 from portal.workbook import schema
 from portal.workbook.file import FileWorkbook
 
@@ -26,8 +26,14 @@ TODAY = date(2026, 11, 16)
 
 
 def remind(workbook: Path, tmp_path: Path, **options) -> commands.RemindOutcome:
-    return commands.remind(FileWorkbook(workbook), today=TODAY, now=NOW, outbox=tmp_path / "outbox",
-                           secret_file=tmp_path / "secret", **options)
+    return commands.remind(
+        FileWorkbook(workbook),
+        today=TODAY,
+        now=NOW,
+        outbox=tmp_path / "outbox",
+        secret_file=tmp_path / "secret",
+        **options,
+    )
 
 
 def table_rows(path: Path, sheet: str) -> list[dict[str, object]]:
@@ -46,7 +52,8 @@ def test_refresh_writes_the_managed_columns_to_a_copy(sample_copy, tmp_path):
     row = rows["2026-0127"]
     assert row["Status"] == state.status and Decimal(str(row["Balance"])) == state.balance
     assert row["Next action"] == state.reason and row["Portal link"].startswith(
-        "https://pay.atelier-lumiere.example/i/")
+        "https://pay.atelier-lumiere.example/i/"
+    )
     assert rows["2026-0001"]["Status"] == "in_plan"
     reread = commands.load(FileWorkbook(done.written.path))
     assert not reread.errors  # what Refresh wrote reads back cleanly
@@ -54,8 +61,9 @@ def test_refresh_writes_the_managed_columns_to_a_copy(sample_copy, tmp_path):
 
 def test_refresh_in_place_keeps_a_backup(sample_copy, tmp_path):
     before = sample_copy.read_bytes()
-    done = commands.refresh(FileWorkbook(sample_copy), today=TODAY, now=NOW, in_place=True,
-                            secret_file=tmp_path / "secret")
+    done = commands.refresh(
+        FileWorkbook(sample_copy), today=TODAY, now=NOW, in_place=True, secret_file=tmp_path / "secret"
+    )
     assert done.written.path == sample_copy and done.written.backup.read_bytes() == before
     assert sample_copy.read_bytes() != before
 
@@ -65,8 +73,10 @@ def test_remind_prepares_todays_reminders_once(sample_copy, tmp_path):
     first = remind(sample_copy, tmp_path, in_place=True)
     stages = {p.stage for p in first.prepared}
     assert {"reminder_1", "reminder_2", "formal_notice", "thank_you"} <= stages
-    assert first.sent == 0 and first.written.rows_added == {"log": len(first.prepared),
-                                                           "reminders": len(first.prepared)}
+    assert first.sent == 0 and first.written.rows_added == {
+        "log": len(first.prepared),
+        "reminders": len(first.prepared),
+    }
     for p in first.prepared:
         message = email.message_from_bytes(p.draft.read_bytes(), policy=email.policy.default)
         assert message["Subject"] == p.reminder.subject
@@ -78,7 +88,8 @@ def test_remind_prepares_todays_reminders_once(sample_copy, tmp_path):
     log = table_rows(sample_copy, "Log")
     assert len(log) == logged_before + len(first.prepared)
     assert {(r["Invoice number"], r["Action"]) for r in log[logged_before:]} == {
-        (p.invoice, p.stage) for p in first.prepared}
+        (p.invoice, p.stage) for p in first.prepared
+    }
     reminders = table_rows(sample_copy, "Reminders")
     assert len(reminders) == len(first.prepared) and reminders[0]["Message"]
     again = remind(sample_copy, tmp_path, in_place=True)
@@ -100,8 +111,7 @@ def test_remind_sends_through_a_real_smtp_server(sample_copy, tmp_path):
     controller.start()
     try:
         rows = {s.key: 2 + i for i, s in enumerate(schema.SETTINGS)}
-        edit_workbook(sample_copy, "Settings", {f"B{rows['smtp_host']}": "127.0.0.1",
-                                                f"B{rows['smtp_port']}": port})
+        edit_workbook(sample_copy, "Settings", {f"B{rows['smtp_host']}": "127.0.0.1", f"B{rows['smtp_port']}": port})
         done = remind(sample_copy, tmp_path, send=True, in_place=True)
     finally:
         controller.stop()
@@ -139,8 +149,12 @@ def test_hostile_names_and_addresses_cannot_break_an_email(small_copy, tmp_path)
 
 def test_cli_remind_and_refresh(small_copy, tmp_path, capsys):
     args = ["--as-of", "2026-11-16", "--secret-file", str(tmp_path / "secret")]
-    assert cli.main(["remind", str(small_copy), "--outbox", str(tmp_path / "out"), "--out",
-                     str(tmp_path / "after.xlsx"), *args]) == 0
+    assert (
+        cli.main(
+            ["remind", str(small_copy), "--outbox", str(tmp_path / "out"), "--out", str(tmp_path / "after.xlsx"), *args]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "reminder(s) prepared, 0 sent" in printed and (tmp_path / "after.xlsx").exists()
     assert cli.main(["refresh", str(small_copy), "--in-place", *args]) == 0

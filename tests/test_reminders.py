@@ -11,21 +11,47 @@ LEGAL_BASIS = "Loi du 2 août 2002 concernant la lutte contre le retard de paiem
 
 def make_context(*, claim=True, b2c=False, stage="reminder_1"):
     return {
-        "creditor": NS(name="Atelier Dupont SRL", address="Rue de la Loi 16, 1000 Bruxelles",
-                       enterprise_number="BE 0123.456.749", iban="BE68 5390 0754 7034", bic="GKCCBEBB",
-                       email="compta@atelier-dupont.be", phone="+32 2 123 45 67"),
+        "creditor": NS(
+            name="Atelier Dupont SRL",
+            address="Rue de la Loi 16, 1000 Bruxelles",
+            enterprise_number="BE 0123.456.749",
+            iban="BE68 5390 0754 7034",
+            bic="GKCCBEBB",
+            email="compta@atelier-dupont.be",
+            phone="+32 2 123 45 67",
+        ),
         "customer": NS(name="Marie Peeters" if b2c else "Boulangerie Lemaire SA", kind="B2C" if b2c else "B2B"),
-        "invoice": NS(number="F-2025-0142", description="Entretien annuel de la chaudière", order_ref="PO-7781",
-                      issue_date="03/03/2025", due_date="02/04/2025", amount="1.250,00 €", paid="250,00 €",
-                      balance="0,00 €" if stage == "thank_you" else "1.000,00 €", reference="+++090/9337/55493+++", days_overdue=40),
+        "invoice": NS(
+            number="F-2025-0142",
+            description="Entretien annuel de la chaudière",
+            order_ref="PO-7781",
+            issue_date="03/03/2025",
+            due_date="02/04/2025",
+            amount="1.250,00 €",
+            paid="250,00 €",
+            balance="0,00 €" if stage == "thank_you" else "1.000,00 €",
+            reference="+++090/9337/55493+++",
+            days_overdue=40,
+        ),
         "link": "https://pay.atelier-dupont.be/p/9f3a-77c1?k=Zm9v&v=2",
         "pay_by": "" if stage in ("nudge", "reminder_1", "handover", "thank_you") else "19/05/2025",
         "today": "12/05/2025",
-        "claim": NS(interest="11,51 €", flat_fee="40,00 €", total="1.051,51 €", rate="10,5 %",
-                    from_day="03/04/2025", legal_basis=LEGAL_BASIS) if claim else None,
+        "claim": NS(
+            interest="11,51 €",
+            flat_fee="40,00 €",
+            total="1.051,51 €",
+            rate="10,5 %",
+            from_day="03/04/2025",
+            legal_basis=LEGAL_BASIS,
+        )
+        if claim
+        else None,
         "b2c": b2c,
-        "b2c_notice": NS(grace_end="27/05/2025", interest_rate="10,5 %", indemnity="90,00 €",
-                         enterprise_number="BE 0987.654.321") if b2c else None,
+        "b2c_notice": NS(
+            grace_end="27/05/2025", interest_rate="10,5 %", indemnity="90,00 €", enterprise_number="BE 0987.654.321"
+        )
+        if b2c
+        else None,
         "payment_received": "1.000,00 €" if stage == "thank_you" else "",
     }
 
@@ -65,8 +91,14 @@ def test_every_stage_and_language_renders_its_mandatory_content(stage, lang, cla
     if stage == "thank_you":
         assert "1.000,00 €" in text and "1.000,00 €" in reminder.html  # the payment received
         return
-    for value in ("1.000,00 €", "+++090/9337/55493+++", context["link"], "02/04/2025", "BE68 5390 0754 7034",
-                  "GKCCBEBB"):
+    for value in (
+        "1.000,00 €",
+        "+++090/9337/55493+++",
+        context["link"],
+        "02/04/2025",
+        "BE68 5390 0754 7034",
+        "GKCCBEBB",
+    ):
         assert value in text, value
         assert value.replace("&", "&amp;") in reminder.html, value
     assert context["link"] in hrefs(reminder.html)
@@ -81,8 +113,14 @@ def test_every_stage_and_language_renders_its_mandatory_content(stage, lang, cla
         else:
             assert LEGAL_BASIS not in text
     if stage == "reminder_1" and b2c:
-        for value in ("27/05/2025", "BE 0987.654.321", "Entretien annuel de la chaudière", "10,5 %", "90,00 €",
-                      "Atelier Dupont SRL"):
+        for value in (
+            "27/05/2025",
+            "BE 0987.654.321",
+            "Entretien annuel de la chaudière",
+            "10,5 %",
+            "90,00 €",
+            "Atelier Dupont SRL",
+        ):
             assert value in text, value
             assert value in reminder.html, value
     if stage == "reminder_1" and not b2c:
@@ -138,9 +176,13 @@ def test_hostile_values_stay_text(stage, lang):
 
 
 def test_a_value_used_as_a_link_target_cannot_be_a_script(tmp_path):
-    workbook = write_user_template(tmp_path, (
-        "---\nsubject: Hi\n---\n[Details]({{ invoice.description }}) [Pay]({{ link }}) "
-        "![logo]({{ invoice.order_ref }})\n"))
+    workbook = write_user_template(
+        tmp_path,
+        (
+            "---\nsubject: Hi\n---\n[Details]({{ invoice.description }}) [Pay]({{ link }}) "
+            "![logo]({{ invoice.order_ref }})\n"
+        ),
+    )
     context = make_context()
     context["invoice"].description = " JaVaScRiPt:alert(1)"
     context["invoice"].order_ref = "data:text/html,<script>alert(1)</script>"
@@ -166,25 +208,34 @@ def write_user_template(tmp_path, text, lang="en", stage="reminder_1"):
 
 
 def test_a_user_template_next_to_the_workbook_overrides_the_built_in_one(tmp_path):
-    workbook = write_user_template(tmp_path, (
-        "---\nsubject: \"Hey {{ customer.name }}, invoice {{ invoice.number }}\"\nstage: reminder_1\n"
-        "tone: friendly\n---\nPlease pay {{ invoice.balance }}: <{{ link }}>\n"))
+    workbook = write_user_template(
+        tmp_path,
+        (
+            '---\nsubject: "Hey {{ customer.name }}, invoice {{ invoice.number }}"\nstage: reminder_1\n'
+            "tone: friendly\n---\nPlease pay {{ invoice.balance }}: <{{ link }}>\n"
+        ),
+    )
     reminder = render_reminder("reminder_1", "en", make_context(), workbook=workbook)
     assert reminder.subject == "Hey Boulangerie Lemaire SA, invoice F-2025-0142"
     assert reminder.tone == "friendly"
     assert reminder.text == f"Please pay 1.000,00 €: <{make_context()['link']}>\n"
     # a Windows editor's byte-order mark and CRLF line ends are fine
     (tmp_path / "templates/reminders/en/reminder_1.md").write_text(
-        "\ufeff---\r\nsubject: Invoice {{ invoice.number }}\r\n---\r\nHi\r\n", encoding="utf-8", newline="")
+        "\ufeff---\r\nsubject: Invoice {{ invoice.number }}\r\n---\r\nHi\r\n", encoding="utf-8", newline=""
+    )
     assert render_reminder("reminder_1", "en", make_context(), workbook=workbook).subject == "Invoice F-2025-0142"
     # the other stages and languages still come from the built-in templates
     assert render_reminder("reminder_1", "fr", make_context(), workbook=workbook).subject.startswith("Rappel")
 
 
 def test_an_undefined_variable_in_a_user_template_names_the_file_and_variable(tmp_path):
-    workbook = write_user_template(tmp_path, (
-        "---\nsubject: \"Invoice {{ invoice.number }}\"\nstage: reminder_1\ntone: neutral\n---\n"
-        "Hello,\n\nYou owe {{ invoice.balanse }}.\n"))
+    workbook = write_user_template(
+        tmp_path,
+        (
+            '---\nsubject: "Invoice {{ invoice.number }}"\nstage: reminder_1\ntone: neutral\n---\n'
+            "Hello,\n\nYou owe {{ invoice.balanse }}.\n"
+        ),
+    )
     with pytest.raises(TemplateError) as error:
         render_reminder("reminder_1", "en", make_context(), workbook=workbook)
     message = str(error.value)
@@ -194,19 +245,22 @@ def test_an_undefined_variable_in_a_user_template_names_the_file_and_variable(tm
 
 
 def test_an_undefined_variable_in_the_subject_is_reported(tmp_path):
-    workbook = write_user_template(tmp_path, "---\nsubject: \"Invoice {{ invoice_number }}\"\n---\nHi\n")
+    workbook = write_user_template(tmp_path, '---\nsubject: "Invoice {{ invoice_number }}"\n---\nHi\n')
     with pytest.raises(TemplateError, match=r"reminder_1\.md, front matter 'subject'.*invoice_number"):
         render_reminder("reminder_1", "en", make_context(), workbook=workbook)
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("Hello {{ link }}\n", "missing front matter"),
-    ("---\nsubject: [unclosed\n---\nHi\n", "bad front matter"),
-    ("---\ntone: neutral\n---\nHi\n", "needs a 'subject'"),
-    ("---\nsubject: Hi\ntone: angry\n---\nHi\n", "tone 'angry'"),
-    ("---\nsubject: Hi\nstage: nudge\n---\nHi\n", "stage 'nudge'"),
-    ("---\nsubject: Hi\n---\n{% if b2c %}Hi\n", "line 4"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Hello {{ link }}\n", "missing front matter"),
+        ("---\nsubject: [unclosed\n---\nHi\n", "bad front matter"),
+        ("---\ntone: neutral\n---\nHi\n", "needs a 'subject'"),
+        ("---\nsubject: Hi\ntone: angry\n---\nHi\n", "tone 'angry'"),
+        ("---\nsubject: Hi\nstage: nudge\n---\nHi\n", "stage 'nudge'"),
+        ("---\nsubject: Hi\n---\n{% if b2c %}Hi\n", "line 4"),
+    ],
+)
 def test_broken_user_templates_raise_a_clear_error(tmp_path, text, expected):
     workbook = write_user_template(tmp_path, text)
     with pytest.raises(TemplateError, match="reminder_1.md") as error:

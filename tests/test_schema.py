@@ -18,18 +18,21 @@ def test_setting_names_are_unambiguous():
             assert owners.setdefault(name, setting.key) == setting.key, name
 
 
-@pytest.mark.parametrize("header, key", [
-    ("Nom du client", "customer_name"),
-    ("Numéro de facture", "number"),
-    ("ÉCHÉANCE", "due_date"),
-    ("Montant dû", "amount"),
-    ("Date", "issue_date"),
-    ("Dernier contact", "last_reminder"),
-    ("Prochaine action", "next_action"),
-    ("Vervaldatum", "due_date"),
-    ("Rechnungsnummer", "number"),
-    (" amount incl. VAT ", "amount"),
-])
+@pytest.mark.parametrize(
+    "header, key",
+    [
+        ("Nom du client", "customer_name"),
+        ("Numéro de facture", "number"),
+        ("ÉCHÉANCE", "due_date"),
+        ("Montant dû", "amount"),
+        ("Date", "issue_date"),
+        ("Dernier contact", "last_reminder"),
+        ("Prochaine action", "next_action"),
+        ("Vervaldatum", "due_date"),
+        ("Rechnungsnummer", "number"),
+        (" amount incl. VAT ", "amount"),
+    ],
+)
 def test_headers_match_whatever_the_case_accents_and_punctuation(header, key):
     assert schema.INVOICES.match_header(header).key == key
 

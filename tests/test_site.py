@@ -17,9 +17,9 @@ import pytest
 
 from portal.app import commands
 from portal.codes import payment
-from portal.workbook import cells, sample
-from portal.render import tokens
 from portal.front.serve import make_server
+from portal.render import tokens
+from portal.workbook import cells, sample
 from portal.workbook.file import FileWorkbook
 
 from .conftest import ROOT, SAMPLE, column_letter, edit_workbook
@@ -29,8 +29,7 @@ PAY_BLOCK = re.compile(r'<div class="pay" data-iban="([^"]*)" data-reference="([
 
 
 def build(workbook: Path, out: Path, secret: Path, **options) -> commands.BuildOutcome:
-    return commands.build(FileWorkbook(workbook), today=date(2026, 11, 16), out_dir=out, secret_file=secret,
-                          **options)
+    return commands.build(FileWorkbook(workbook), today=date(2026, 11, 16), out_dir=out, secret_file=secret, **options)
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +47,8 @@ def test_layout_of_the_site(sample_site):
     names = set(tree(out))
     assert {"index.html", "robots.txt", "_headers", "i/index.html", "c/index.html", "assets/index.html"} <= names
     assert [n for n in names if n.startswith("assets/portal.")] == [
-        n for n in names if re.fullmatch(r"assets/portal\.[0-9a-f]{12}\.css", n)]
+        n for n in names if re.fullmatch(r"assets/portal\.[0-9a-f]{12}\.css", n)
+    ]
     assert (out / "robots.txt").read_text() == "User-agent: *\nDisallow: /\n"
     assert "Referrer-Policy: no-referrer" in (out / "_headers").read_text()
     for number, link in outcome.site.invoice_pages.items():
@@ -110,14 +110,18 @@ def _money(word: str) -> Decimal | None:
 
 def test_special_invoices_on_their_pages(sample_site):
     outcome, out = sample_site
-    page = lambda number: (out / outcome.site.invoice_pages[number].path / "index.html").read_text()
+
+    def page(number):
+        return (out / outcome.site.invoice_pages[number].path / "index.html").read_text()
+
     gbp = page("2026-0149")
     assert "<svg" not in gbp and "EPC" in gbp and "2.400,00" in gbp  # English, en_BE: no QR for pounds
     discounted = outcome.assessment.invoice("2026-0148")
     block = pay_blocks(page("2026-0148"))[0][2]
     lines = decode_svg(re.search(r"<svg.*?</svg>", block, re.S).group(0)).decode().split("\n")
-    assert Decimal(lines[7][3:]) == discounted.discount == (discounted.balance * Decimal("0.98")).quantize(
-        Decimal("0.01"))
+    assert (
+        Decimal(lines[7][3:]) == discounted.discount == (discounted.balance * Decimal("0.98")).quantize(Decimal("0.01"))
+    )
     plan = page("2026-0001")
     assert plan.count('<details class="installment"') == 4 and len(pay_blocks(plan)) == 3  # one installment paid
 
@@ -223,8 +227,9 @@ def test_an_invalid_reference_or_iban_builds_nothing(small_copy, tmp_path, capsy
 def test_a_users_template_overrides_the_builtin_one(small_copy, tmp_path):
     override = small_copy.parent / "templates" / "site"
     override.mkdir(parents=True)
-    (override / "landing.html").write_text('{% extends "site/base.html" %}{% block main %}<h1>Hello from '
-                                           '{{ creditor.name }}</h1>{% endblock %}')
+    (override / "landing.html").write_text(
+        '{% extends "site/base.html" %}{% block main %}<h1>Hello from {{ creditor.name }}</h1>{% endblock %}'
+    )
     build(small_copy, tmp_path / "out", tmp_path / "secret")
     assert "<h1>Hello from Atelier Lumière SRL</h1>" in (tmp_path / "out" / "index.html").read_text()
 
@@ -246,8 +251,11 @@ def test_pdf_is_published_beside_its_page_and_paths_outside_are_refused(small_co
 
 def test_calendar_file_for_the_due_date(sample_site):
     outcome, out = sample_site
-    state = next(s for s in outcome.assessment.invoices if s.invoice.number in outcome.site.invoice_pages
-                 and s.balance > 0 and not s.installments)
+    state = next(
+        s
+        for s in outcome.assessment.invoices
+        if s.invoice.number in outcome.site.invoice_pages and s.balance > 0 and not s.installments
+    )
     ics = (out / outcome.site.invoice_pages[state.invoice.number].path / "due.ics").read_bytes().decode()
     assert ics.startswith("BEGIN:VCALENDAR\r\n") and ics.endswith("END:VCALENDAR\r\n")
     assert f"DTSTART;VALUE=DATE:{state.invoice.due_date:%Y%m%d}" in ics
@@ -271,23 +279,52 @@ def test_serve_previews_with_security_headers(sample_site):
 
 def test_an_installed_wheel_builds_the_sample(tmp_path):
     """The package outside the checkout: templates come from inside the wheel."""
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(tmp_path / "dist"), str(ROOT)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(ROOT),
+        ],
+        check=True,
+    )
     wheel = next((tmp_path / "dist").glob("*.whl"))
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     target = next(venv.glob("lib/python*/site-packages"))
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
-                   check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)], check=True
+    )
     dependencies = next(Path(sys.executable).parent.parent.glob("lib/python*/site-packages"))
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(dependencies), "HOME": str(tmp_path),
-           "DEBTOR_PORTAL_SECRET": "z" * 40}
-    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import portal; print(portal.__file__)"],
-                           cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(dependencies),
+        "HOME": str(tmp_path),
+        "DEBTOR_PORTAL_SECRET": "z" * 40,
+    }
+    where = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import portal; print(portal.__file__)"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert where.startswith(str(target))
     shutil.copy(SAMPLE, tmp_path / "sample.xlsx")
-    run = subprocess.run([str(venv / "bin" / "python"), "-m", "portal.front.cli", "build", "sample.xlsx"],
-                         cwd=tmp_path, env=env, capture_output=True, text=True)
+    run = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "portal.front.cli", "build", "sample.xlsx"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     assert "invoice page(s)" in run.stdout
     assert len(list((tmp_path / "site_out" / "i").glob("*/index.html"))) > 50
@@ -300,8 +337,9 @@ def test_a_rebuild_leaves_unchanged_files_untouched(small_copy, tmp_path):
     description = column_letter(small_copy, "Invoices", "Description")
     edit_workbook(small_copy, "Invoices", {f"{description}4": "Changed description"})  # invoice 2026-0003
     build(small_copy, out, tmp_path / "secret")
-    changed = {p.relative_to(out).as_posix() for p, stamp in stamps.items()
-               if (p.stat().st_ino, p.stat().st_mtime_ns) != stamp}
+    changed = {
+        p.relative_to(out).as_posix() for p, stamp in stamps.items() if (p.stat().st_ino, p.stat().st_mtime_ns) != stamp
+    }
     folder = first.site.invoice_pages["2026-0003"].path
     assert changed and all(path.startswith(folder) for path in changed)
 
@@ -309,7 +347,6 @@ def test_a_rebuild_leaves_unchanged_files_untouched(small_copy, tmp_path):
 def test_build_says_when_a_legal_rate_is_carried_forward(small_copy, tmp_path, capsys):
     from portal.front import cli
 
-    assert cli.main(["build", str(small_copy), "--out", str(tmp_path / "o"), "--secret-file",
-                     str(tmp_path / "s")]) == 0
+    assert cli.main(["build", str(small_copy), "--out", str(tmp_path / "o"), "--secret-file", str(tmp_path / "s")]) == 0
     out = capsys.readouterr().out
     assert out.count("WARNING: No rate known after 2026-06-30") == 1 and "Update the rate table" in out

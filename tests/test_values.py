@@ -6,18 +6,21 @@ import pytest
 from portal.workbook import cells
 
 
-@pytest.mark.parametrize("raw, expected", [
-    (datetime(2026, 3, 1, 0, 0), date(2026, 3, 1)),
-    (date(2026, 3, 1), date(2026, 3, 1)),
-    (46082, date(2026, 3, 1)),  # Excel serial number
-    (46082.0, date(2026, 3, 1)),
-    ("01/03/2026", date(2026, 3, 1)),
-    ("1/3/2026", date(2026, 3, 1)),
-    ("01.03.2026", date(2026, 3, 1)),
-    ("01-03-26", date(2026, 3, 1)),
-    ("2026-03-01", date(2026, 3, 1)),
-    ("2026-03-01T00:00:00", date(2026, 3, 1)),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        (datetime(2026, 3, 1, 0, 0), date(2026, 3, 1)),
+        (date(2026, 3, 1), date(2026, 3, 1)),
+        (46082, date(2026, 3, 1)),  # Excel serial number
+        (46082.0, date(2026, 3, 1)),
+        ("01/03/2026", date(2026, 3, 1)),
+        ("1/3/2026", date(2026, 3, 1)),
+        ("01.03.2026", date(2026, 3, 1)),
+        ("01-03-26", date(2026, 3, 1)),
+        ("2026-03-01", date(2026, 3, 1)),
+        ("2026-03-01T00:00:00", date(2026, 3, 1)),
+    ],
+)
 def test_dates_in_every_form_a_sheet_holds(raw, expected):
     assert cells.to_date(raw) == expected
 
@@ -28,21 +31,24 @@ def test_bad_dates_say_what_is_expected(raw):
         cells.to_date(raw)
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("1.234,56", "1234.56"),
-    ("1,234.56", "1234.56"),
-    ("1234,56 €", "1234.56"),
-    ("1 234,56", "1234.56"),
-    ("1\u202f234,56\u00a0€", "1234.56"),
-    ("EUR 48.000,00", "48000.00"),
-    ("12,5", "12.50"),
-    ("1.234", "1234.00"),
-    ("-12,50", "-12.50"),
-    ("(12.50)", "-12.50"),
-    (1234.56, "1234.56"),
-    (0.1 + 0.2, "0.30"),
-    (12, "12.00"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("1.234,56", "1234.56"),
+        ("1,234.56", "1234.56"),
+        ("1234,56 €", "1234.56"),
+        ("1 234,56", "1234.56"),
+        ("1\u202f234,56\u00a0€", "1234.56"),
+        ("EUR 48.000,00", "48000.00"),
+        ("12,5", "12.50"),
+        ("1.234", "1234.00"),
+        ("-12,50", "-12.50"),
+        ("(12.50)", "-12.50"),
+        (1234.56, "1234.56"),
+        (0.1 + 0.2, "0.30"),
+        (12, "12.00"),
+    ],
+)
 def test_amounts_typed_as_text_or_numbers(raw, expected):
     result = cells.to_money(raw)
     assert isinstance(result, Decimal)

@@ -14,8 +14,8 @@ import pytest
 
 from portal.app import commands
 from portal.workbook import sample, schema
-from portal.workbook.read import read_ledger
 from portal.workbook.file import FileWorkbook, read_grids
+from portal.workbook.read import read_ledger
 
 from .conftest import SAMPLE, TEMPLATE
 
@@ -105,8 +105,11 @@ def _with_cached_formula(path: Path, cell: str, formula: str, cached: str) -> No
     with zipfile.ZipFile(path) as z:
         parts = {n: z.read(n) for n in z.namelist()}
     sheet = "xl/worksheets/sheet1.xml"
-    xml, count = re.subn(rf'<c r="{cell}"><f>{re.escape(formula)}</f><v\s*/>', 
-                         f'<c r="{cell}"><f>{formula}</f><v>{cached}</v>', parts[sheet].decode())
+    xml, count = re.subn(
+        rf'<c r="{cell}"><f>{re.escape(formula)}</f><v\s*/>',
+        f'<c r="{cell}"><f>{formula}</f><v>{cached}</v>',
+        parts[sheet].decode(),
+    )
     assert count == 1
     parts[sheet] = xml.encode()
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
@@ -122,10 +125,30 @@ def flat_french_sheet(tmp_path: Path) -> Path:
     ws.title = "Impayés 2026"
     ws["A1"] = "Suivi des factures impayées"  # a title above the table
     ws.append([])
-    ws.append(["Nom du client", "Numéro de facture", "Date", "Échéance", "Montant dû", "Dernier contact",
-               "Prochaine action", "Commentaire"])
-    ws.append(["Boulangerie Dupont", "F-2026-101", date(2026, 9, 1), "01/10/2026", "1.234,56", "2026-10-15",
-               "Relancer", "client fidèle"])
+    ws.append(
+        [
+            "Nom du client",
+            "Numéro de facture",
+            "Date",
+            "Échéance",
+            "Montant dû",
+            "Dernier contact",
+            "Prochaine action",
+            "Commentaire",
+        ]
+    )
+    ws.append(
+        [
+            "Boulangerie Dupont",
+            "F-2026-101",
+            date(2026, 9, 1),
+            "01/10/2026",
+            "1.234,56",
+            "2026-10-15",
+            "Relancer",
+            "client fidèle",
+        ]
+    )
     ws.append(["Garage Marchal", 102, 46266, 46296, "1,234.56", None, None, None])  # serials, number as id
     ws.append([None] * 8)  # blank row in the middle
     ws.append(["Boulangerie Dupont", "F-2026-103", "15/09/2026", None, "1234,56 €", None, None, None])
@@ -140,17 +163,23 @@ def flat_french_sheet(tmp_path: Path) -> Path:
 
 def test_a_flat_french_sheet_reads_with_derived_customers(flat_french_sheet):
     before = flat_french_sheet.read_bytes()
-    loaded = commands.load(FileWorkbook(flat_french_sheet),
-                           {"name": "Mon Atelier SRL", "iban": "BE71 0961 2345 6769"})
+    loaded = commands.load(FileWorkbook(flat_french_sheet), {"name": "Mon Atelier SRL", "iban": "BE71 0961 2345 6769"})
     assert [str(p) for p in loaded.errors] == []
     ledger = loaded.ledger
     assert [i.number for i in ledger.invoices] == ["F-2026-101", "102", "F-2026-103", "F-2026-104"]
     first, serial, hidden, formula = ledger.invoices
     assert (first.customer_id, first.issue_date, first.due_date, first.amount) == (
-        "Boulangerie Dupont", date(2026, 9, 1), date(2026, 10, 1), Decimal("1234.56"))
+        "Boulangerie Dupont",
+        date(2026, 9, 1),
+        date(2026, 10, 1),
+        Decimal("1234.56"),
+    )
     assert first.last_reminder == date(2026, 10, 15)
-    assert (serial.issue_date, serial.due_date, serial.amount) == (date(2026, 9, 1), date(2026, 10, 1),
-                                                                   Decimal("1234.56"))
+    assert (serial.issue_date, serial.due_date, serial.amount) == (
+        date(2026, 9, 1),
+        date(2026, 10, 1),
+        Decimal("1234.56"),
+    )
     assert hidden.amount == Decimal("1234.56") and hidden.due_date == date(2026, 10, 15)  # 30 days' terms
     assert formula.amount == Decimal("100.50") and formula.where.row == 8
     assert [c.id for c in ledger.customers] == ["Boulangerie Dupont", "Garage Marchal", "Fleurs de Wallonie"]
@@ -162,5 +191,6 @@ def test_a_flat_sheet_without_creditor_says_how_to_give_one(flat_french_sheet):
     result = commands.check(FileWorkbook(flat_french_sheet))
     messages = [str(p) for p in result.problems]
     assert result.exit_code == 1
-    assert any("'IBAN' is missing (no Settings sheet found)" in m and "--creditor iban=VALUE" in m
-               for m in messages), messages
+    assert any("'IBAN' is missing (no Settings sheet found)" in m and "--creditor iban=VALUE" in m for m in messages), (
+        messages
+    )

@@ -23,18 +23,17 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.drawing.image import Image
 from openpyxl.utils import get_column_letter, range_boundaries
-from openpyxl.worksheet.table import Table as ExcelTable, TableStyleInfo
+from openpyxl.worksheet.table import Table as ExcelTable
+from openpyxl.worksheet.table import TableStyleInfo
 from PIL import Image as PILImage
 
 from portal.app import commands
-from portal.workbook import schema
-from portal.workbook import write
-from portal.workbook.read import locate_tables
+from portal.workbook import schema, write
 from portal.workbook.file import read_grids
+from portal.workbook.read import locate_tables
 from portal.workbook.schema import REMINDERS_COLUMNS
+from portal.workbook.write import Changes, UnsafeToWrite, WriteResult, write_workbook_changes
 from portal.workbook.xlsx_losses import losses
-from portal.workbook.write import (Changes, UnsafeToWrite, WriteResult,
-                                   write_workbook_changes)
 
 NOW = datetime(2026, 3, 5, 14, 30, 15)
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -46,6 +45,7 @@ X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
 # Helpers
 # ------------------------------------------------------------------------------------------
 
+
 def sha(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -54,21 +54,35 @@ def files(folder: Path) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob("*")}
 
 
-def patch_xlsx(src: Path, dst: Path, *, add: dict[str, bytes | str] | None = None,
-               replace: dict[str, object] | None = None, overrides: dict[str, str] | None = None,
-               defaults: dict[str, str] | None = None, rels: dict[str, list[tuple[str, str, str]]] | None = None,
-               main_type: str | None = None) -> Path:
+def patch_xlsx(
+    src: Path,
+    dst: Path,
+    *,
+    add: dict[str, bytes | str] | None = None,
+    replace: dict[str, object] | None = None,
+    overrides: dict[str, str] | None = None,
+    defaults: dict[str, str] | None = None,
+    rels: dict[str, list[tuple[str, str, str]]] | None = None,
+    main_type: str | None = None,
+) -> Path:
     """Copy an .xlsx, adding parts, content types and relationships, or editing parts' text."""
     with zipfile.ZipFile(src) as z:
         parts = {n: z.read(n) for n in z.namelist()}
     for name, edit in (replace or {}).items():
         parts[name] = edit(parts[name].decode()).encode()
     for rels_part, items in (rels or {}).items():
-        xml = parts.get(rels_part, b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-                                   b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-                                   b'relationships"></Relationships>').decode()
-        extra = "".join(f'<Relationship Id="{i}" Type="{t}" Target="{target}"'
-                        + (' TargetMode="External"' if ":" in target else "") + "/>" for i, t, target in items)
+        xml = parts.get(
+            rels_part,
+            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+            b'relationships"></Relationships>',
+        ).decode()
+        extra = "".join(
+            f'<Relationship Id="{i}" Type="{t}" Target="{target}"'
+            + (' TargetMode="External"' if ":" in target else "")
+            + "/>"
+            for i, t, target in items
+        )
         parts[rels_part] = xml.replace("</Relationships>", extra + "</Relationships>").encode()
     types = parts["[Content_Types].xml"].decode()
     for name, ctype in (overrides or {}).items():
@@ -123,9 +137,15 @@ def snapshot(path: Path) -> dict:
             for c in row:
                 if c.value is None and not c.has_style and c.comment is None:
                     continue
-                cells[c.coordinate] = (c.value, c.data_type, c.number_format,
-                                       (c.comment.text, c.comment.author) if c.comment else None,
-                                       c.font.b, c.fill.fgColor.rgb, bool(c.hyperlink))
+                cells[c.coordinate] = (
+                    c.value,
+                    c.data_type,
+                    c.number_format,
+                    (c.comment.text, c.comment.author) if c.comment else None,
+                    c.font.b,
+                    c.fill.fgColor.rgb,
+                    bool(c.hyperlink),
+                )
         sheets[ws.title] = {
             "cells": cells,
             "tables": {t.displayName: t.ref for t in ws.tables.values()},
@@ -164,23 +184,56 @@ def sample_changes(path: Path) -> Changes:
     found = locate_tables(read_grids(path))["invoices"]
     rows = [index + 1 for index, _ in found.rows()][:3] or [found.header_row + 2]
     cells = {
-        rows[0]: {"paid": Decimal("100.00"), "balance": Decimal("1110.50"), "status": "overdue",
-                  "days_overdue": 12, "stage": "reminder_1", "next_action": "Send reminder 2",
-                  "next_action_date": date(2026, 3, 12), "last_reminder": date(2026, 3, 5),
-                  "portal_link": "https://pay.example.be/i/abc"},
+        rows[0]: {
+            "paid": Decimal("100.00"),
+            "balance": Decimal("1110.50"),
+            "status": "overdue",
+            "days_overdue": 12,
+            "stage": "reminder_1",
+            "next_action": "Send reminder 2",
+            "next_action_date": date(2026, 3, 12),
+            "last_reminder": date(2026, 3, 5),
+            "portal_link": "https://pay.example.be/i/abc",
+        },
     }
     for row in rows[1:]:
         cells[row] = {"status": "open", "next_action": None, "days_overdue": 0}
     return Changes(
         cells={"invoices": cells},
-        append={"log": [{"date": date(2026, 3, 5), "customer_id": "C001", "invoice": "F2026-001",
-                         "channel": "email", "action": "reminder_1", "note": "=sent by Debtor Portal"}],
-                "reminders": [{"date": date(2026, 3, 5), "customer_id": "C001", "customer": "Boulangerie Dupont",
-                               "email": "compta@dupont.example", "invoice": "F2026-001", "stage": "reminder_1",
-                               "subject": "Rappel : facture F2026-001", "body": "Bonjour,\n\nSauf erreur…",
-                               "link": "https://pay.example.be/i/abc", "eml_file": "reminders/F2026-001.eml"},
-                              {"date": date(2026, 3, 5), "customer_id": "C002", "customer": "Garage Marchal",
-                               "invoice": "F2026-002", "stage": "reminder_2"}]})
+        append={
+            "log": [
+                {
+                    "date": date(2026, 3, 5),
+                    "customer_id": "C001",
+                    "invoice": "F2026-001",
+                    "channel": "email",
+                    "action": "reminder_1",
+                    "note": "=sent by Debtor Portal",
+                }
+            ],
+            "reminders": [
+                {
+                    "date": date(2026, 3, 5),
+                    "customer_id": "C001",
+                    "customer": "Boulangerie Dupont",
+                    "email": "compta@dupont.example",
+                    "invoice": "F2026-001",
+                    "stage": "reminder_1",
+                    "subject": "Rappel : facture F2026-001",
+                    "body": "Bonjour,\n\nSauf erreur…",
+                    "link": "https://pay.example.be/i/abc",
+                    "eml_file": "reminders/F2026-001.eml",
+                },
+                {
+                    "date": date(2026, 3, 5),
+                    "customer_id": "C002",
+                    "customer": "Garage Marchal",
+                    "invoice": "F2026-002",
+                    "stage": "reminder_2",
+                },
+            ],
+        },
+    )
 
 
 @pytest.fixture
@@ -196,6 +249,7 @@ def sample(tmp_path: Path) -> Path:
 # ------------------------------------------------------------------------------------------
 # Round trip on our own workbooks
 # ------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("with_sample", [False, True], ids=["template", "sample"])
 def test_round_trip_keeps_everything_but_the_managed_cells_and_new_rows(tmp_path, with_sample):
@@ -284,9 +338,12 @@ def test_in_place_keeps_a_byte_identical_backup_and_changes_only_the_managed_cel
     assert sha(result.backup) == hashlib.sha256(original).hexdigest()
     after = snapshot(sample)
     assert after["order"] == before["order"]
-    different = {(title, c) for title in before["sheets"]
-                 for c in before["sheets"][title]["cells"].keys() | after["sheets"][title]["cells"].keys()
-                 if before["sheets"][title]["cells"].get(c) != after["sheets"][title]["cells"].get(c)}
+    different = {
+        (title, c)
+        for title in before["sheets"]
+        for c in before["sheets"][title]["cells"].keys() | after["sheets"][title]["cells"].keys()
+        if before["sheets"][title]["cells"].get(c) != after["sheets"][title]["cells"].get(c)
+    }
     assert different and {c for _, c in different} <= managed and {t for t, _ in different} == {sheet}
     assert result.cells == len(different)
     assert [p.name for p in sample.parent.iterdir() if p.name.startswith(".debtor-portal-writing")] == []
@@ -324,6 +381,7 @@ def test_a_crash_while_replacing_leaves_the_source_as_it_was_and_no_temporary_fi
 # Values
 # ------------------------------------------------------------------------------------------
 
+
 def test_text_that_looks_like_a_formula_is_stored_as_text(template):
     attacks = {"next_action": '=HYPERLINK("http://evil")', "status": "+1", "stage": "-2", "portal_link": "@SUM(A1)"}
     result = write_workbook_changes(template, Changes(cells={"invoices": {2: attacks}}), now=NOW)
@@ -337,12 +395,18 @@ def test_text_that_looks_like_a_formula_is_stored_as_text(template):
 
 
 def test_values_of_every_type_and_clearing(template):
-    values = {"paid": Decimal("12.30"), "days_overdue": 7, "next_action_date": date(2026, 4, 1),
-              "status": "open", "stage": True}
+    values = {
+        "paid": Decimal("12.30"),
+        "days_overdue": 7,
+        "next_action_date": date(2026, 4, 1),
+        "status": "open",
+        "stage": True,
+    }
     first = write_workbook_changes(template, Changes(cells={"invoices": {2: values}}), now=NOW)
     assert first.cells == 5
-    second = write_workbook_changes(first.path, Changes(cells={"invoices": {2: {**values, "status": None}}}),
-                                    now=NOW, in_place=True)
+    second = write_workbook_changes(
+        first.path, Changes(cells={"invoices": {2: {**values, "status": None}}}), now=NOW, in_place=True
+    )
     assert second.cells == 1  # only the cleared status differs
     found = locate_tables(read_grids(first.path))["invoices"]
     ws = openpyxl.load_workbook(first.path)["Invoices"]
@@ -367,9 +431,11 @@ def flat_workbook(path: Path) -> Path:
     ws.merge_cells("A1:F1")
     for col, header in enumerate(FLAT_HEADERS, start=1):
         ws.cell(row=3, column=col, value=header).font = openpyxl.styles.Font(bold=True)
-    rows = [("Boulangerie Dupont", "F-101", date(2026, 1, 10), 1210, "Appeler"),
-            ("Garage Marchal", "F-102", date(2026, 1, 20), 350.5, "Relance 1"),
-            ("Fleurs de Wallonie", "F-103", date(2026, 2, 1), 99.99, "Attendre")]
+    rows = [
+        ("Boulangerie Dupont", "F-101", date(2026, 1, 10), 1210, "Appeler"),
+        ("Garage Marchal", "F-102", date(2026, 1, 20), 350.5, "Relance 1"),
+        ("Fleurs de Wallonie", "F-103", date(2026, 2, 1), 99.99, "Attendre"),
+    ]
     for r, (name, number, issued, amount, action) in enumerate(rows, start=4):
         ws.cell(row=r, column=1, value=name)
         ws.cell(row=r, column=2, value=number)
@@ -386,19 +452,38 @@ def flat_workbook(path: Path) -> Path:
     book.save(path)
     # Excel saves each formula with its last result; openpyxl cannot, so put them in by hand.
     serials = {4: 46062, 5: 46072, 6: 46084}  # 09/02, 19/02 and 03/03/2026
-    return patch_xlsx(path, path, replace={"xl/worksheets/sheet1.xml": lambda s: re.sub(
-        r'(<c r="D(\d)"[^>]*><f>C\d\+30</f>)<v\s*/>', lambda m: f"{m.group(1)}<v>{serials[int(m.group(2))]}</v>", s)})
+    return patch_xlsx(
+        path,
+        path,
+        replace={
+            "xl/worksheets/sheet1.xml": lambda s: re.sub(
+                r'(<c r="D(\d)"[^>]*><f>C\d\+30</f>)<v\s*/>',
+                lambda m: f"{m.group(1)}<v>{serials[int(m.group(2))]}</v>",
+                s,
+            )
+        },
+    )
 
 
 def test_flat_sheet_gets_missing_managed_columns_and_keeps_everything_else(tmp_path):
     source = flat_workbook(tmp_path / "Impayés.xlsx")
     assert openpyxl.load_workbook(source, data_only=True)["Feuil1"]["D4"].value == datetime(2026, 2, 9)
     before = snapshot(source)
-    changes = Changes(cells={"invoices": {
-        4: {"next_action": "Envoyer le rappel 1", "status": "overdue", "balance": Decimal("1210.00"),
-            "days_overdue": 24, "stage": "reminder_1"},
-        5: {"next_action": "Relance 1", "status": "open"},  # the action is unchanged
-        6: {"next_action": None, "status": "paid"}}})
+    changes = Changes(
+        cells={
+            "invoices": {
+                4: {
+                    "next_action": "Envoyer le rappel 1",
+                    "status": "overdue",
+                    "balance": Decimal("1210.00"),
+                    "days_overdue": 24,
+                    "stage": "reminder_1",
+                },
+                5: {"next_action": "Relance 1", "status": "open"},  # the action is unchanged
+                6: {"next_action": None, "status": "paid"},
+            }
+        }
+    )
 
     result = write_workbook_changes(source, changes, now=NOW)
 
@@ -422,8 +507,11 @@ def test_flat_sheet_gets_missing_managed_columns_and_keeps_everything_else(tmp_p
     # the formulas, and the results Excel last computed for them, are still there
     assert ws["D4"].value == "=C4+30"
     values = openpyxl.load_workbook(result.path, data_only=True)["Feuil1"]
-    assert [values[f"D{r}"].value for r in (4, 5, 6)] == [datetime(2026, 2, 9), datetime(2026, 2, 19),
-                                                          datetime(2026, 3, 3)]
+    assert [values[f"D{r}"].value for r in (4, 5, 6)] == [
+        datetime(2026, 2, 9),
+        datetime(2026, 2, 19),
+        datetime(2026, 3, 3),
+    ]
     found = locate_tables(read_grids(result.path))["invoices"]
     assert {"balance", "status", "days_overdue", "stage", "next_action"} <= found.columns.keys()
 
@@ -442,18 +530,31 @@ def test_a_missing_managed_column_extends_the_excel_table(tmp_path):
     source = tmp_path / "own.xlsx"
     book.save(source)
 
-    result = write_workbook_changes(source, Changes(cells={"invoices": {2: {"status": "open"}, 3: {"stage": "x"}}}),
-                                    now=NOW)
+    result = write_workbook_changes(
+        source, Changes(cells={"invoices": {2: {"status": "open"}, 3: {"stage": "x"}}}), now=NOW
+    )
 
     assert_tables_consistent(result.path)
     ws = openpyxl.load_workbook(result.path)["Invoices"]
     table = ws.tables["MyInvoices"]
     assert table.ref == "A1:F3" and table.autoFilter.ref == "A1:F3"
     assert [(c.id, c.name) for c in table.tableColumns] == [
-        (1, "Invoice number"), (2, "Customer ID"), (3, "Issue date"), (4, "Amount incl. VAT"), (5, "Status"),
-        (6, "Stage")]
-    assert [c.value for c in ws[1]][:7] == ["Invoice number", "Customer ID", "Issue date", "Amount incl. VAT",
-                                            "Status", "Stage", "my own notes, two columns to the right"]
+        (1, "Invoice number"),
+        (2, "Customer ID"),
+        (3, "Issue date"),
+        (4, "Amount incl. VAT"),
+        (5, "Status"),
+        (6, "Stage"),
+    ]
+    assert [c.value for c in ws[1]][:7] == [
+        "Invoice number",
+        "Customer ID",
+        "Issue date",
+        "Amount incl. VAT",
+        "Status",
+        "Stage",
+        "my own notes, two columns to the right",
+    ]
     assert (ws["E2"].value, ws["F3"].value) == ("open", "x")
     with zipfile.ZipFile(result.path) as z:
         xml = z.read("xl/tables/table1.xml").decode()
@@ -487,13 +588,15 @@ def test_only_managed_columns_are_written(template):
 # Appending rows
 # ------------------------------------------------------------------------------------------
 
+
 def test_appending_to_the_log_extends_its_table_and_reminders_get_a_sheet(sample):
     ref = openpyxl.load_workbook(sample)["Log"].tables["Log"].ref
     last = int(ref.split(":")[1][1:])
     changes = sample_changes(sample)
     log_rows = changes.append["log"] * 2
-    result = write_workbook_changes(sample, Changes(append={"log": log_rows,
-                                                            "reminders": changes.append["reminders"]}), now=NOW)
+    result = write_workbook_changes(
+        sample, Changes(append={"log": log_rows, "reminders": changes.append["reminders"]}), now=NOW
+    )
     assert result.rows_added == {"log": 2, "reminders": 2} and result.cells == 0
     assert_tables_consistent(result.path)
     book = openpyxl.load_workbook(result.path)
@@ -508,8 +611,9 @@ def test_appending_to_the_log_extends_its_table_and_reminders_get_a_sheet(sample
     assert reminders["H2"].value == "Bonjour,\n\nSauf erreur…" and reminders["D3"].value is None
     assert reminders.freeze_panes == "A2"
 
-    again = write_workbook_changes(result.path, Changes(append={"reminders": changes.append["reminders"][:1]}),
-                                   now=NOW, in_place=True)
+    again = write_workbook_changes(
+        result.path, Changes(append={"reminders": changes.append["reminders"][:1]}), now=NOW, in_place=True
+    )
     book = openpyxl.load_workbook(again.path)
     assert book.sheetnames.count("Reminders") == 1 and book["Reminders"].tables["Reminders"].ref == "A1:J4"
     assert book["Reminders"]["E4"].value == "F2026-001"
@@ -541,6 +645,7 @@ def test_a_log_row_for_a_workbook_without_log_sheet_creates_one(tmp_path):
 # What openpyxl would lose: verified, then refused
 # ------------------------------------------------------------------------------------------
 
+
 def base_workbook(path: Path) -> Path:
     book = openpyxl.Workbook()
     ws = book.active
@@ -560,103 +665,171 @@ def with_chart(path: Path) -> Path:
     ws.add_chart(chart, "H2")
     book.save(path)
     # As Excel 2013+ saves a chart: with its style and colour parts and an extension.
-    return patch_xlsx(path, path, add={
-        "xl/charts/style1.xml": '<cs:chartStyle xmlns:cs="http://schemas.microsoft.com/office/drawing/2012/'
-                                'chartStyle" id="201"/>',
-        "xl/charts/colors1.xml": '<cs:colorStyle xmlns:cs="http://schemas.microsoft.com/office/drawing/2012/'
-                                 'chartStyle" meth="cycle" id="10"/>'},
-        overrides={"/xl/charts/style1.xml": "application/vnd.ms-office.chartstyle+xml",
-                   "/xl/charts/colors1.xml": "application/vnd.ms-office.chartcolorstyle+xml"},
-        rels={"xl/charts/_rels/chart1.xml.rels": [
-            ("rId1", "http://schemas.microsoft.com/office/2011/relationships/chartStyle", "style1.xml"),
-            ("rId2", "http://schemas.microsoft.com/office/2011/relationships/chartColorStyle", "colors1.xml")]})
+    return patch_xlsx(
+        path,
+        path,
+        add={
+            "xl/charts/style1.xml": '<cs:chartStyle xmlns:cs="http://schemas.microsoft.com/office/drawing/2012/'
+            'chartStyle" id="201"/>',
+            "xl/charts/colors1.xml": '<cs:colorStyle xmlns:cs="http://schemas.microsoft.com/office/drawing/2012/'
+            'chartStyle" meth="cycle" id="10"/>',
+        },
+        overrides={
+            "/xl/charts/style1.xml": "application/vnd.ms-office.chartstyle+xml",
+            "/xl/charts/colors1.xml": "application/vnd.ms-office.chartcolorstyle+xml",
+        },
+        rels={
+            "xl/charts/_rels/chart1.xml.rels": [
+                ("rId1", "http://schemas.microsoft.com/office/2011/relationships/chartStyle", "style1.xml"),
+                ("rId2", "http://schemas.microsoft.com/office/2011/relationships/chartColorStyle", "colors1.xml"),
+            ]
+        },
+    )
 
 
 def with_pivot(path: Path) -> Path:
-    cache = (f'<pivotCacheDefinition xmlns="{MAIN}" xmlns:r="{R}" r:id="rId1" refreshOnLoad="1" recordCount="3">'
-             '<cacheSource type="worksheet"><worksheetSource ref="A1:D4" sheet="Invoices"/></cacheSource>'
-             '<cacheFields count="2"><cacheField name="Customer ID" numFmtId="0"><sharedItems/></cacheField>'
-             '<cacheField name="Amount incl. VAT" numFmtId="0"><sharedItems containsSemiMixedTypes="0" '
-             'containsString="0" containsNumber="1" containsInteger="1" minValue="100" maxValue="300"/>'
-             '</cacheField></cacheFields><extLst><ext uri="{725AE2AE-9491-48be-B2B4-4EB974FC3084}" '
-             f'xmlns:x14="{X14}"><x14:pivotCacheDefinition pivotCacheId="7"/></ext></extLst></pivotCacheDefinition>')
+    cache = (
+        f'<pivotCacheDefinition xmlns="{MAIN}" xmlns:r="{R}" r:id="rId1" refreshOnLoad="1" recordCount="3">'
+        '<cacheSource type="worksheet"><worksheetSource ref="A1:D4" sheet="Invoices"/></cacheSource>'
+        '<cacheFields count="2"><cacheField name="Customer ID" numFmtId="0"><sharedItems/></cacheField>'
+        '<cacheField name="Amount incl. VAT" numFmtId="0"><sharedItems containsSemiMixedTypes="0" '
+        'containsString="0" containsNumber="1" containsInteger="1" minValue="100" maxValue="300"/>'
+        '</cacheField></cacheFields><extLst><ext uri="{725AE2AE-9491-48be-B2B4-4EB974FC3084}" '
+        f'xmlns:x14="{X14}"><x14:pivotCacheDefinition pivotCacheId="7"/></ext></extLst></pivotCacheDefinition>'
+    )
     records = f'<pivotCacheRecords xmlns="{MAIN}" count="0"/>'
-    pivot = (f'<pivotTableDefinition xmlns="{MAIN}" name="PivotTable1" cacheId="1" dataCaption="Values" '
-             'updatedVersion="6" createdVersion="6"><location ref="H1:H2" firstHeaderRow="1" firstDataRow="1" '
-             'firstDataCol="0"/><pivotFields count="2"><pivotField showAll="0"/><pivotField dataField="1" '
-             'showAll="0"/></pivotFields><dataFields count="1"><dataField name="Sum of amount" fld="1" '
-             'baseField="0" baseItem="0"/></dataFields><extLst><ext uri="{962EF5D1-5CA2-4c93-8EF4-DBF5C05439D2}" '
-             f'xmlns:x14="{X14}"><x14:pivotTableDefinition hideValuesRow="1"/></ext></extLst></pivotTableDefinition>')
+    pivot = (
+        f'<pivotTableDefinition xmlns="{MAIN}" name="PivotTable1" cacheId="1" dataCaption="Values" '
+        'updatedVersion="6" createdVersion="6"><location ref="H1:H2" firstHeaderRow="1" firstDataRow="1" '
+        'firstDataCol="0"/><pivotFields count="2"><pivotField showAll="0"/><pivotField dataField="1" '
+        'showAll="0"/></pivotFields><dataFields count="1"><dataField name="Sum of amount" fld="1" '
+        'baseField="0" baseItem="0"/></dataFields><extLst><ext uri="{962EF5D1-5CA2-4c93-8EF4-DBF5C05439D2}" '
+        f'xmlns:x14="{X14}"><x14:pivotTableDefinition hideValuesRow="1"/></ext></extLst></pivotTableDefinition>'
+    )
     sml = "application/vnd.openxmlformats-officedocument.spreadsheetml."
-    return patch_xlsx(path, path.with_name("pivot.xlsx"), add={
-        "xl/pivotCache/pivotCacheDefinition1.xml": cache, "xl/pivotCache/pivotCacheRecords1.xml": records,
-        "xl/pivotTables/pivotTable1.xml": pivot},
-        overrides={"/xl/pivotCache/pivotCacheDefinition1.xml": sml + "pivotCacheDefinition+xml",
-                   "/xl/pivotCache/pivotCacheRecords1.xml": sml + "pivotCacheRecords+xml",
-                   "/xl/pivotTables/pivotTable1.xml": sml + "pivotTable+xml"},
-        rels={"xl/pivotCache/_rels/pivotCacheDefinition1.xml.rels": [
-                  ("rId1", R + "/pivotCacheRecords", "pivotCacheRecords1.xml")],
-              "xl/pivotTables/_rels/pivotTable1.xml.rels": [
-                  ("rId1", R + "/pivotCacheDefinition", "../pivotCache/pivotCacheDefinition1.xml")],
-              "xl/worksheets/_rels/sheet1.xml.rels": [("rId1", R + "/pivotTable", "../pivotTables/pivotTable1.xml")],
-              "xl/_rels/workbook.xml.rels": [("rId90", R + "/pivotCacheDefinition",
-                                              "pivotCache/pivotCacheDefinition1.xml")]},
-        replace={"xl/workbook.xml": lambda s: s.replace(
-            "</workbook>", '<pivotCaches><pivotCache cacheId="1" r:id="rId90"/></pivotCaches></workbook>')})
+    return patch_xlsx(
+        path,
+        path.with_name("pivot.xlsx"),
+        add={
+            "xl/pivotCache/pivotCacheDefinition1.xml": cache,
+            "xl/pivotCache/pivotCacheRecords1.xml": records,
+            "xl/pivotTables/pivotTable1.xml": pivot,
+        },
+        overrides={
+            "/xl/pivotCache/pivotCacheDefinition1.xml": sml + "pivotCacheDefinition+xml",
+            "/xl/pivotCache/pivotCacheRecords1.xml": sml + "pivotCacheRecords+xml",
+            "/xl/pivotTables/pivotTable1.xml": sml + "pivotTable+xml",
+        },
+        rels={
+            "xl/pivotCache/_rels/pivotCacheDefinition1.xml.rels": [
+                ("rId1", R + "/pivotCacheRecords", "pivotCacheRecords1.xml")
+            ],
+            "xl/pivotTables/_rels/pivotTable1.xml.rels": [
+                ("rId1", R + "/pivotCacheDefinition", "../pivotCache/pivotCacheDefinition1.xml")
+            ],
+            "xl/worksheets/_rels/sheet1.xml.rels": [("rId1", R + "/pivotTable", "../pivotTables/pivotTable1.xml")],
+            "xl/_rels/workbook.xml.rels": [
+                ("rId90", R + "/pivotCacheDefinition", "pivotCache/pivotCacheDefinition1.xml")
+            ],
+        },
+        replace={
+            "xl/workbook.xml": lambda s: s.replace(
+                "</workbook>", '<pivotCaches><pivotCache cacheId="1" r:id="rId90"/></pivotCaches></workbook>'
+            )
+        },
+    )
 
 
 def with_slicer(path: Path) -> Path:
-    slicer = ('<slicers xmlns="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
-              '<slicer name="Customer ID" cache="Slicer_Customer_ID" caption="Customer ID" rowHeight="241300"/>'
-              '</slicers>')
-    cache = ('<slicerCacheDefinition xmlns="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main" '
-             'name="Slicer_Customer_ID" sourceName="Customer ID"/>')
-    ext = ('<extLst><ext uri="{3A4CF648-6AED-40f4-86FF-DC5316D8AED3}" xmlns:x14="' + X14 + '">'
-           '<x15:slicerList xmlns:x15="http://schemas.microsoft.com/office/spreadsheetml/2010/11/main">'
-           '<x14:slicer r:id="rId7" xmlns:r="' + R + '"/></x15:slicerList></ext></extLst>')
-    return patch_xlsx(path, path.with_name("slicer.xlsx"), add={
-        "xl/slicers/slicer1.xml": slicer, "xl/slicerCaches/slicerCache1.xml": cache},
-        overrides={"/xl/slicers/slicer1.xml": "application/vnd.ms-excel.slicer+xml",
-                   "/xl/slicerCaches/slicerCache1.xml": "application/vnd.ms-excel.slicerCache+xml"},
-        rels={"xl/worksheets/_rels/sheet1.xml.rels": [
-                  ("rId7", "http://schemas.microsoft.com/office/2007/relationships/slicer", "../slicers/slicer1.xml")],
-              "xl/_rels/workbook.xml.rels": [
-                  ("rId91", "http://schemas.microsoft.com/office/2007/relationships/slicerCache",
-                   "slicerCaches/slicerCache1.xml")]},
-        replace={"xl/worksheets/sheet1.xml": lambda s: s.replace("</worksheet>", ext + "</worksheet>")})
+    slicer = (
+        '<slicers xmlns="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+        '<slicer name="Customer ID" cache="Slicer_Customer_ID" caption="Customer ID" rowHeight="241300"/>'
+        "</slicers>"
+    )
+    cache = (
+        '<slicerCacheDefinition xmlns="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main" '
+        'name="Slicer_Customer_ID" sourceName="Customer ID"/>'
+    )
+    ext = (
+        '<extLst><ext uri="{3A4CF648-6AED-40f4-86FF-DC5316D8AED3}" xmlns:x14="' + X14 + '">'
+        '<x15:slicerList xmlns:x15="http://schemas.microsoft.com/office/spreadsheetml/2010/11/main">'
+        '<x14:slicer r:id="rId7" xmlns:r="' + R + '"/></x15:slicerList></ext></extLst>'
+    )
+    return patch_xlsx(
+        path,
+        path.with_name("slicer.xlsx"),
+        add={"xl/slicers/slicer1.xml": slicer, "xl/slicerCaches/slicerCache1.xml": cache},
+        overrides={
+            "/xl/slicers/slicer1.xml": "application/vnd.ms-excel.slicer+xml",
+            "/xl/slicerCaches/slicerCache1.xml": "application/vnd.ms-excel.slicerCache+xml",
+        },
+        rels={
+            "xl/worksheets/_rels/sheet1.xml.rels": [
+                ("rId7", "http://schemas.microsoft.com/office/2007/relationships/slicer", "../slicers/slicer1.xml")
+            ],
+            "xl/_rels/workbook.xml.rels": [
+                (
+                    "rId91",
+                    "http://schemas.microsoft.com/office/2007/relationships/slicerCache",
+                    "slicerCaches/slicerCache1.xml",
+                )
+            ],
+        },
+        replace={"xl/worksheets/sheet1.xml": lambda s: s.replace("</worksheet>", ext + "</worksheet>")},
+    )
 
 
 def with_external_link(path: Path, extra: str = "") -> Path:
-    link = (f'<externalLink xmlns="{MAIN}" xmlns:r="{R}"><externalBook r:id="rId1">{extra}<sheetNames>'
-            '<sheetName val="Prices"/></sheetNames><sheetDataSet><sheetData sheetId="0"><row r="1"><cell r="A1">'
-            '<v>12.5</v></cell></row></sheetData></sheetDataSet></externalBook></externalLink>')
+    link = (
+        f'<externalLink xmlns="{MAIN}" xmlns:r="{R}"><externalBook r:id="rId1">{extra}<sheetNames>'
+        '<sheetName val="Prices"/></sheetNames><sheetDataSet><sheetData sheetId="0"><row r="1"><cell r="A1">'
+        "<v>12.5</v></cell></row></sheetData></sheetDataSet></externalBook></externalLink>"
+    )
     name = "cloud-link.xlsx" if extra else "link.xlsx"
-    return patch_xlsx(path, path.with_name(name), add={"xl/externalLinks/externalLink1.xml": link},
-                      overrides={"/xl/externalLinks/externalLink1.xml":
-                                 "application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"},
-                      rels={"xl/externalLinks/_rels/externalLink1.xml.rels": [
-                                ("rId1", R + "/externalLinkPath", "file:///C:/Prices.xlsx")],
-                            "xl/_rels/workbook.xml.rels": [("rId99", R + "/externalLink",
-                                                            "externalLinks/externalLink1.xml")]},
-                      replace={"xl/workbook.xml": lambda s: s.replace(
-                                   "<definedNames", '<externalReferences><externalReference r:id="rId99"/>'
-                                   '</externalReferences><definedNames'),
-                               "xl/worksheets/sheet1.xml": lambda s: re.sub(
-                                   r'(<row r="2".*?)</row>', r'\1<c r="G2"><f>[1]Prices!A1</f><v>12.5</v></c></row>',
-                                   s, count=1)})
+    return patch_xlsx(
+        path,
+        path.with_name(name),
+        add={"xl/externalLinks/externalLink1.xml": link},
+        overrides={
+            "/xl/externalLinks/externalLink1.xml": "application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"
+        },
+        rels={
+            "xl/externalLinks/_rels/externalLink1.xml.rels": [
+                ("rId1", R + "/externalLinkPath", "file:///C:/Prices.xlsx")
+            ],
+            "xl/_rels/workbook.xml.rels": [("rId99", R + "/externalLink", "externalLinks/externalLink1.xml")],
+        },
+        replace={
+            "xl/workbook.xml": lambda s: s.replace(
+                "<definedNames",
+                '<externalReferences><externalReference r:id="rId99"/></externalReferences><definedNames',
+            ),
+            "xl/worksheets/sheet1.xml": lambda s: re.sub(
+                r'(<row r="2".*?)</row>', r'\1<c r="G2"><f>[1]Prices!A1</f><v>12.5</v></c></row>', s, count=1
+            ),
+        },
+    )
 
 
-CLOUD = ('<xxl21:alternateUrls xmlns:xxl21="http://schemas.microsoft.com/office/spreadsheetml/2021/extlinks2021" '
-         'driveId="b!abc" itemId="01XYZ"><xxl21:absoluteUrl r:id="rId2"/></xxl21:alternateUrls>')
+CLOUD = (
+    '<xxl21:alternateUrls xmlns:xxl21="http://schemas.microsoft.com/office/spreadsheetml/2021/extlinks2021" '
+    'driveId="b!abc" itemId="01XYZ"><xxl21:absoluteUrl r:id="rId2"/></xxl21:alternateUrls>'
+)
 
 
 def with_macros(path: Path) -> Path:
-    return patch_xlsx(path, path.with_name("macros.xlsm"), add={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0 vba"},
-                      defaults={"bin": "application/vnd.ms-office.vbaProject"},
-                      rels={"xl/_rels/workbook.xml.rels": [
-                          ("rId98", "http://schemas.microsoft.com/office/2006/relationships/vbaProject",
-                           "vbaProject.bin")]},
-                      main_type="application/vnd.ms-excel.sheet.macroEnabled.main+xml")
+    return patch_xlsx(
+        path,
+        path.with_name("macros.xlsm"),
+        add={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0 vba"},
+        defaults={"bin": "application/vnd.ms-office.vbaProject"},
+        rels={
+            "xl/_rels/workbook.xml.rels": [
+                ("rId98", "http://schemas.microsoft.com/office/2006/relationships/vbaProject", "vbaProject.bin")
+            ]
+        },
+        main_type="application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    )
 
 
 def with_macros_named_xlsx(path: Path) -> Path:
@@ -672,78 +845,127 @@ def with_picture(path: Path) -> Path:
 
 
 def with_shape(path: Path) -> Path:
-    shape = ('<twoCellAnchor><from><col>8</col><colOff>0</colOff><row>1</row><rowOff>0</rowOff></from><to><col>11'
-             '</col><colOff>0</colOff><row>5</row><rowOff>0</rowOff></to><sp macro="" textlink=""><nvSpPr>'
-             '<cNvPr id="5" name="TextBox 4"/><cNvSpPr txBox="1"/></nvSpPr><spPr><a:prstGeom prst="rect">'
-             '<a:avLst/></a:prstGeom></spPr><txBody><a:bodyPr/><a:lstStyle/><a:p><a:r><a:t>Call Jan first!</a:t>'
-             '</a:r></a:p></txBody></sp><clientData/></twoCellAnchor>')
-    return patch_xlsx(with_picture(path), path.with_name("shape.xlsx"), replace={
-        "xl/drawings/drawing1.xml": lambda s: s.replace("</wsDr>", shape + "</wsDr>")})
+    shape = (
+        "<twoCellAnchor><from><col>8</col><colOff>0</colOff><row>1</row><rowOff>0</rowOff></from><to><col>11"
+        '</col><colOff>0</colOff><row>5</row><rowOff>0</rowOff></to><sp macro="" textlink=""><nvSpPr>'
+        '<cNvPr id="5" name="TextBox 4"/><cNvSpPr txBox="1"/></nvSpPr><spPr><a:prstGeom prst="rect">'
+        "<a:avLst/></a:prstGeom></spPr><txBody><a:bodyPr/><a:lstStyle/><a:p><a:r><a:t>Call Jan first!</a:t>"
+        "</a:r></a:p></txBody></sp><clientData/></twoCellAnchor>"
+    )
+    return patch_xlsx(
+        with_picture(path),
+        path.with_name("shape.xlsx"),
+        replace={"xl/drawings/drawing1.xml": lambda s: s.replace("</wsDr>", shape + "</wsDr>")},
+    )
 
 
 def with_linked_picture(path: Path) -> Path:
-    return patch_xlsx(with_picture(path), path.with_name("linked-picture.xlsx"),
-                      rels={"xl/drawings/_rels/drawing1.xml.rels": [(
-                          "rId9", R + "/hyperlink", "https://example.com/")]},
-                      replace={"xl/drawings/drawing1.xml": lambda s: s.replace(
-                          'descr="Picture" />', 'descr="Picture"><a:hlinkClick r:id="rId9"/></cNvPr>')})
+    return patch_xlsx(
+        with_picture(path),
+        path.with_name("linked-picture.xlsx"),
+        rels={"xl/drawings/_rels/drawing1.xml.rels": [("rId9", R + "/hyperlink", "https://example.com/")]},
+        replace={
+            "xl/drawings/drawing1.xml": lambda s: s.replace(
+                'descr="Picture" />', 'descr="Picture"><a:hlinkClick r:id="rId9"/></cNvPr>'
+            )
+        },
+    )
 
 
 def with_sparklines(path: Path) -> Path:
-    ext = ('<extLst><ext uri="{05C60535-1F16-4fd2-B633-F4F36F0B64E0}" xmlns:x14="' + X14 + '"><x14:sparklineGroups '
-           'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><x14:sparklineGroup><x14:sparklines>'
-           '<x14:sparkline><xm:f>Invoices!D2:D4</xm:f><xm:sqref>F2</xm:sqref></x14:sparkline></x14:sparklines>'
-           '</x14:sparklineGroup></x14:sparklineGroups></ext></extLst>')
-    return patch_xlsx(path, path.with_name("sparklines.xlsx"),
-                      replace={"xl/worksheets/sheet1.xml": lambda s: s.replace("</worksheet>", ext + "</worksheet>")})
+    ext = (
+        '<extLst><ext uri="{05C60535-1F16-4fd2-B633-F4F36F0B64E0}" xmlns:x14="' + X14 + '"><x14:sparklineGroups '
+        'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><x14:sparklineGroup><x14:sparklines>'
+        "<x14:sparkline><xm:f>Invoices!D2:D4</xm:f><xm:sqref>F2</xm:sqref></x14:sparkline></x14:sparklines>"
+        "</x14:sparklineGroup></x14:sparklineGroups></ext></extLst>"
+    )
+    return patch_xlsx(
+        path,
+        path.with_name("sparklines.xlsx"),
+        replace={"xl/worksheets/sheet1.xml": lambda s: s.replace("</worksheet>", ext + "</worksheet>")},
+    )
 
 
 def with_data_bars(path: Path) -> Path:
-    rule = ('<conditionalFormatting sqref="D2:D4"><cfRule type="dataBar" priority="1"><dataBar><cfvo type="min"/>'
-            '<cfvo type="max"/><color rgb="FF638EC6"/></dataBar><extLst><ext uri="{B025F937-C7B1-47D3-B67F-'
-            'A62EFF666E3E}" xmlns:x14="' + X14 + '"><x14:id>{00000000-0000-0000-0000-000000000001}</x14:id></ext>'
-            '</extLst></cfRule></conditionalFormatting>')
-    ext = ('<extLst><ext uri="{78C0D931-6437-407d-A8EE-F0AAD7539E65}" xmlns:x14="' + X14 + '">'
-           '<x14:conditionalFormattings><x14:conditionalFormatting xmlns:xm="http://schemas.microsoft.com/office/'
-           'excel/2006/main"><x14:cfRule type="dataBar" id="{00000000-0000-0000-0000-000000000001}"><x14:dataBar '
-           'gradient="0" negativeBarColorSameAsPositive="1"/></x14:cfRule><xm:sqref>D2:D4</xm:sqref>'
-           '</x14:conditionalFormatting></x14:conditionalFormattings></ext></extLst>')
-    return patch_xlsx(path, path.with_name("data-bars.xlsx"), replace={"xl/worksheets/sheet1.xml": lambda s: s.replace(
-        "<pageMargins", rule + "<pageMargins").replace("</worksheet>", ext + "</worksheet>")})
+    rule = (
+        '<conditionalFormatting sqref="D2:D4"><cfRule type="dataBar" priority="1"><dataBar><cfvo type="min"/>'
+        '<cfvo type="max"/><color rgb="FF638EC6"/></dataBar><extLst><ext uri="{B025F937-C7B1-47D3-B67F-'
+        'A62EFF666E3E}" xmlns:x14="' + X14 + '"><x14:id>{00000000-0000-0000-0000-000000000001}</x14:id></ext>'
+        "</extLst></cfRule></conditionalFormatting>"
+    )
+    ext = (
+        '<extLst><ext uri="{78C0D931-6437-407d-A8EE-F0AAD7539E65}" xmlns:x14="' + X14 + '">'
+        '<x14:conditionalFormattings><x14:conditionalFormatting xmlns:xm="http://schemas.microsoft.com/office/'
+        'excel/2006/main"><x14:cfRule type="dataBar" id="{00000000-0000-0000-0000-000000000001}"><x14:dataBar '
+        'gradient="0" negativeBarColorSameAsPositive="1"/></x14:cfRule><xm:sqref>D2:D4</xm:sqref>'
+        "</x14:conditionalFormatting></x14:conditionalFormattings></ext></extLst>"
+    )
+    return patch_xlsx(
+        path,
+        path.with_name("data-bars.xlsx"),
+        replace={
+            "xl/worksheets/sheet1.xml": lambda s: s.replace("<pageMargins", rule + "<pageMargins").replace(
+                "</worksheet>", ext + "</worksheet>"
+            )
+        },
+    )
 
 
 def with_list_from_another_sheet(path: Path) -> Path:
-    ext = ('<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" xmlns:x14="' + X14 + '"><x14:dataValidations '
-           'count="1" xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><x14:dataValidation '
-           'type="list" allowBlank="1"><x14:formula1><xm:f>Lists!$A$1:$A$3</xm:f></x14:formula1><xm:sqref>E2:E100'
-           '</xm:sqref></x14:dataValidation></x14:dataValidations></ext></extLst>')
-    return patch_xlsx(path, path.with_name("validation.xlsx"),
-                      replace={"xl/worksheets/sheet1.xml": lambda s: s.replace("</worksheet>", ext + "</worksheet>")})
+    ext = (
+        '<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" xmlns:x14="' + X14 + '"><x14:dataValidations '
+        'count="1" xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><x14:dataValidation '
+        'type="list" allowBlank="1"><x14:formula1><xm:f>Lists!$A$1:$A$3</xm:f></x14:formula1><xm:sqref>E2:E100'
+        "</xm:sqref></x14:dataValidation></x14:dataValidations></ext></extLst>"
+    )
+    return patch_xlsx(
+        path,
+        path.with_name("validation.xlsx"),
+        replace={"xl/worksheets/sheet1.xml": lambda s: s.replace("</worksheet>", ext + "</worksheet>")},
+    )
 
 
 def with_threaded_comment(path: Path) -> Path:
-    thread = ('<ThreadedComments xmlns="http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments">'
-              '<threadedComment ref="A2" dT="2026-03-01T10:00:00.00" personId="{00000000-0000-0000-0000-00000000000'
-              '1}" id="{00000000-0000-0000-0000-000000000002}"><text>Is this paid?</text></threadedComment>'
-              '</ThreadedComments>')
-    return patch_xlsx(path, path.with_name("threaded.xlsx"), add={"xl/threadedComments/threadedComment1.xml": thread},
-                      overrides={"/xl/threadedComments/threadedComment1.xml":
-                                 "application/vnd.ms-excel.threadedcomments+xml"},
-                      rels={"xl/worksheets/_rels/sheet1.xml.rels": [(
-                          "rId5", "http://schemas.microsoft.com/office/2017/10/relationships/threadedComment",
-                          "../threadedComments/threadedComment1.xml")]})
+    thread = (
+        '<ThreadedComments xmlns="http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments">'
+        '<threadedComment ref="A2" dT="2026-03-01T10:00:00.00" personId="{00000000-0000-0000-0000-00000000000'
+        '1}" id="{00000000-0000-0000-0000-000000000002}"><text>Is this paid?</text></threadedComment>'
+        "</ThreadedComments>"
+    )
+    return patch_xlsx(
+        path,
+        path.with_name("threaded.xlsx"),
+        add={"xl/threadedComments/threadedComment1.xml": thread},
+        overrides={"/xl/threadedComments/threadedComment1.xml": "application/vnd.ms-excel.threadedcomments+xml"},
+        rels={
+            "xl/worksheets/_rels/sheet1.xml.rels": [
+                (
+                    "rId5",
+                    "http://schemas.microsoft.com/office/2017/10/relationships/threadedComment",
+                    "../threadedComments/threadedComment1.xml",
+                )
+            ]
+        },
+    )
 
 
 def with_dde_link(path: Path) -> Path:
     link = f'<externalLink xmlns="{MAIN}"><ddeLink ddeService="Excel" ddeTopic="C:\\Prices.xls"/></externalLink>'
-    return patch_xlsx(path, path.with_name("dde.xlsx"), add={"xl/externalLinks/externalLink1.xml": link},
-                      overrides={"/xl/externalLinks/externalLink1.xml":
-                                 "application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"},
-                      rels={"xl/_rels/workbook.xml.rels": [("rId99", R + "/externalLink",
-                                                            "externalLinks/externalLink1.xml")]},
-                      replace={"xl/workbook.xml": lambda s: s.replace(
-                          "<definedNames", '<externalReferences><externalReference r:id="rId99"/>'
-                          '</externalReferences><definedNames')})
+    return patch_xlsx(
+        path,
+        path.with_name("dde.xlsx"),
+        add={"xl/externalLinks/externalLink1.xml": link},
+        overrides={
+            "/xl/externalLinks/externalLink1.xml": "application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"
+        },
+        rels={"xl/_rels/workbook.xml.rels": [("rId99", R + "/externalLink", "externalLinks/externalLink1.xml")]},
+        replace={
+            "xl/workbook.xml": lambda s: s.replace(
+                "<definedNames",
+                '<externalReferences><externalReference r:id="rId99"/></externalReferences><definedNames',
+            )
+        },
+    )
 
 
 LOSSES = [
@@ -751,17 +973,26 @@ LOSSES = [
     (with_chart, "a chart", lambda z: "xl/charts/style1.xml" not in z.namelist()),
     (with_pivot, "a pivot table", lambda z: "hideValuesRow" not in z.read("xl/pivotTables/pivotTable1.xml").decode()),
     (with_slicer, "a slicer", lambda z: "xl/slicers/slicer1.xml" not in z.namelist()),
-    (lambda p: with_external_link(p, CLOUD), "a link to another workbook",
-     lambda z: "alternateUrls" not in z.read("xl/externalLinks/externalLink1.xml").decode()),
+    (
+        lambda p: with_external_link(p, CLOUD),
+        "a link to another workbook",
+        lambda z: "alternateUrls" not in z.read("xl/externalLinks/externalLink1.xml").decode(),
+    ),
     (with_dde_link, "a link to another workbook", lambda z: False),  # openpyxl cannot even open it
     (with_macros_named_xlsx, "macros (VBA)", lambda z: "xl/vbaProject.bin" not in z.namelist()),
     (with_shape, "a shape or text box", lambda z: "Call Jan" not in z.read("xl/drawings/drawing1.xml").decode()),
-    (with_linked_picture, "a picture with a hyperlink",
-     lambda z: "hyperlink" not in z.read("xl/drawings/_rels/drawing1.xml.rels").decode()),
+    (
+        with_linked_picture,
+        "a picture with a hyperlink",
+        lambda z: "hyperlink" not in z.read("xl/drawings/_rels/drawing1.xml.rels").decode(),
+    ),
     (with_sparklines, "sparklines", lambda z: "sparkline" not in sheet_xml(z)),
     (with_data_bars, "conditional formatting from Excel 2010", lambda z: "x14:" not in sheet_xml(z)),
-    (with_list_from_another_sheet, "data validation lists that refer to other sheets",
-     lambda z: "Lists!" not in sheet_xml(z)),
+    (
+        with_list_from_another_sheet,
+        "data validation lists that refer to other sheets",
+        lambda z: "Lists!" not in sheet_xml(z),
+    ),
     (with_threaded_comment, "threaded comments", lambda z: not any("threaded" in n for n in z.namelist())),
 ]
 
@@ -776,8 +1007,7 @@ def test_what_openpyxl_would_lose_is_refused(tmp_path, build, item, lost):
     before = files(tmp_path)
     digest = sha(path)
     with pytest.raises(UnsafeToWrite) as refused:
-        write_workbook_changes(path, Changes(cells={"invoices": {2: {"status": "overdue"}}}), now=NOW,
-                               in_place=True)
+        write_workbook_changes(path, Changes(cells={"invoices": {2: {"status": "overdue"}}}), now=NOW, in_place=True)
     message = str(refused.value)
     assert path.name in message and item in message and "Nothing was written" in message
     assert "ribbon" in message
@@ -788,15 +1018,24 @@ PARTS = [
     # a part as Excel saves it, and what losses() calls it; openpyxl never writes a part it does not know
     ("xl/timelines/timeline1.xml", "application/vnd.ms-excel.timeline+xml", "a timeline"),
     ("xl/model/item.data", "application/vnd.openxmlformats-officedocument.model+data", "a data model (Power Pivot)"),
-    ("xl/connections.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.connections+xml",
-     "data connections"),
-    ("xl/queryTables/queryTable1.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.queryTable+xml",
-     "data connections"),
+    (
+        "xl/connections.xml",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.connections+xml",
+        "data connections",
+    ),
+    (
+        "xl/queryTables/queryTable1.xml",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.queryTable+xml",
+        "data connections",
+    ),
     ("xl/activeX/activeX1.xml", "application/vnd.ms-office.activeX+xml", "ActiveX controls"),
     ("xl/ctrlProps/ctrlProp1.xml", "application/vnd.ms-excel.controlproperties+xml", "form controls"),
     ("xl/embeddings/oleObject1.bin", "application/vnd.openxmlformats-officedocument.oleObject", "embedded objects"),
-    ("xl/metadata.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheetMetadata+xml",
-     "dynamic array formulas"),
+    (
+        "xl/metadata.xml",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheetMetadata+xml",
+        "dynamic array formulas",
+    ),
     ("xl/richData/rdrichvalue.xml", "application/vnd.ms-excel.rdrichvalue+xml", "pictures in cells"),
     ("customXml/item1.xml", "application/xml", "custom XML data"),
     ("xl/macrosheets/sheet1.xml", "application/vnd.ms-excel.macrosheet+xml", "Excel 4.0 macro sheets"),
@@ -806,8 +1045,12 @@ PARTS = [
 
 @pytest.mark.parametrize("part, content_type, item", PARTS, ids=[p[0] for p in PARTS])
 def test_parts_openpyxl_does_not_know_are_refused(tmp_path, part, content_type, item):
-    path = patch_xlsx(base_workbook(tmp_path / "Invoices.xlsx"), tmp_path / "with-part.xlsx",
-                      add={part: "<x/>"}, overrides={"/" + part: content_type})
+    path = patch_xlsx(
+        base_workbook(tmp_path / "Invoices.xlsx"),
+        tmp_path / "with-part.xlsx",
+        add={part: "<x/>"},
+        overrides={"/" + part: content_type},
+    )
     written = openpyxl_round_trip(path, tmp_path)
     assert part not in written.namelist()
     assert any(entry.startswith(item) for entry in losses(path)), losses(path)
@@ -820,9 +1063,17 @@ def test_form_controls_in_a_vml_drawing_are_refused_but_comments_are_not(tmp_pat
     book.save(path)
     assert losses(path) == []
     checkbox = path.with_name("checkbox.xlsx")
-    patch_xlsx(path, checkbox, replace={"xl/drawings/commentsDrawing1.vml": lambda s: s.replace(
-        "</xml>", '<v:shape id="_x0000_s2049" type="#_x0000_t201"><x:ClientData ObjectType="Checkbox">'
-                  "<x:Checked>1</x:Checked></x:ClientData></v:shape></xml>")})
+    patch_xlsx(
+        path,
+        checkbox,
+        replace={
+            "xl/drawings/commentsDrawing1.vml": lambda s: s.replace(
+                "</xml>",
+                '<v:shape id="_x0000_s2049" type="#_x0000_t201"><x:ClientData ObjectType="Checkbox">'
+                "<x:Checked>1</x:Checked></x:ClientData></v:shape></xml>",
+            )
+        },
+    )
     assert "Checkbox" not in openpyxl_round_trip(checkbox, tmp_path).read("xl/drawings/commentsDrawing1.vml").decode()
     assert losses(checkbox) == ["form controls (buttons, check boxes, lists)"]
 
@@ -830,8 +1081,11 @@ def test_form_controls_in_a_vml_drawing_are_refused_but_comments_are_not(tmp_pat
 def test_the_message_names_everything_with_counts(tmp_path):
     path = with_shape(with_chart(base_workbook(tmp_path / "Invoices.xlsx")))
     assert losses(path) == ["a chart", "a shape or text box"]
-    with pytest.raises(UnsafeToWrite, match=r"^shape\.xlsx contains a chart and a shape or text box, which the "
-                                            r"writer cannot keep\. Nothing was written\. Use the Excel ribbon"):
+    with pytest.raises(
+        UnsafeToWrite,
+        match=r"^shape\.xlsx contains a chart and a shape or text box, which the "
+        r"writer cannot keep\. Nothing was written\. Use the Excel ribbon",
+    ):
         write_workbook_changes(path, Changes(), now=NOW)
     two = with_chart(with_chart(base_workbook(tmp_path / "two.xlsx")))
     assert losses(two) == ["2 charts"]
@@ -881,8 +1135,7 @@ def test_a_workbook_open_in_libreoffice_or_read_only_is_refused(template):
     template.chmod(0o444)
     try:
         with pytest.raises(UnsafeToWrite, match="read-only"):
-            write_workbook_changes(template, Changes(cells={"invoices": {2: {"status": "x"}}}), now=NOW,
-                                   in_place=True)
+            write_workbook_changes(template, Changes(cells={"invoices": {2: {"status": "x"}}}), now=NOW, in_place=True)
     finally:
         template.chmod(0o644)
 
@@ -936,8 +1189,7 @@ def test_the_new_file_is_read_back_before_it_replaces_the_workbook(tmp_path, mon
     # As if openpyxl lost something: here the formulas' results (D4:D6) that the writer puts back.
     monkeypatch.setattr(write, "_put_back", lambda src, written, out: shutil.copy(written, out))
     with pytest.raises(UnsafeToWrite, match=r"cell D4 on sheet 'Feuil1' would change from datetime"):
-        write_workbook_changes(source, Changes(cells={"invoices": {4: {"status": "overdue"}}}), now=NOW,
-                               in_place=True)
+        write_workbook_changes(source, Changes(cells={"invoices": {4: {"status": "overdue"}}}), now=NOW, in_place=True)
     assert sha(source) == digest
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".debtor-portal-writing")]
 
@@ -960,12 +1212,23 @@ def test_workbook_settings_and_document_properties_survive(tmp_path):
     hidden["A1"] = "secret"
     book.custom_doc_props.append(StringProperty(name="MSIP_Label_General", value="General"))
     book.save(path)
-    patch_xlsx(path, path, replace={"docProps/app.xml": lambda s: s.replace(
-        "<Application>", "<Manager>Marie</Manager><Company>Atelier &amp; Fils</Company>"
-                         "<HyperlinkBase>\\\\server\\share\\</HyperlinkBase><Application>")})
+    patch_xlsx(
+        path,
+        path,
+        replace={
+            "docProps/app.xml": lambda s: s.replace(
+                "<Application>",
+                "<Manager>Marie</Manager><Company>Atelier &amp; Fils</Company>"
+                "<HyperlinkBase>\\\\server\\share\\</HyperlinkBase><Application>",
+            )
+        },
+    )
 
-    result = write_workbook_changes(path, Changes(cells={"invoices": {2: {"status": "overdue"}}},
-                                                  append={"reminders": [{"date": date(2026, 3, 5)}]}), now=NOW)
+    result = write_workbook_changes(
+        path,
+        Changes(cells={"invoices": {2: {"status": "overdue"}}}, append={"reminders": [{"date": date(2026, 3, 5)}]}),
+        now=NOW,
+    )
 
     book = openpyxl.load_workbook(result.path)
     ws = book["Invoices"]

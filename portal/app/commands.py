@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Protocol
 
 from ..domain import dunning
-from ..render import i18n, mail, reminders, site, templating, tokens
-from ..workbook import sample, validate, write
-from ..publish import targets as publish_module
 from ..domain.ledger import Ledger
 from ..domain.problems import ERROR, Problem, errors, warnings
-from ..workbook.read import Reading, read_ledger, setting_places
+from ..publish import targets as publish_module
+from ..render import i18n, mail, reminders, site, templating, tokens
+from ..workbook import sample, validate, write
 from ..workbook.file import Grid, state_dir
+from ..workbook.read import Reading, read_ledger, setting_places
 from ..workbook.template import write_workbook
 
 
@@ -71,17 +71,29 @@ class CheckResult:
         return 1 if errors(list(self.problems)) else 0
 
     def to_json(self) -> dict:
-        return {"workbook": str(self.workbook), "ok": self.exit_code == 0,
-                "errors": [p.to_json() for p in errors(list(self.problems))],
-                "warnings": [p.to_json() for p in warnings(list(self.problems))], "counts": self.counts}
+        return {
+            "workbook": str(self.workbook),
+            "ok": self.exit_code == 0,
+            "errors": [p.to_json() for p in errors(list(self.problems))],
+            "warnings": [p.to_json() for p in warnings(list(self.problems))],
+            "counts": self.counts,
+        }
 
 
 def check(workbook: WorkbookPort, creditor: dict[str, str] | None = None) -> CheckResult:
     loaded = load(workbook, creditor)
     ledger = loaded.ledger
-    counts = {} if ledger is None else {
-        "customers": len(ledger.customers), "invoices": len(ledger.invoices), "payments": len(ledger.payments),
-        "installments": len(ledger.installments), "log": len(ledger.log)}
+    counts = (
+        {}
+        if ledger is None
+        else {
+            "customers": len(ledger.customers),
+            "invoices": len(ledger.invoices),
+            "payments": len(ledger.payments),
+            "installments": len(ledger.installments),
+            "log": len(ledger.log),
+        }
+    )
     return CheckResult(workbook.path, loaded.problems, counts)
 
 
@@ -111,13 +123,16 @@ class Refused(Exception):
         self.problems = problems
 
 
-def assessed(workbook: WorkbookPort, *, today: date, as_of: date | None = None,
-             creditor: dict[str, str] | None = None) -> tuple[Loaded, dunning.Assessment]:
+def assessed(
+    workbook: WorkbookPort, *, today: date, as_of: date | None = None, creditor: dict[str, str] | None = None
+) -> tuple[Loaded, dunning.Assessment]:
     """Read, check and assess: the date is the one given, else the workbook's "as of", else today."""
     loaded = load(workbook, creditor)
     if loaded.errors:
-        raise Refused(f"{workbook.path} has {len(loaded.errors)} error(s): run 'debtor-portal check' and correct "
-                      "them first.", loaded.problems)
+        raise Refused(
+            f"{workbook.path} has {len(loaded.errors)} error(s): run 'debtor-portal check' and correct them first.",
+            loaded.problems,
+        )
     ledger = loaded.ledger
     return loaded, dunning.assess(ledger, as_of or ledger.creditor.as_of or today)
 
@@ -134,14 +149,22 @@ class BuildOutcome:
     warnings: tuple[Problem, ...]
 
 
-def build(workbook: WorkbookPort, *, today: date, out_dir: Path, as_of: date | None = None,
-          creditor: dict[str, str] | None = None, secret_file: Path | None = None) -> BuildOutcome:
+def build(
+    workbook: WorkbookPort,
+    *,
+    today: date,
+    out_dir: Path,
+    as_of: date | None = None,
+    creditor: dict[str, str] | None = None,
+    secret_file: Path | None = None,
+) -> BuildOutcome:
     """Check the workbook, assess it and write the portal to `out_dir`."""
     loaded, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor)
     secret = _secret(secret_file)
     try:
-        result = site.build_site(assessment, out_dir, secret, Path(workbook.path),
-                                 manifest=state_dir(workbook.path) / "build.json")
+        result = site.build_site(
+            assessment, out_dir, secret, Path(workbook.path), manifest=state_dir(workbook.path) / "build.json"
+        )
     except site.BuildError as exc:
         raise Refused(str(exc)) from None
     return BuildOutcome(result, assessment, tuple(loaded.warnings))
@@ -154,36 +177,55 @@ class PublishOutcome:
     dry_run: bool
 
 
-def publish(workbook: WorkbookPort, *, site_dir: Path, to: str = "", dry_run: bool = False,
-            creditor: dict[str, str] | None = None) -> PublishOutcome:
+def publish(
+    workbook: WorkbookPort,
+    *,
+    site_dir: Path,
+    to: str = "",
+    dry_run: bool = False,
+    creditor: dict[str, str] | None = None,
+) -> PublishOutcome:
     """Mirror the built site to the target, refusing a stale, unchecked or unsafe site."""
     loaded = load(workbook, creditor)
     if loaded.errors:
-        raise Refused(f"{workbook.path} has {len(loaded.errors)} error(s): nothing was published. Run "
-                      "'debtor-portal check', correct them, build and publish again.", loaded.problems)
+        raise Refused(
+            f"{workbook.path} has {len(loaded.errors)} error(s): nothing was published. Run "
+            "'debtor-portal check', correct them, build and publish again.",
+            loaded.problems,
+        )
     spec = to or loaded.ledger.creditor.publish_target
     if not spec:
-        raise Refused("No publish target: pass --to (a folder, rclone:REMOTE:PATH or git:URL#BRANCH) or fill in "
-                      "the 'Publish to' setting.")
+        raise Refused(
+            "No publish target: pass --to (a folder, rclone:REMOTE:PATH or git:URL#BRANCH) or fill in "
+            "the 'Publish to' setting."
+        )
     manifest_file = state_dir(workbook.path) / "build.json"
     if not manifest_file.exists() or not Path(site_dir).is_dir():
         raise Refused(f"No built site in {site_dir}: run 'debtor-portal build {workbook.path}' first.")
     manifest = json.loads(manifest_file.read_text())
     if manifest.get("workbook_sha256") != hashlib.sha256(Path(workbook.path).read_bytes()).hexdigest():
-        raise Refused(f"The workbook changed since the site was built: run 'debtor-portal build {workbook.path}' "
-                      "again, then publish.")
+        raise Refused(
+            f"The workbook changed since the site was built: run 'debtor-portal build {workbook.path}' "
+            "again, then publish."
+        )
     if publish_module.site_files(Path(site_dir)) != manifest["files"]:
-        raise Refused(f"{site_dir} is not the site that was last built (files were changed, added or removed): "
-                      "build again, then publish.")
+        raise Refused(
+            f"{site_dir} is not the site that was last built (files were changed, added or removed): "
+            "build again, then publish."
+        )
     if unsafe := site.unsafe_payment_codes(Path(site_dir)):
-        raise Refused("Pages carry payment details that do not validate, so nothing was published:\n  "
-                      + "\n  ".join(unsafe))
+        raise Refused(
+            "Pages carry payment details that do not validate, so nothing was published:\n  " + "\n  ".join(unsafe)
+        )
     try:
         target = publish_module.parse_target(spec, base_dir=Path(workbook.path).resolve().parent)
-        message = (f"Publish the portal as of {manifest['as_of']}: {manifest['invoices']} invoice page(s), "
-                   f"{manifest['statements']} statement(s)")
-        plan = publish_module.publish(Path(site_dir), target, state_dir=state_dir(workbook.path), message=message,
-                                      dry_run=dry_run)
+        message = (
+            f"Publish the portal as of {manifest['as_of']}: {manifest['invoices']} invoice page(s), "
+            f"{manifest['statements']} statement(s)"
+        )
+        plan = publish_module.publish(
+            Path(site_dir), target, state_dir=state_dir(workbook.path), message=message, dry_run=dry_run
+        )
     except publish_module.PublishError as exc:
         raise Refused(str(exc)) from None
     return PublishOutcome(str(target), plan, dry_run)
@@ -196,8 +238,9 @@ def _secret(secret_file: Path | None) -> tokens.Secret:
         raise Refused(str(exc)) from None
 
 
-def _written(workbook: WorkbookPort, changes: write.Changes, *, now: datetime, in_place: bool,
-             out: Path | None) -> write.WriteResult:
+def _written(
+    workbook: WorkbookPort, changes: write.Changes, *, now: datetime, in_place: bool, out: Path | None
+) -> write.WriteResult:
     try:
         return write.write_workbook_changes(Path(workbook.path), changes, now=now, in_place=in_place, out=out)
     except write.UnsafeToWrite as exc:
@@ -213,12 +256,16 @@ def managed_values(assessment: dunning.Assessment, secret: tokens.Secret) -> dic
             continue
         link = site.page_link(secret, creditor, "i", state.invoice.number)
         rows[state.invoice.where.row] = {
-            "paid": state.paid, "balance": state.balance, "status": state.status,
+            "paid": state.paid,
+            "balance": state.balance,
+            "status": state.status,
             "days_overdue": max(state.days_overdue, 0) if state.balance > 0 else 0,
             "stage": dunning.stage_label(state.stage) if state.stage else "",
-            "next_action": state.reason, "next_action_date": state.next_action_date,
+            "next_action": state.reason,
+            "next_action_date": state.next_action_date,
             "last_reminder": state.last_reminder,
-            "portal_link": site.absolute_url(creditor, link) if state.balance > 0 or state.paid_on else ""}
+            "portal_link": site.absolute_url(creditor, link) if state.balance > 0 or state.paid_on else "",
+        }
     return rows
 
 
@@ -228,9 +275,17 @@ class RefreshOutcome:
     written: write.WriteResult
 
 
-def refresh(workbook: WorkbookPort, *, today: date, now: datetime, as_of: date | None = None,
-            in_place: bool = False, out: Path | None = None, creditor: dict[str, str] | None = None,
-            secret_file: Path | None = None) -> RefreshOutcome:
+def refresh(
+    workbook: WorkbookPort,
+    *,
+    today: date,
+    now: datetime,
+    as_of: date | None = None,
+    in_place: bool = False,
+    out: Path | None = None,
+    creditor: dict[str, str] | None = None,
+    secret_file: Path | None = None,
+) -> RefreshOutcome:
     """Write status, balance, stage, next action and portal link of every invoice into the workbook."""
     _, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor)
     changes = write.Changes(cells={"invoices": managed_values(assessment, _secret(secret_file))})
@@ -259,16 +314,19 @@ class RemindOutcome:
     written: write.WriteResult | None
 
 
-def _todays_reminders(assessment: dunning.Assessment, secret: tokens.Secret, workbook: Path
-                      ) -> list[tuple[str, dunning.InvoiceState, str, reminders.Reminder, str]]:
+def _todays_reminders(
+    assessment: dunning.Assessment, secret: tokens.Secret, workbook: Path
+) -> list[tuple[str, dunning.InvoiceState, str, reminders.Reminder, str]]:
     """(log key, invoice state, stage, reminder, link) for every reminder due today, installments included."""
     ledger = assessment.ledger
     creditor = ledger.creditor
     messages = i18n.load_messages(templating.environment(workbook))
     letters = reminders.ReminderTemplates(workbook)
     due = [(s.invoice.number, s, s.next_action, None) for s in assessment.due_actions()]
-    due += [(f"{s.invoice.number}/{i.installment.number}", s, i.next_action, i)
-            for s, i in assessment.due_installment_actions()]
+    due += [
+        (f"{s.invoice.number}/{i.installment.number}", s, i.next_action, i)
+        for s, i in assessment.due_installment_actions()
+    ]
     found = []
     for key, state, stage, installment in due:
         lang = (state.customer.language if state.customer else "") or creditor.default_language
@@ -279,9 +337,19 @@ def _todays_reminders(assessment: dunning.Assessment, secret: tokens.Secret, wor
     return found
 
 
-def remind(workbook: WorkbookPort, *, today: date, now: datetime, outbox: Path, as_of: date | None = None,
-           send: bool = False, in_place: bool = False, out: Path | None = None,
-           creditor: dict[str, str] | None = None, secret_file: Path | None = None) -> RemindOutcome:
+def remind(
+    workbook: WorkbookPort,
+    *,
+    today: date,
+    now: datetime,
+    outbox: Path,
+    as_of: date | None = None,
+    send: bool = False,
+    in_place: bool = False,
+    out: Path | None = None,
+    creditor: dict[str, str] | None = None,
+    secret_file: Path | None = None,
+) -> RemindOutcome:
     """Today's reminders: an .eml draft each in `outbox` (sent by SMTP with `send`), a row each in the
     Reminders table and a Log entry each, so that no reminder is produced twice."""
     _, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor)
@@ -296,13 +364,21 @@ def remind(workbook: WorkbookPort, *, today: date, now: datetime, outbox: Path, 
         elif not address:
             warnings.append(f"{key}: the customer has no e-mail address; the draft has no recipient.")
         try:
-            msg = mail.message(reminder, creditor=ledger.creditor, to_name=customer.name if customer else "",
-                               to_address=address, sent=as_of)
+            msg = mail.message(
+                reminder,
+                creditor=ledger.creditor,
+                to_name=customer.name if customer else "",
+                to_address=address,
+                sent=as_of,
+            )
         except mail.MailError as exc:
             raise Refused(str(exc)) from None
         draft = mail.save_draft(msg, Path(outbox), f"{as_of:%Y-%m-%d}-{key}-{stage}")
-        prepared.append(Prepared(key, customer.id if customer else state.invoice.customer_id, stage, reminder, msg,
-                                 address, link, draft))
+        prepared.append(
+            Prepared(
+                key, customer.id if customer else state.invoice.customer_id, stage, reminder, msg, address, link, draft
+            )
+        )
     sent: list[Prepared] = []
     if send:
         sendable = [p for p in prepared if p.to]
@@ -313,11 +389,33 @@ def remind(workbook: WorkbookPort, *, today: date, now: datetime, outbox: Path, 
             raise Refused(str(exc)) from None
     if not prepared:
         return RemindOutcome((), 0, tuple(warnings), None)
-    log = [{"date": as_of, "customer_id": p.customer_id, "invoice": p.invoice, "channel": "email", "action": p.stage,
-            "note": (f"sent to {p.to}" if p in sent else f"draft {p.draft.name}")} for p in prepared]
-    rows = [{"date": as_of, "customer_id": p.customer_id, "customer": p.message.get("To", ""), "email": p.to,
-             "invoice": p.invoice, "stage": p.stage, "subject": p.reminder.subject, "body": p.reminder.text,
-             "link": p.link, "eml_file": str(p.draft)} for p in prepared]
-    written = _written(workbook, write.Changes(append={"log": log, "reminders": rows}), now=now,
-                       in_place=in_place, out=out)
+    log = [
+        {
+            "date": as_of,
+            "customer_id": p.customer_id,
+            "invoice": p.invoice,
+            "channel": "email",
+            "action": p.stage,
+            "note": (f"sent to {p.to}" if p in sent else f"draft {p.draft.name}"),
+        }
+        for p in prepared
+    ]
+    rows = [
+        {
+            "date": as_of,
+            "customer_id": p.customer_id,
+            "customer": p.message.get("To", ""),
+            "email": p.to,
+            "invoice": p.invoice,
+            "stage": p.stage,
+            "subject": p.reminder.subject,
+            "body": p.reminder.text,
+            "link": p.link,
+            "eml_file": str(p.draft),
+        }
+        for p in prepared
+    ]
+    written = _written(
+        workbook, write.Changes(append={"log": log, "reminders": rows}), now=now, in_place=in_place, out=out
+    )
     return RemindOutcome(tuple(prepared), len(sent), tuple(warnings), written)

@@ -105,11 +105,13 @@ class ogm:
             else:
                 problem = "it may contain only digits"
         except InvalidChecksum:
-            problem = ("its last two digits (the check digits) do not match the first ten, "
-                       "so a digit is probably mistyped")
+            problem = (
+                "its last two digits (the check digits) do not match the first ten, so a digit is probably mistyped"
+            )
         raise InvalidReference(
             f"'{s}' is not a valid Belgian structured communication: {problem}. "
-            f"It should be 12 digits written like {OGM_EXAMPLE}.")
+            f"It should be 12 digits written like {OGM_EXAMPLE}."
+        )
 
     @staticmethod
     def is_valid(s: str) -> bool:
@@ -174,11 +176,12 @@ class rf:
             else:
                 problem = "after RF it may contain only letters A-Z and digits"
         except InvalidChecksum:
-            problem = ("its check digits (the two digits after RF) do not match the rest, "
-                       "so a character is probably mistyped")
+            problem = (
+                "its check digits (the two digits after RF) do not match the rest, so a character is probably mistyped"
+            )
         raise InvalidReference(
-            f"'{s}' is not a valid RF creditor reference: {problem}. "
-            f"It should look like {RF_EXAMPLE}.")
+            f"'{s}' is not a valid RF creditor reference: {problem}. It should look like {RF_EXAMPLE}."
+        )
 
     @staticmethod
     def is_valid(s: str) -> bool:
@@ -215,7 +218,9 @@ def reference_for(kind: str, key: str, *, hashed: bool = False) -> str:
     except KeyError:
         raise PaymentCodeError(
             f"Unknown reference kind '{kind}': use 'ogm' (Belgian structured communication) "
-            "or 'rf' (international RF creditor reference).", field="reference_kind") from None
+            "or 'rf' (international RF creditor reference).",
+            field="reference_kind",
+        ) from None
     return reference_type.generate(key, hashed=hashed)
 
 
@@ -228,7 +233,8 @@ def validate_reference(ref: str) -> str:
         raise InvalidReference(
             f"'{ref}' is not a structured payment reference. Use a Belgian structured "
             f"communication like {OGM_EXAMPLE} or an RF creditor reference like {RF_EXAMPLE}, "
-            "or put the text in the free-text message instead.")
+            "or put the text in the free-text message instead."
+        )
     return ogm.validate(ref)
 
 
@@ -242,11 +248,11 @@ def format_reference(ref: str) -> str:
 _SCHWIFTY_PROBLEMS = {
     schwifty_errors.InvalidCountryCode: "it does not start with a known country code (like BE or FR)",
     schwifty_errors.InvalidStructure: "an IBAN is a 2-letter country code, 2 check digits, then the account "
-                                      "number in the format of that country",
+    "number in the format of that country",
     schwifty_errors.InvalidChecksumDigits: "its check digits (the 2 digits after the country code) do not match, "
-                                           "so a character is probably mistyped",
+    "so a character is probably mistyped",
     schwifty_errors.InvalidBBANChecksum: "the national check digits at the end of the account number do not match, "
-                                         "so a digit is probably mistyped",
+    "so a digit is probably mistyped",
     schwifty_errors.InvalidBankCode: "its bank code is not valid",
     schwifty_errors.InvalidBranchCode: "its branch code is not valid",
     schwifty_errors.InvalidAccountCode: "its account number part is not valid",
@@ -255,7 +261,8 @@ _SCHWIFTY_PROBLEMS = {
 
 def _iban_error(s: str, problem: str) -> PaymentCodeError:
     return PaymentCodeError(
-        f"The IBAN '{s}' is not valid: {problem}. Copy it again from a bank statement.", field="iban")
+        f"The IBAN '{s}' is not valid: {problem}. Copy it again from a bank statement.", field="iban"
+    )
 
 
 def validate_iban(s: str) -> str:
@@ -303,8 +310,8 @@ def validate_bic(s: str) -> str:
     except InvalidComponent:
         problem = f"'{compact[4:6]}' is not a country code"
     raise PaymentCodeError(
-        f"The BIC '{s}' is not valid: {problem}. A BIC looks like GKCCBEBB; you may also leave it empty.",
-        field="bic")
+        f"The BIC '{s}' is not valid: {problem}. A BIC looks like GKCCBEBB; you may also leave it empty.", field="bic"
+    )
 
 
 def bic_for_iban(iban: str) -> str:
@@ -335,7 +342,9 @@ def _reject_control_characters(field: str, value: str) -> None:
             raise PaymentCodeError(
                 f"The {_FIELD_LABELS[field]} contains an invisible character (U+{ord(char):04X} {name}) "
                 f"at position {position}. Remove it: a payment code field must be a single line "
-                "of visible text.", field=field)
+                "of visible text.",
+                field=field,
+            )
 
 
 def _text_field(field: str, value: str, limit: int, *, required: bool = False) -> str:
@@ -345,8 +354,8 @@ def _text_field(field: str, value: str, limit: int, *, required: bool = False) -
         raise PaymentCodeError(f"The {label} is missing.", field=field)
     if len(value) > limit:
         raise PaymentCodeError(
-            f"The {label} has {len(value)} characters; a payment code allows at most {limit}. "
-            "Shorten it.", field=field)
+            f"The {label} has {len(value)} characters; a payment code allows at most {limit}. Shorten it.", field=field
+        )
     return value
 
 
@@ -359,25 +368,40 @@ def _amount_line(amount: Decimal | str) -> str:
     if not isinstance(amount, (Decimal, str)):
         raise TypeError(
             f"amount must be a Decimal or a string like '250.00', not {type(amount).__name__}"
-            " (a float cannot hold every amount in cents exactly)")
+            " (a float cannot hold every amount in cents exactly)"
+        )
     try:
         value = Decimal(amount.strip() if isinstance(amount, str) else amount)
     except InvalidOperation:
         raise PaymentCodeError(
             f"The amount '{amount}' is not a number. Write it with a dot for the cents "
-            "and no thousands separator, like 1234.50.", field="amount") from None
+            "and no thousands separator, like 1234.50.",
+            field="amount",
+        ) from None
     if not value.is_finite() or not MIN_AMOUNT <= value <= MAX_AMOUNT:
         raise PaymentCodeError(
             f"The amount {amount} cannot be paid by EPC QR code: it must be between "
-            f"{MIN_AMOUNT} and {MAX_AMOUNT} euro.", field="amount")
+            f"{MIN_AMOUNT} and {MAX_AMOUNT} euro.",
+            field="amount",
+        )
     if value != value.quantize(CENT):
         raise PaymentCodeError(
-            f"The amount {amount} has fractions of a cent. Round it to 2 decimals first.", field="amount")
+            f"The amount {amount} has fractions of a cent. Round it to 2 decimals first.", field="amount"
+        )
     return f"EUR{value.quantize(CENT)}"
 
 
-def epc_payload(name: str, iban: str, amount: Decimal | str, *, bic: str = "", reference: str = "",
-                text: str = "", info: str = "", purpose: str = "") -> str:
+def epc_payload(
+    name: str,
+    iban: str,
+    amount: Decimal | str,
+    *,
+    bic: str = "",
+    reference: str = "",
+    text: str = "",
+    info: str = "",
+    purpose: str = "",
+) -> str:
     """The text of an EPC QR code ("GiroCode") for a SEPA credit transfer in euro.
 
     EPC069-12 version 002, UTF-8 (charset 1), lines separated by LF. Empty optional
@@ -386,8 +410,15 @@ def epc_payload(name: str, iban: str, amount: Decimal | str, *, bic: str = "", r
     each other. `info` is line 12, a hint shown to the payer. Raises PaymentCodeError,
     whose `field` names the offending argument, and TypeError for a float amount.
     """
-    fields = {"name": name, "iban": iban, "bic": bic, "purpose": purpose,
-              "reference": reference, "text": text, "info": info}
+    fields = {
+        "name": name,
+        "iban": iban,
+        "bic": bic,
+        "purpose": purpose,
+        "reference": reference,
+        "text": text,
+        "info": info,
+    }
     for field, value in fields.items():
         _reject_control_characters(field, value)
 
@@ -401,11 +432,15 @@ def epc_payload(name: str, iban: str, amount: Decimal | str, *, bic: str = "", r
     if purpose and not re.fullmatch(r"[A-Z0-9]{4}", purpose):
         raise PaymentCodeError(
             f"The purpose code '{purpose}' must be exactly 4 letters or digits (an ISO 20022 code "
-            "like GDDS), or left empty.", field="purpose")
+            "like GDDS), or left empty.",
+            field="purpose",
+        )
     if reference.strip() and text:
         raise PaymentCodeError(
             "Give either a structured reference or a free-text message, not both: a bank "
-            "transfer carries only one of them. Leave the message empty.", field="reference")
+            "transfer carries only one of them. Leave the message empty.",
+            field="reference",
+        )
     # A valid OGM (12) or RF (at most 25) is always within the EPC limit of 35 characters.
     reference = validate_reference(reference) if reference.strip() else ""
 
@@ -418,11 +453,14 @@ def epc_payload(name: str, iban: str, amount: Decimal | str, *, bic: str = "", r
         raise PaymentCodeError(
             f"The payment code would hold {size} bytes, more than the {EPC_MAX_BYTES} an EPC QR code "
             "allows. Shorten the message, the information line or the name (accented letters "
-            "count double).", field="payload")
+            "count double).",
+            field="payload",
+        )
     return payload
 
 
 # --- QR rendering -------------------------------------------------------------------
+
 
 def qr_code(payload: str) -> segno.QRCode:
     """The QR code of an EPC payload: UTF-8 bytes, error correction M, version at most 13."""
@@ -430,7 +468,9 @@ def qr_code(payload: str) -> segno.QRCode:
     if qr.version > EPC_MAX_QR_VERSION:
         raise PaymentCodeError(
             f"The payment code needs a QR code of version {qr.version}; banking apps only read up to "
-            f"version {EPC_MAX_QR_VERSION}. Shorten the payload to {EPC_MAX_BYTES} bytes.", field="payload")
+            f"version {EPC_MAX_QR_VERSION}. Shorten the payload to {EPC_MAX_BYTES} bytes.",
+            field="payload",
+        )
     return qr
 
 
@@ -442,9 +482,19 @@ def qr_svg(code: segno.QRCode, *, title: str = "") -> str:
     the accessible name. The same payload always gives the same string.
     """
     out = io.BytesIO()
-    code.save(out, kind="svg", xmldecl=False, nl=False, omitsize=True, scale=1,
-                          border=QUIET_ZONE, dark="#000", light="#fff", svgclass="qr",
-                          title=title or None)
+    code.save(
+        out,
+        kind="svg",
+        xmldecl=False,
+        nl=False,
+        omitsize=True,
+        scale=1,
+        border=QUIET_ZONE,
+        dark="#000",
+        light="#fff",
+        svgclass="qr",
+        title=title or None,
+    )
     return out.getvalue().decode("utf-8")
 
 

@@ -23,13 +23,23 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import holidays
 
-from . import law
 from ..codes import payment
-from .ledger import Customer, Installment, Invoice, Ledger, LogEntry, Payment, ScenarioStep
 from ..workbook.cells import CENT
+from . import law
+from .ledger import Customer, Installment, Invoice, Ledger, LogEntry, Payment, ScenarioStep
 
-STATUSES = ("not_due", "due_soon", "overdue", "partly_paid", "paid", "on_hold", "disputed", "in_plan",
-            "written_off", "credit")
+STATUSES = (
+    "not_due",
+    "due_soon",
+    "overdue",
+    "partly_paid",
+    "paid",
+    "on_hold",
+    "disputed",
+    "in_plan",
+    "written_off",
+    "credit",
+)
 DUE_SOON_DAYS = 7
 THANK_YOU = "thank_you"
 REMINDER_2_BUSINESS_DAYS = 5
@@ -39,6 +49,7 @@ ONE_DAY = timedelta(days=1)
 
 
 # --- stages and deadlines -----------------------------------------------------------
+
 
 def stage_key(action: str) -> str:
     """A Log action or ladder stage as a stage key: "Reminder 1" and "reminder-1" give "reminder_1"."""
@@ -79,6 +90,7 @@ def pay_by(stage: str, as_of: date, country: str) -> date | None:
 
 
 # --- results ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class InstallmentState:
@@ -161,6 +173,7 @@ class Assessment:
 
 # --- references ---------------------------------------------------------------------
 
+
 def _kind(ledger: Ledger) -> str:
     return ledger.creditor.reference_kind if ledger.creditor.reference_kind in ("ogm", "rf") else "ogm"
 
@@ -194,6 +207,7 @@ def _compact(reference: str) -> str | None:
 
 # --- payment allocation -------------------------------------------------------------
 
+
 @dataclass
 class _Allocation:
     by_invoice: dict[str, list[tuple[date, Decimal]]]
@@ -224,9 +238,16 @@ def _reference_targets(ledger: Ledger, references: dict[str, str]) -> tuple[dict
 
 def _spreadable(ledger: Ledger, customer_id: str, allocation: _Allocation) -> list[Invoice]:
     """The customer's invoices a general payment may settle, oldest due first."""
-    candidates = [i for i in ledger.invoices
-                  if i.customer_id == customer_id and not i.is_credit_note and not i.written_off
-                  and not i.disputed and i.currency == "EUR" and i.amount - allocation.paid(i.number) > 0]
+    candidates = [
+        i
+        for i in ledger.invoices
+        if i.customer_id == customer_id
+        and not i.is_credit_note
+        and not i.written_off
+        and not i.disputed
+        and i.currency == "EUR"
+        and i.amount - allocation.paid(i.number) > 0
+    ]
     return sorted(candidates, key=lambda i: i.due_date)  # stable: ledger order on equal dates
 
 
@@ -273,6 +294,7 @@ def _paid_on(amount: Decimal, payments: list[tuple[date, Decimal]]) -> date | No
 
 # --- the Log and the ladder -------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class _History:
     """What the Log says was sent about one invoice or installment, on or before as_of."""
@@ -294,14 +316,18 @@ def _history(entries: list[LogEntry], steps: tuple[ScenarioStep, ...]) -> _Histo
     sent = [(e, stage_key(e.action)) for e in sorted(entries, key=lambda e: e.date)]
     stages = [(e, key) for e, key in sent if key in order]
     top = max(stages, key=lambda s: (order.index(s[1]), s[0].date), default=None)
-    return _History(stage=top[1] if top else "", stage_date=top[0].date if top else None,
-                    last=max((e.date for e, _ in stages), default=None),
-                    first_reminder=next((e for e, key in sent if key == "reminder_1"), None),
-                    thanked=any(key == THANK_YOU for _, key in sent))
+    return _History(
+        stage=top[1] if top else "",
+        stage_date=top[0].date if top else None,
+        last=max((e.date for e, _ in stages), default=None),
+        first_reminder=next((e for e, key in sent if key == "reminder_1"), None),
+        thanked=any(key == THANK_YOU for _, key in sent),
+    )
 
 
-def next_step(steps: tuple[ScenarioStep, ...], history: _History, last: date | None, due_date: date,
-              as_of: date, country: str) -> tuple[str, date] | None:
+def next_step(
+    steps: tuple[ScenarioStep, ...], history: _History, last: date | None, due_date: date, as_of: date, country: str
+) -> tuple[str, date] | None:
     """The first stage after the last one sent, and the day it is due; None after the last stage.
 
     A pre-due stage (negative offset) is dropped once the due date has come. The day is never before the
@@ -333,8 +359,10 @@ def _is_reminder(steps: tuple[ScenarioStep, ...], stage: str) -> bool:
 
 # --- one invoice --------------------------------------------------------------------
 
-def status_of(invoice: Invoice, customer: Customer | None, paid: Decimal, balance: Decimal,
-              has_plan: bool, as_of: date) -> str:
+
+def status_of(
+    invoice: Invoice, customer: Customer | None, paid: Decimal, balance: Decimal, has_plan: bool, as_of: date
+) -> str:
     """The status, by precedence (first rule that holds)."""
     to_due = (invoice.due_date - as_of).days
     rules = (
@@ -369,8 +397,9 @@ def _sent_text(history: _History) -> str:
     return f"{stage_label(history.stage)} sent on {history.stage_date.isoformat()}"
 
 
-def _ladder_action(steps, history: _History, last: date | None, due_date: date, as_of: date,
-                   country: str) -> tuple[str, date | None, str]:
+def _ladder_action(
+    steps, history: _History, last: date | None, due_date: date, as_of: date, country: str
+) -> tuple[str, date | None, str]:
     """(next action, its date, reason) for something on the ladder."""
     if not steps:
         return "", None, "No reminder ladder for this scenario: add it to the Scenarios sheet"
@@ -382,9 +411,16 @@ def _ladder_action(steps, history: _History, last: date | None, due_date: date, 
     return stage, day, f"{stage_label(stage)} {_when(day, as_of)}: {_lateness(days)}, {_sent_text(history)}"
 
 
-def _installment_states(ledger: Ledger, invoice: Invoice, plan: list[Installment], paid: Decimal,
-                        reminded: bool, steps, log: dict[str, list[LogEntry]], as_of: date
-                        ) -> tuple[InstallmentState, ...]:
+def _installment_states(
+    ledger: Ledger,
+    invoice: Invoice,
+    plan: list[Installment],
+    paid: Decimal,
+    reminded: bool,
+    steps,
+    log: dict[str, list[LogEntry]],
+    as_of: date,
+) -> tuple[InstallmentState, ...]:
     """Installments filled in order; a late one gets its own ladder when `reminded`."""
     remaining = max(paid - max(invoice.amount - sum(i.amount for i in plan), ZERO), ZERO)
     states = []
@@ -397,12 +433,24 @@ def _installment_states(ledger: Ledger, invoice: Invoice, plan: list[Installment
         if late and reminded:
             history = _history(log.get(f"{invoice.number}/{installment.number}", []), steps)
             stage = history.stage
-            action, day, reason = _ladder_action(steps, history, history.last, installment.due_date, as_of,
-                                                 ledger.creditor.country)
-        states.append(InstallmentState(
-            installment, installment_reference(ledger, invoice.number, installment.number), share, balance,
-            (as_of - installment.due_date).days, late, stage, action, day, reason,
-            action_due=day is not None and day <= as_of))
+            action, day, reason = _ladder_action(
+                steps, history, history.last, installment.due_date, as_of, ledger.creditor.country
+            )
+        states.append(
+            InstallmentState(
+                installment,
+                installment_reference(ledger, invoice.number, installment.number),
+                share,
+                balance,
+                (as_of - installment.due_date).days,
+                late,
+                stage,
+                action,
+                day,
+                reason,
+                action_due=day is not None and day <= as_of,
+            )
+        )
     return tuple(states)
 
 
@@ -411,12 +459,16 @@ def _plan_reason(installments: tuple[InstallmentState, ...]) -> str:
     if late:
         return "Payment plan: " + "; ".join(
             f"installment {i.installment.number} is {_lateness(i.days_overdue)}"
-            + (f", {i.reason[0].lower()}{i.reason[1:]}" if i.reason else "") for i in late)
+            + (f", {i.reason[0].lower()}{i.reason[1:]}" if i.reason else "")
+            for i in late
+        )
     upcoming = next((i for i in installments if i.balance > 0), None)
     if upcoming is None:
         return "Payment plan: every installment paid"
-    return (f"Payment plan on schedule: installment {upcoming.installment.number} "
-            f"({upcoming.balance}) due on {upcoming.installment.due_date.isoformat()}")
+    return (
+        f"Payment plan on schedule: installment {upcoming.installment.number} "
+        f"({upcoming.balance}) due on {upcoming.installment.due_date.isoformat()}"
+    )
 
 
 _NOT_REMINDED = {
@@ -448,8 +500,15 @@ def _paid_action(steps, history: _History, paid_on: date | None, balance: Decima
     return "", None, paid
 
 
-def _claim(ledger: Ledger, invoice: Invoice, customer: Customer | None, status: str, balance: Decimal,
-           history: _History, as_of: date) -> tuple[law.Claim | None, str]:
+def _claim(
+    ledger: Ledger,
+    invoice: Invoice,
+    customer: Customer | None,
+    status: str,
+    balance: Decimal,
+    history: _History,
+    as_of: date,
+) -> tuple[law.Claim | None, str]:
     """(law.claim for an overdue unpaid EUR invoice or None, a note when it could not be computed)."""
     if status not in ("overdue", "partly_paid", "on_hold") or balance <= 0 or as_of <= invoice.due_date:
         return None, ""
@@ -461,25 +520,44 @@ def _claim(ledger: Ledger, invoice: Invoice, customer: Customer | None, status: 
     first = history.first_reminder
     try:
         return law.claim(
-            country=creditor.country, debtor_kind=customer.kind, principal=balance, due_date=invoice.due_date,
-            as_of=as_of, first_reminder=first.date if first else None,
+            country=creditor.country,
+            debtor_kind=customer.kind,
+            principal=balance,
+            due_date=invoice.due_date,
+            as_of=as_of,
+            first_reminder=first.date if first else None,
             first_reminder_channel=(first.channel or "email") if first else "email",
-            terms_allow_b2c_damages=creditor.b2c_terms_allow_damages, interest_rule=creditor.interest_rule,
-            contractual_rate=creditor.interest_rate, flat_fee=creditor.flat_fee), ""
+            terms_allow_b2c_damages=creditor.b2c_terms_allow_damages,
+            interest_rule=creditor.interest_rule,
+            contractual_rate=creditor.interest_rate,
+            flat_fee=creditor.flat_fee,
+        ), ""
     except (ValueError, TypeError) as exc:
         return None, f"no interest computed: {exc}"
 
 
 def discount_amount(invoice: Invoice, paid: Decimal, balance: Decimal, as_of: date) -> Decimal | None:
     """What settles the invoice if paid by its discount date, while nothing has been paid yet."""
-    if (invoice.discount_pct is None or invoice.discount_date is None or as_of > invoice.discount_date
-            or paid != 0 or balance <= 0):
+    if (
+        invoice.discount_pct is None
+        or invoice.discount_date is None
+        or as_of > invoice.discount_date
+        or paid != 0
+        or balance <= 0
+    ):
         return None
     return (balance * (1 - invoice.discount_pct / 100)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _invoice_state(ledger: Ledger, invoice: Invoice, reference: str, allocation: _Allocation,
-                   plan: list[Installment], log: dict[str, list[LogEntry]], as_of: date) -> InvoiceState:
+def _invoice_state(
+    ledger: Ledger,
+    invoice: Invoice,
+    reference: str,
+    allocation: _Allocation,
+    plan: list[Installment],
+    log: dict[str, list[LogEntry]],
+    as_of: date,
+) -> InvoiceState:
     customer = ledger.customer(invoice.customer_id)
     payments = allocation.by_invoice.get(invoice.number, [])
     paid = sum((amount for _, amount in payments), ZERO)
@@ -488,8 +566,7 @@ def _invoice_state(ledger: Ledger, invoice: Invoice, reference: str, allocation:
     scenario = _scenario(ledger, customer)
     steps = ladder(ledger, scenario)
     history = _history(log.get(invoice.number, []), steps)
-    last = history.last or (invoice.last_reminder if invoice.last_reminder and invoice.last_reminder <= as_of
-                            else None)
+    last = history.last or (invoice.last_reminder if invoice.last_reminder and invoice.last_reminder <= as_of else None)
     status = status_of(invoice, customer, paid, balance, bool(plan), as_of)
     installments = _installment_states(ledger, invoice, plan, paid, status == "in_plan", steps, log, as_of)
 
@@ -503,18 +580,34 @@ def _invoice_state(ledger: Ledger, invoice: Invoice, reference: str, allocation:
         action, day, reason = _ladder_action(steps, history, last, invoice.due_date, as_of, ledger.creditor.country)
     claim, note = _claim(ledger, invoice, customer, status, balance, history, as_of)
     return InvoiceState(
-        invoice=invoice, customer=customer, reference=reference, status=status, paid=paid, balance=balance,
-        paid_on=paid_on, days_overdue=(as_of - invoice.due_date).days, scenario=scenario, stage=history.stage,
-        last_reminder=last, next_action=action, next_action_date=day,
-        action_due=day is not None and day <= as_of, reason=f"{reason}; {note}" if note else reason,
-        claim=claim, discount=discount_amount(invoice, paid, balance, as_of), installments=installments)
+        invoice=invoice,
+        customer=customer,
+        reference=reference,
+        status=status,
+        paid=paid,
+        balance=balance,
+        paid_on=paid_on,
+        days_overdue=(as_of - invoice.due_date).days,
+        scenario=scenario,
+        stage=history.stage,
+        last_reminder=last,
+        next_action=action,
+        next_action_date=day,
+        action_due=day is not None and day <= as_of,
+        reason=f"{reason}; {note}" if note else reason,
+        claim=claim,
+        discount=discount_amount(invoice, paid, balance, as_of),
+        installments=installments,
+    )
 
 
 # --- customers and the whole ledger ---------------------------------------------------
 
+
 def _customer_state(ledger: Ledger, customer: Customer, invoices: tuple[InvoiceState, ...]) -> CustomerState:
-    items = sorted((s for s in invoices if s.invoice.customer_id == customer.id and s.is_open),
-                   key=lambda s: s.invoice.due_date)
+    items = sorted(
+        (s for s in invoices if s.invoice.customer_id == customer.id and s.is_open), key=lambda s: s.invoice.due_date
+    )
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for state in items:
         totals[state.invoice.currency] += state.balance
@@ -536,7 +629,9 @@ def assess(ledger: Ledger, as_of: date) -> Assessment:
     allocation = allocate(ledger, as_of, references)
     plans = _plans(ledger)
     log = _log_by_invoice(ledger, as_of)
-    invoices = tuple(_invoice_state(ledger, i, references[i.number], allocation, plans.get(i.number, []), log, as_of)
-                     for i in ledger.invoices)
+    invoices = tuple(
+        _invoice_state(ledger, i, references[i.number], allocation, plans.get(i.number, []), log, as_of)
+        for i in ledger.invoices
+    )
     customers = tuple(_customer_state(ledger, c, invoices) for c in ledger.customers)
     return Assessment(as_of, ledger, invoices, customers, tuple(allocation.unmatched))

@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from ..workbook.cells import CENT
-
 import holidays
+
+from ..workbook.cells import CENT
 
 ZERO = Decimal("0.00")
 B2B_FLAT_FEE = Decimal("40.00")
@@ -225,20 +225,31 @@ LEGAL_REFERENCES = {
 }
 
 
-
 def _nothing(principal: Decimal, basis: str, *explanations: tuple[str, dict]) -> Claim:
-    return Claim(principal, ZERO, None, ZERO, _cents(principal), basis, LEGAL_REFERENCES[basis], None,
-                 explanations=explanations)
+    return Claim(
+        principal, ZERO, None, ZERO, _cents(principal), basis, LEGAL_REFERENCES[basis], None, explanations=explanations
+    )
 
 
 def _per_period(table: Table, rate_for) -> Table:
     return tuple(replace(p, rate=rate_for(p.rate)) for p in table)
 
 
-def claim(*, country: str, debtor_kind: str, principal: Decimal, due_date: date, as_of: date,
-          first_reminder: date | None = None, first_reminder_channel: str = "email",
-          terms_allow_b2c_damages: bool = False, interest_rule: str = "legal",
-          contractual_rate: Decimal | None = None, flat_fee: bool = True, country_holidays=None) -> Claim:
+def claim(
+    *,
+    country: str,
+    debtor_kind: str,
+    principal: Decimal,
+    due_date: date,
+    as_of: date,
+    first_reminder: date | None = None,
+    first_reminder_channel: str = "email",
+    terms_allow_b2c_damages: bool = False,
+    interest_rule: str = "legal",
+    contractual_rate: Decimal | None = None,
+    flat_fee: bool = True,
+    country_holidays=None,
+) -> Claim:
     """What may be claimed on `as_of` (inclusive) for one late invoice.
 
     The principal is always carried through; "nothing claimed" means no interest and no fee.
@@ -296,8 +307,11 @@ def claim(*, country: str, debtor_kind: str, principal: Decimal, due_date: date,
     elif basis == "be_b2c":
         rate = BE_B2B_RATES if legal else _per_period(BE_B2B_RATES, lambda r: min(r, contractual_rate))
     else:
-        rate = FR_DEFAULT_RATES if legal else _per_period(
-            FR_LEGAL_RATE_PROFESSIONAL, lambda r: max(contractual_rate, 3 * r))
+        rate = (
+            FR_DEFAULT_RATES
+            if legal
+            else _per_period(FR_LEGAL_RATE_PROFESSIONAL, lambda r: max(contractual_rate, 3 * r))
+        )
 
     detail = None if rate is None else interest(principal, start, as_of, rate)
     warnings = list(detail.warnings) if detail else []
@@ -305,16 +319,22 @@ def claim(*, country: str, debtor_kind: str, principal: Decimal, due_date: date,
         explanations.append(("interest_none", {}))
     else:
         for s in detail.segments:
-            explanations.append(("interest_segment", {"from": s.start, "to": s.end, "days": s.days,
-                                                      "rate": s.rate, "amount": _cents(s.amount)}))
+            explanations.append(
+                (
+                    "interest_segment",
+                    {"from": s.start, "to": s.end, "days": s.days, "rate": s.rate, "amount": _cents(s.amount)},
+                )
+            )
             if interest_rule == "contractual" and s.rate != contractual_rate:
                 key = "contractual_rate_floored" if basis == "fr_b2b" else "contractual_rate_capped"
-                explanations.append((key, {"contractual": contractual_rate, "rate": s.rate,
-                                           "from": s.start, "to": s.end}))
+                explanations.append(
+                    (key, {"contractual": contractual_rate, "rate": s.rate, "from": s.start, "to": s.end})
+                )
                 warnings.append(
                     f"Contractual rate {contractual_rate} % is below 3 x the legal interest rate: {s.rate} % applied "
-                    f"from {s.start} to {s.end} (Code de commerce, art. L441-10 II)." if basis == "fr_b2b" else
-                    f"Contractual rate {contractual_rate} % exceeds the rate of the Law of 2 Aug 2002: {s.rate} % "
+                    f"from {s.start} to {s.end} (Code de commerce, art. L441-10 II)."
+                    if basis == "fr_b2b"
+                    else f"Contractual rate {contractual_rate} % exceeds the rate of the Law of 2 Aug 2002: {s.rate} % "
                     f"applied from {s.start} to {s.end} (Code de droit économique, art. XIX.4)."
                 )
 
@@ -327,8 +347,18 @@ def claim(*, country: str, debtor_kind: str, principal: Decimal, due_date: date,
         explanations.append(("flat_fee_b2b", {"amount": fee}))
 
     interest_amount = detail.total if detail else ZERO
-    return Claim(principal, interest_amount, detail, fee, _cents(principal + interest_amount + fee), basis,
-                 LEGAL_REFERENCES[basis], start if detail else None, tuple(warnings), tuple(explanations))
+    return Claim(
+        principal,
+        interest_amount,
+        detail,
+        fee,
+        _cents(principal + interest_amount + fee),
+        basis,
+        LEGAL_REFERENCES[basis],
+        start if detail else None,
+        tuple(warnings),
+        tuple(explanations),
+    )
 
 
 def term_warning(country: str, debtor_kind: str, issue_date: date, due_date: date) -> str | None:
@@ -342,10 +372,14 @@ def term_warning(country: str, debtor_kind: str, issue_date: date, due_date: dat
     if days <= 60 or debtor_kind.lower() != "b2b":
         return None
     if country.upper() == "BE" and issue_date >= date(2022, 2, 1):
-        return (f"Payment term of {days} days from the invoice date exceeds 60 calendar days: since 1 Feb 2022 an "
-                f"agreed B2B term over 60 days is deemed unwritten (Law of 2 Aug 2002, as amended by the Law of "
-                f"14 Aug 2021). The law counts from receipt of the invoice.")
+        return (
+            f"Payment term of {days} days from the invoice date exceeds 60 calendar days: since 1 Feb 2022 an "
+            f"agreed B2B term over 60 days is deemed unwritten (Law of 2 Aug 2002, as amended by the Law of "
+            f"14 Aug 2021). The law counts from receipt of the invoice."
+        )
     if country.upper() == "FR":
-        return (f"Payment term of {days} days from the invoice date exceeds the 60-day maximum of the Code de "
-                f"commerce, art. L441-10 I (45 days end of month only if expressly agreed).")
+        return (
+            f"Payment term of {days} days from the invoice date exceeds the 60-day maximum of the Code de "
+            f"commerce, art. L441-10 I (45 days end of month only if expressly agreed)."
+        )
     return None

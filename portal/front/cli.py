@@ -10,8 +10,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from ..app import commands
-from ..workbook import cells, schema
 from ..domain.problems import errors, warnings
+from ..workbook import cells, schema
 from ..workbook.file import FileWorkbook, UnreadableWorkbook
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
@@ -26,14 +26,21 @@ def _creditor_option(text: str) -> tuple[str, str]:
 
 def _add_workbook(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("workbook", type=Path, help="the receivables workbook (.xlsx)")
-    parser.add_argument("--creditor", action="append", type=_creditor_option, default=[], metavar="KEY=VALUE",
-                        help="a creditor setting for a workbook without a Settings sheet, e.g. "
-                             "--creditor name='My SRL' --creditor iban=BE71096123456769")
+    parser.add_argument(
+        "--creditor",
+        action="append",
+        type=_creditor_option,
+        default=[],
+        metavar="KEY=VALUE",
+        help="a creditor setting for a workbook without a Settings sheet, e.g. "
+        "--creditor name='My SRL' --creditor iban=BE71096123456769",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="debtor-portal", description="Receivables workbook checks, reminders and a "
-                                "static payment portal.")
+    p = argparse.ArgumentParser(
+        prog="debtor-portal", description="Receivables workbook checks, reminders and a static payment portal."
+    )
     sub = p.add_subparsers(dest="command", required=True)
     init = sub.add_parser("init", help="create a new workbook from the template")
     init.add_argument("path", type=Path)
@@ -51,14 +58,19 @@ def parser() -> argparse.ArgumentParser:
     publish = sub.add_parser("publish", help="mirror the built site to a folder, an rclone remote or a git branch")
     _add_workbook(publish)
     publish.add_argument("--site", type=Path, help="the built site (default: site_out next to the workbook)")
-    publish.add_argument("--to", default="", metavar="TARGET",
-                         help="a folder, rclone:REMOTE:PATH or git:URL#BRANCH (default: the 'Publish to' setting)")
+    publish.add_argument(
+        "--to",
+        default="",
+        metavar="TARGET",
+        help="a folder, rclone:REMOTE:PATH or git:URL#BRANCH (default: the 'Publish to' setting)",
+    )
     publish.add_argument("--dry-run", action="store_true", help="only say what would be added, changed and removed")
     secret = sub.add_parser("secret", help="manage the site secret behind the private links")
     secret.add_argument("action", choices=["rotate", "where"])
     secret.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
-    refresh = sub.add_parser("refresh", help="write status, balance, stage, next action and portal link "
-                             "into the workbook's grey columns")
+    refresh = sub.add_parser(
+        "refresh", help="write status, balance, stage, next action and portal link into the workbook's grey columns"
+    )
     _add_workbook(refresh)
     _add_as_of(refresh)
     _add_write_options(refresh)
@@ -66,8 +78,7 @@ def parser() -> argparse.ArgumentParser:
     _add_workbook(remind)
     _add_as_of(remind)
     _add_write_options(remind)
-    remind.add_argument("--outbox", type=Path, help="folder for the .eml drafts (default: outbox next to the "
-                        "workbook)")
+    remind.add_argument("--outbox", type=Path, help="folder for the .eml drafts (default: outbox next to the workbook)")
     remind.add_argument("--send", action="store_true", help="send them through the SMTP server of the Settings")
     serve = sub.add_parser("serve", help="preview the built site on http://127.0.0.1")
     serve.add_argument("folder", type=Path, nargs="?", default=Path("site_out"))
@@ -79,8 +90,11 @@ def parser() -> argparse.ArgumentParser:
 def _add_write_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--in-place", action="store_true",
-                       help="change the workbook itself, after a timestamped backup in .debtor-portal/backups")
+    where.add_argument(
+        "--in-place",
+        action="store_true",
+        help="change the workbook itself, after a timestamped backup in .debtor-portal/backups",
+    )
     where.add_argument("--out", type=Path, help="write the updated workbook here (default: a dated copy beside it)")
 
 
@@ -92,8 +106,12 @@ def _date_option(text: str) -> date:
 
 
 def _add_as_of(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--as-of", type=_date_option, metavar="DATE",
-                        help="assess as of this date (default: the workbook's 'As of date', else today)")
+    parser.add_argument(
+        "--as-of",
+        type=_date_option,
+        metavar="DATE",
+        help="assess as of this date (default: the workbook's 'As of date', else today)",
+    )
 
 
 def _print_check(result: commands.CheckResult) -> None:
@@ -114,8 +132,10 @@ def _print_build(outcome: commands.BuildOutcome) -> None:
         print(f"WARNING: {warning}")
     if result.secret_created:
         print(f"Created the site secret in {result.secret_created} (keep it private; it makes the links).")
-    print(f"Built {len(result.invoice_pages)} invoice page(s) and {len(result.statement_pages)} statement(s) "
-          f"as of {outcome.assessment.as_of:%d/%m/%Y} in {result.out_dir}")
+    print(
+        f"Built {len(result.invoice_pages)} invoice page(s) and {len(result.statement_pages)} statement(s) "
+        f"as of {outcome.assessment.as_of:%d/%m/%Y} in {result.out_dir}"
+    )
 
 
 def _print_remind(done: commands.RemindOutcome) -> None:
@@ -126,8 +146,10 @@ def _print_remind(done: commands.RemindOutcome) -> None:
     if not done.prepared:
         print("No reminder is due today.")
         return
-    print(f"{len(done.prepared)} reminder(s) prepared, {done.sent} sent; Reminders and Log rows written to "
-          f"{done.written.path}")
+    print(
+        f"{len(done.prepared)} reminder(s) prepared, {done.sent} sent; Reminders and Log rows written to "
+        f"{done.written.path}"
+    )
 
 
 def _print_publish(done: commands.PublishOutcome) -> None:
@@ -136,8 +158,7 @@ def _print_publish(done: commands.PublishOutcome) -> None:
     for label, paths in (("add", plan.added), ("change", plan.changed), ("remove", plan.removed)):
         for path in paths:
             print(f"  {label:6} {path}")
-    print(f"{verb} to {done.target}: {len(plan.added)} added, {len(plan.changed)} changed, "
-          f"{len(plan.removed)} removed")
+    print(f"{verb} to {done.target}: {len(plan.added)} added, {len(plan.changed)} changed, {len(plan.removed)} removed")
 
 
 def _secret(action: str, path: Path | None) -> int:
@@ -147,8 +168,10 @@ def _secret(action: str, path: Path | None) -> int:
         print(path or tokens.default_secret_path())
         return EXIT_OK
     new = tokens.rotate_secret(path)
-    print(f"New site secret in {new.source}. Every portal link has changed: build and publish again; the next "
-          "reminders carry the new links, and the old links stop working once the old pages are removed.")
+    print(
+        f"New site secret in {new.source}. Every portal link has changed: build and publish again; the next "
+        "reminders carry the new links, and the old links stop working once the old pages are removed."
+    )
     return EXIT_OK
 
 
@@ -189,33 +212,62 @@ def main(argv: list[str] | None = None) -> int:
             return checked.exit_code
         if args.command == "build":
             out = args.out or args.workbook.resolve().parent / "site_out"
-            outcome = commands.build(FileWorkbook(args.workbook), today=date.today(), out_dir=out, as_of=args.as_of,
-                                     creditor=dict(args.creditor), secret_file=args.secret_file)
+            outcome = commands.build(
+                FileWorkbook(args.workbook),
+                today=date.today(),
+                out_dir=out,
+                as_of=args.as_of,
+                creditor=dict(args.creditor),
+                secret_file=args.secret_file,
+            )
             _print_build(outcome)
             return EXIT_OK
         if args.command == "publish":
             site_dir = args.site or args.workbook.resolve().parent / "site_out"
-            done = commands.publish(FileWorkbook(args.workbook), site_dir=site_dir, to=args.to, dry_run=args.dry_run,
-                                    creditor=dict(args.creditor))
+            done = commands.publish(
+                FileWorkbook(args.workbook),
+                site_dir=site_dir,
+                to=args.to,
+                dry_run=args.dry_run,
+                creditor=dict(args.creditor),
+            )
             _print_publish(done)
             return EXIT_OK
         if args.command == "secret":
             return _secret(args.action, args.secret_file)
         if args.command == "refresh":
-            done = commands.refresh(FileWorkbook(args.workbook), today=date.today(), now=datetime.now(),
-                                    as_of=args.as_of, in_place=args.in_place, out=args.out,
-                                    creditor=dict(args.creditor), secret_file=args.secret_file)
+            done = commands.refresh(
+                FileWorkbook(args.workbook),
+                today=date.today(),
+                now=datetime.now(),
+                as_of=args.as_of,
+                in_place=args.in_place,
+                out=args.out,
+                creditor=dict(args.creditor),
+                secret_file=args.secret_file,
+            )
             for warning in commands.law_warnings(done.assessment):
                 print(f"WARNING: {warning}")
-            print(f"Refreshed {len(done.assessment.invoices)} invoice(s) as of {done.assessment.as_of:%d/%m/%Y}: "
-                  f"{done.written.cells} cell(s) changed in {done.written.path}"
-                  + (f" (backup: {done.written.backup})" if done.written.backup else ""))
+            print(
+                f"Refreshed {len(done.assessment.invoices)} invoice(s) as of {done.assessment.as_of:%d/%m/%Y}: "
+                f"{done.written.cells} cell(s) changed in {done.written.path}"
+                + (f" (backup: {done.written.backup})" if done.written.backup else "")
+            )
             return EXIT_OK
         if args.command == "remind":
             outbox = args.outbox or args.workbook.resolve().parent / "outbox"
-            done = commands.remind(FileWorkbook(args.workbook), today=date.today(), now=datetime.now(), outbox=outbox,
-                                   as_of=args.as_of, send=args.send, in_place=args.in_place, out=args.out,
-                                   creditor=dict(args.creditor), secret_file=args.secret_file)
+            done = commands.remind(
+                FileWorkbook(args.workbook),
+                today=date.today(),
+                now=datetime.now(),
+                outbox=outbox,
+                as_of=args.as_of,
+                send=args.send,
+                in_place=args.in_place,
+                out=args.out,
+                creditor=dict(args.creditor),
+                secret_file=args.secret_file,
+            )
             _print_remind(done)
             return EXIT_OK
         if args.command == "serve":

@@ -47,9 +47,11 @@ class Plan:
     removed: tuple[str, ...] = ()
 
 
-_FORMS = ("a folder (a path, absolute or relative to the workbook's folder, or file:PATH), "
-          "rclone:REMOTE:PATH (REMOTE as set up with `rclone config`), "
-          "or git:URL#BRANCH (BRANCH defaults to gh-pages)")
+_FORMS = (
+    "a folder (a path, absolute or relative to the workbook's folder, or file:PATH), "
+    "rclone:REMOTE:PATH (REMOTE as set up with `rclone config`), "
+    "or git:URL#BRANCH (BRANCH defaults to gh-pages)"
+)
 
 
 def parse_target(spec: str, *, base_dir: Path) -> Target:
@@ -90,8 +92,7 @@ def plan(site_dir: Path, target: Target, *, state_dir: Path) -> Plan:
     return publish(site_dir, target, state_dir=state_dir, dry_run=True)
 
 
-def publish(site_dir: Path, target: Target, *, state_dir: Path, message: str = "",
-            dry_run: bool = False) -> Plan:
+def publish(site_dir: Path, target: Target, *, state_dir: Path, message: str = "", dry_run: bool = False) -> Plan:
     """Make the target an exact copy of site_dir and return what was done; message is the git commit's."""
     site_dir, state_dir = Path(site_dir).resolve(), Path(state_dir).resolve()
     backend = _backend(site_dir, target, state_dir)
@@ -111,19 +112,22 @@ def publish(site_dir: Path, target: Target, *, state_dir: Path, message: str = "
         raise PublishError(
             f"{target} already holds {len(foreign)} file(s) this computer never published there "
             f"(e.g. {', '.join(foreign[:3])}), and publishing would delete them. If they may go, delete them "
-            "from the target yourself (or choose an empty target) and publish again.")
+            "from the target yourself (or choose an empty target) and publish again."
+        )
     for batch in _batches(site_dir, todo):
         backend.upload(site_dir, batch)
     _write_atomic(state_file, json.dumps({"target": str(target), "files": local}, indent=1, sort_keys=True).encode())
     if todo.removed:
         backend.remove(todo.removed)
-    backend.finish(message or f"Publish: {len(todo.added)} added, {len(todo.changed)} changed, "
-                              f"{len(todo.removed)} removed")
+    backend.finish(
+        message or f"Publish: {len(todo.added)} added, {len(todo.changed)} changed, {len(todo.removed)} removed"
+    )
     return todo
 
 
 # --- targets: each lists what it holds (path -> (hash algorithm, hex digest), or None when it can't
 # tell the content), uploads, removes, and finishes.
+
 
 class _Folder:
     def __init__(self, root: Path):
@@ -162,8 +166,15 @@ class _Git(_Folder):
         return _run(["git", "-C", str(self.root), *args], what=what, hint=hint, ok=ok)
 
     def held(self, state: dict[str, str] | None) -> dict[str, tuple[str, str] | None]:
-        found = _run(["git", "ls-remote", "--exit-code", self.url, self.ref], what=f"Reading {self.url}",
-                     hint="Check the repository URL and that you may access it.", ok=(0, 2)).returncode == 0
+        found = (
+            _run(
+                ["git", "ls-remote", "--exit-code", self.url, self.ref],
+                what=f"Reading {self.url}",
+                hint="Check the repository URL and that you may access it.",
+                ok=(0, 2),
+            ).returncode
+            == 0
+        )
         # No branch yet: start it afresh, as an orphan. A lock file: a publish was killed amid a git command,
         # whose lock would stop the next one; start afresh too rather than trust what it left.
         if not found or any((self.root / ".git").rglob("*.lock")):
@@ -174,8 +185,15 @@ class _Git(_Folder):
             self._git("symbolic-ref", "HEAD", self.ref, what="Preparing the git work tree")
         if found:
             self._git("fetch", "-q", "--depth=1", self.url, self.ref, what=f"Fetching {self.ref} from {self.url}")
-            self._git("checkout", "-q", "-f", "-B", self.ref.removeprefix("refs/heads/"), "FETCH_HEAD",
-                      what="Checking out the published branch")
+            self._git(
+                "checkout",
+                "-q",
+                "-f",
+                "-B",
+                self.ref.removeprefix("refs/heads/"),
+                "FETCH_HEAD",
+                what="Checking out the published branch",
+            )
             self._git("clean", "-q", "-ffdx", what="Cleaning the git work tree")
         return super().held(state)
 
@@ -184,11 +202,28 @@ class _Git(_Folder):
         if self._git("diff", "--cached", "--quiet", what="Comparing with the branch", ok=(0, 1)).returncode == 0:
             return
         # A fixed identity so publishing works on machines without git set up; GIT_AUTHOR_* still win.
-        self._git("-c", "user.name=Debtor Portal", "-c", "user.email=debtor-portal@localhost",
-                  "-c", "commit.gpgsign=false", "commit", "-q", "-m", message, what="Committing the site")
-        self._git("push", "-q", self.url, f"HEAD:{self.ref}", what=f"Pushing to {self.url}",
-                  hint="If someone else updated the branch meanwhile, publish again; otherwise check your "
-                       "access rights and any branch protection on the repository.")
+        self._git(
+            "-c",
+            "user.name=Debtor Portal",
+            "-c",
+            "user.email=debtor-portal@localhost",
+            "-c",
+            "commit.gpgsign=false",
+            "commit",
+            "-q",
+            "-m",
+            message,
+            what="Committing the site",
+        )
+        self._git(
+            "push",
+            "-q",
+            self.url,
+            f"HEAD:{self.ref}",
+            what=f"Pushing to {self.url}",
+            hint="If someone else updated the branch meanwhile, publish again; otherwise check your "
+            "access rights and any branch protection on the repository.",
+        )
 
 
 class _Rclone:
@@ -200,11 +235,15 @@ class _Rclone:
             config = _run(["rclone", "config", "file"], what="Locating the rclone configuration").stdout
             raise PublishError(
                 f"rclone has no remote named '{remote}' (known remotes: {', '.join(remotes) or 'none'}; "
-                f"{config.strip().splitlines()[-1]}). Create it with `rclone config`, or fix the target.")
+                f"{config.strip().splitlines()[-1]}). Create it with `rclone config`, or fix the target."
+            )
 
     def held(self, state: dict[str, str] | None) -> dict[str, tuple[str, str] | None]:
-        listing = _run(["rclone", "lsjson", "-R", "--files-only", "--hash", "--no-mimetype", "--no-modtime",
-                        self.dest], what=f"Listing {self.dest}", ok=(0, 3))  # 3: nothing published yet
+        listing = _run(
+            ["rclone", "lsjson", "-R", "--files-only", "--hash", "--no-mimetype", "--no-modtime", self.dest],
+            what=f"Listing {self.dest}",
+            ok=(0, 3),
+        )  # 3: nothing published yet
         held = {}
         for entry in json.loads(listing.stdout) if listing.returncode == 0 else []:
             path, hashes = entry["Path"], entry.get("Hashes") or {}
@@ -220,17 +259,25 @@ class _Rclone:
         # left so if the upload is cut off: upload to a temporary folder, then move the files into place.
         # --ignore-times: some backends keep no modification times, and a same-size change must still go.
         stage = _join(self.dest, f".publish-{os.urandom(4).hex()}.tmp")
-        _run(["rclone", "copy", "--files-from-raw", "-", "--no-traverse", "--ignore-times", str(site_dir), stage],
-             input="\n".join(paths), what=f"Uploading to {self.dest}")
+        _run(
+            ["rclone", "copy", "--files-from-raw", "-", "--no-traverse", "--ignore-times", str(site_dir), stage],
+            input="\n".join(paths),
+            what=f"Uploading to {self.dest}",
+        )
         for top in sorted({path.split("/", 1)[0] for path in paths}):  # rclone won't move a folder into its parent
             command = "move" if any(path.startswith(f"{top}/") for path in paths) else "moveto"
-            _run(["rclone", command, "--no-traverse", "--ignore-times", _join(stage, top), _join(self.dest, top)],
-                 what=f"Moving the uploaded files into place on {self.dest}")
+            _run(
+                ["rclone", command, "--no-traverse", "--ignore-times", _join(stage, top), _join(self.dest, top)],
+                what=f"Moving the uploaded files into place on {self.dest}",
+            )
         _run(["rclone", "purge", stage], what=f"Removing the temporary folder {stage}")
 
     def remove(self, paths: tuple[str, ...]) -> None:
-        _run(["rclone", "delete", "--files-from-raw", "-", self.dest], input="\n".join(paths),
-             what=f"Removing stale files from {self.dest}")
+        _run(
+            ["rclone", "delete", "--files-from-raw", "-", self.dest],
+            input="\n".join(paths),
+            what=f"Removing stale files from {self.dest}",
+        )
         _run(["rclone", "rmdirs", "--leave-root", self.dest], what=f"Removing empty folders from {self.dest}")
 
     def finish(self, message: str) -> None:
@@ -289,8 +336,9 @@ def _links(site_dir: Path, page: str) -> set[str]:
         ref = unquote(match.group(1).strip())
         if not ref or re.match(r"[A-Za-z][A-Za-z0-9+.-]*:|//", ref):
             continue
-        path = posixpath.normpath(ref.lstrip("/") if ref.startswith("/") else
-                                  posixpath.join(posixpath.dirname(page), ref))
+        path = posixpath.normpath(
+            ref.lstrip("/") if ref.startswith("/") else posixpath.join(posixpath.dirname(page), ref)
+        )
         found |= {path, posixpath.normpath(path + "/index.html")}
     return found
 
@@ -350,23 +398,28 @@ def _local_path(text: str, base_dir: Path) -> Path:
 
 def _apart(a: Path, a_name: str, b: Path, b_name: str) -> None:
     if a == b or a.is_relative_to(b) or b.is_relative_to(a):
-        raise PublishError(f"{a_name} ({a}) and {b_name} ({b}) must not be inside one another, or publishing "
-                           f"would copy the site into itself or delete it. Choose {a_name.lower()} elsewhere.")
+        raise PublishError(
+            f"{a_name} ({a}) and {b_name} ({b}) must not be inside one another, or publishing "
+            f"would copy the site into itself or delete it. Choose {a_name.lower()} elsewhere."
+        )
 
 
-_INSTALL = {"rclone": "Install it from https://rclone.org/install/ (Debian/Ubuntu: apt install rclone).",
-            "git": "Install it from https://git-scm.com/downloads (Debian/Ubuntu: apt install git)."}
+_INSTALL = {
+    "rclone": "Install it from https://rclone.org/install/ (Debian/Ubuntu: apt install rclone).",
+    "git": "Install it from https://git-scm.com/downloads (Debian/Ubuntu: apt install git).",
+}
 
 
-def _run(args: list[str], *, what: str, hint: str = "", ok: tuple[int, ...] = (0,),
-         input: str | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str], *, what: str, hint: str = "", ok: tuple[int, ...] = (0,), input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     try:
-        done = subprocess.run(args, input=input, capture_output=True, text=True, encoding="utf-8",
-                              errors="replace")
+        done = subprocess.run(args, input=input, capture_output=True, text=True, encoding="utf-8", errors="replace")
     except FileNotFoundError:
         raise PublishError(f"{what}: the {args[0]} program was not found. {_INSTALL[args[0]]}") from None
     if done.returncode not in ok:
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-12:])
-        raise PublishError(f"{what} failed ({args[0]} exit code {done.returncode}):\n{tail}"
-                           + (f"\n{hint}" if hint else ""))
+        raise PublishError(
+            f"{what} failed ({args[0]} exit code {done.returncode}):\n{tail}" + (f"\n{hint}" if hint else "")
+        )
     return done

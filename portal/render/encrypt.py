@@ -39,9 +39,8 @@ import base64
 import hashlib
 import hmac
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 import jinja2
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from . import templating
 
@@ -70,6 +69,7 @@ DECRYPT_SCRIPT = (
     ".catch(fail)})();"
 )
 DECRYPT_SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(DECRYPT_SCRIPT.encode()).digest()).decode()
+
 
 # The wrapper's two texts, shaped like messages.yml entries (meant to move there); {creditor}
 # is the creditor's name, optionally with a phone or e-mail: never the debtor's.
@@ -101,8 +101,18 @@ def open_sealed(sealed: bytes, key: bytes) -> bytes:
     return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], AAD)
 
 
-def encrypt_page(page_html: str, key: bytes, *, lang: str, title: str, noscript_text: str, wrong_key_text: str,
-                 css_href: str, csp: str, env: jinja2.Environment | None = None) -> str:
+def encrypt_page(
+    page_html: str,
+    key: bytes,
+    *,
+    lang: str,
+    title: str,
+    noscript_text: str,
+    wrong_key_text: str,
+    css_href: str,
+    csp: str,
+    env: jinja2.Environment | None = None,
+) -> str:
     """The wrapper document that replaces `page_html` on the host.
 
     Only `lang`, `title`, the two texts, `css_href` and `csp` appear in clear: none of them
@@ -110,10 +120,18 @@ def encrypt_page(page_html: str, key: bytes, *, lang: str, title: str, noscript_
     `csp` must allow DECRYPT_SCRIPT_HASH and, for the decrypted page, its own inline script.
     """
     if DECRYPT_SCRIPT_HASH not in csp:
-        raise ValueError(f"the Content-Security-Policy must allow the decrypt script: add '{DECRYPT_SCRIPT_HASH}' "
-                         "to its script-src")
+        raise ValueError(
+            f"the Content-Security-Policy must allow the decrypt script: add '{DECRYPT_SCRIPT_HASH}' to its script-src"
+        )
     payload = base64.b64encode(seal(page_html.encode("utf-8"), key)).decode()
     env = env or templating.environment(None)
     return env.get_template(TEMPLATE).render(
-        lang=lang, title=title, noscript_text=noscript_text, wrong_key_text=wrong_key_text, css_href=css_href,
-        csp=csp, payload=payload, script=DECRYPT_SCRIPT)
+        lang=lang,
+        title=title,
+        noscript_text=noscript_text,
+        wrong_key_text=wrong_key_text,
+        css_href=css_href,
+        csp=csp,
+        payload=payload,
+        script=DECRYPT_SCRIPT,
+    )

@@ -12,6 +12,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 
 from ..workbook.schema import LANGUAGES
+
 MESSAGES_FILE = "messages.yml"
 
 
@@ -61,7 +62,7 @@ class Formatter:
         return f"{format_decimal(value, locale=self.locale)} %"
 
     def days_phrase(self, days_overdue: int) -> str:
-        """"Due in 3 days", "Due today" or "5 days overdue", from days past due."""
+        """ "Due in 3 days", "Due today" or "5 days overdue", from days past due."""
         if days_overdue == 0:
             return self.t("due_today")
         if days_overdue == -1:

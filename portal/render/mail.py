@@ -8,7 +8,7 @@ import re
 import smtplib
 import ssl
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -41,8 +41,10 @@ def message(reminder: Reminder, *, creditor: Creditor, to_name: str, to_address:
     """One reminder as an e-mail: a text part and an HTML part, in the reader's language."""
     sender = creditor.smtp_from or creditor.email
     if not valid_address(sender):
-        raise MailError(f"The sender address '{sender}' is not an e-mail address: fill in the 'Contact e-mail' "
-                        "or 'Send from' setting.")
+        raise MailError(
+            f"The sender address '{sender}' is not an e-mail address: fill in the 'Contact e-mail' "
+            "or 'Send from' setting."
+        )
     msg = EmailMessage(policy=POLICY)
     msg["From"] = _address(creditor.name, sender)
     if to_address:
@@ -50,12 +52,15 @@ def message(reminder: Reminder, *, creditor: Creditor, to_name: str, to_address:
             raise MailError(f"'{to_address[:80]}' is not an e-mail address")
         msg["To"] = _address(to_name, to_address)
     msg["Subject"] = reminder.subject
-    msg["Date"] = format_datetime(datetime.combine(sent, time(9, 0), tzinfo=timezone.utc))
+    msg["Date"] = format_datetime(datetime.combine(sent, time(9, 0), tzinfo=UTC))
     msg["Message-ID"] = make_msgid(domain=sender.partition("@")[2])
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(reminder.text)
-    msg.add_alternative(f'<!doctype html><html lang="{reminder.lang}"><head><meta charset="utf-8"></head>'
-                        f"<body>{reminder.html}</body></html>", subtype="html")
+    msg.add_alternative(
+        f'<!doctype html><html lang="{reminder.lang}"><head><meta charset="utf-8"></head>'
+        f"<body>{reminder.html}</body></html>",
+        subtype="html",
+    )
     for part in (msg, *msg.iter_parts()):  # after add_alternative, which moves Content-* headers into a part
         part["Content-Language"] = reminder.lang
     return msg
@@ -78,10 +83,12 @@ class SmtpSettings:
     password: str
 
     @classmethod
-    def of(cls, creditor: Creditor, environ: dict[str, str] | None = None) -> "SmtpSettings":
+    def of(cls, creditor: Creditor, environ: dict[str, str] | None = None) -> SmtpSettings:
         if not creditor.smtp_host:
-            raise MailError("No SMTP server: fill in the 'SMTP server' setting (and 'SMTP port', 'SMTP user'), or "
-                            "leave out --send to write .eml drafts instead.")
+            raise MailError(
+                "No SMTP server: fill in the 'SMTP server' setting (and 'SMTP port', 'SMTP user'), or "
+                "leave out --send to write .eml drafts instead."
+            )
         environ = os.environ if environ is None else environ
         return cls(creditor.smtp_host, creditor.smtp_port, creditor.smtp_user, environ.get(PASSWORD_ENV, ""))
 
@@ -105,5 +112,7 @@ def send(messages: list[EmailMessage], settings: SmtpSettings) -> None:
             for msg in messages:
                 server.send_message(msg)
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"Sending through {settings.host}:{settings.port} failed ({exc}). Check the SMTP settings; "
-                        "nothing was logged as sent.") from None
+        raise MailError(
+            f"Sending through {settings.host}:{settings.port} failed ({exc}). Check the SMTP settings; "
+            "nothing was logged as sent."
+        ) from None

@@ -10,16 +10,16 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import date
-from types import SimpleNamespace
 from numbers import Number
 from pathlib import Path
+from types import SimpleNamespace
 
 import jinja2
 import markdown
 import yaml
 
-from ..domain import dunning, law, scenarios
 from ..codes import payment
+from ..domain import dunning, law, scenarios
 from ..workbook.schema import LANGUAGES
 from .templating import environment
 
@@ -67,7 +67,7 @@ def _escape_for_markdown_html(value: str) -> str:
 class _Wrapped:
     """Gives the wrapped object's attributes and items with `convert` applied to every string in them."""
 
-    __slots__ = ("_obj", "_convert", "_path")
+    __slots__ = ("_convert", "_obj", "_path")
 
     def __init__(self, obj, convert, path):
         self._obj, self._convert, self._path = obj, convert, path
@@ -136,8 +136,12 @@ class ReminderTemplates:
             raise TemplateError(f"{filename}: front matter says stage {front['stage']!r}, expected {stage!r}")
         if tone not in TONES:
             raise TemplateError(f"{filename}: tone {tone!r} is not one of {', '.join(TONES)}")
-        compiled = _Compiled(filename, tone, _compile(self.env, front["subject"], _subject_label(filename)),
-                             _compile(self.env, body, filename))
+        compiled = _Compiled(
+            filename,
+            tone,
+            _compile(self.env, front["subject"], _subject_label(filename)),
+            _compile(self.env, body, filename),
+        )
         self._compiled[stage, lang] = compiled
         return compiled
 
@@ -178,7 +182,7 @@ def _split_front_matter(source: str, filename: str) -> tuple[dict, str]:
     if not isinstance(front, dict) or not isinstance(front.get("subject"), str) or not front["subject"].strip():
         raise TemplateError(f"{filename}: the front matter needs a 'subject' text")
     # Blank lines in place of the front matter keep Jinja's line numbers equal to the file's.
-    return front, "\n" * match.group(0).count("\n") + source[match.end():]
+    return front, "\n" * match.group(0).count("\n") + source[match.end() :]
 
 
 def _compile(env: jinja2.Environment, source: str, filename: str) -> jinja2.Template:
@@ -212,9 +216,13 @@ def _claim_context(claim, f) -> SimpleNamespace | None:
         return None
     segments = claim.interest_detail.segments if claim.interest_detail else ()
     return SimpleNamespace(
-        interest=f.money(claim.interest), flat_fee=f.money(claim.flat_fee), total=f.money(claim.total),
-        rate=f.percent(segments[-1].rate) if segments else "", from_day=f.day(claim.from_day),
-        legal_basis=f.t(f"legal_basis_{claim.basis}"))
+        interest=f.money(claim.interest),
+        flat_fee=f.money(claim.flat_fee),
+        total=f.money(claim.total),
+        rate=f.percent(segments[-1].rate) if segments else "",
+        from_day=f.day(claim.from_day),
+        legal_basis=f.t(f"legal_basis_{claim.basis}"),
+    )
 
 
 def _b2c_notice(assessment, state, sent: date, f) -> SimpleNamespace | None:
@@ -226,9 +234,12 @@ def _b2c_notice(assessment, state, sent: date, f) -> SimpleNamespace | None:
     allowed = creditor.b2c_terms_allow_damages
     rate = law.rate_on(law.BE_B2B_RATES, grace_end).rate if allowed and creditor.interest_rule != "none" else None
     indemnity = law.b2c_indemnity_cap(state.balance) if allowed and creditor.flat_fee else None
-    return SimpleNamespace(grace_end=f.day(grace_end), interest_rate=f.percent(rate) if rate else "",
-                           indemnity=f.money(indemnity) if indemnity else "",
-                           enterprise_number=creditor.enterprise_number)
+    return SimpleNamespace(
+        grace_end=f.day(grace_end),
+        interest_rate=f.percent(rate) if rate else "",
+        indemnity=f.money(indemnity) if indemnity else "",
+        enterprise_number=creditor.enterprise_number,
+    )
 
 
 def reminder_context(assessment, state, stage: str, f, link: str, installment=None) -> dict:
@@ -239,27 +250,47 @@ def reminder_context(assessment, state, stage: str, f, link: str, installment=No
     creditor, invoice, as_of = assessment.ledger.creditor, state.invoice, assessment.as_of
     customer = state.customer
     paid_now = state.paid if stage == "thank_you" else None
-    number, due, balance, reference, days = (invoice.number, invoice.due_date, state.balance, state.reference,
-                                             state.days_overdue)
+    number, due, balance, reference, days = (
+        invoice.number,
+        invoice.due_date,
+        state.balance,
+        state.reference,
+        state.days_overdue,
+    )
     if installment is not None:
         plan = installment.installment
         number = f"{invoice.number} ({plan.number}/{len(state.installments)})"
-        due, balance, reference, days = plan.due_date, installment.balance, installment.reference, \
-            installment.days_overdue
+        due, balance, reference, days = (
+            plan.due_date,
+            installment.balance,
+            installment.reference,
+            installment.days_overdue,
+        )
     return {
-        "creditor": SimpleNamespace(name=creditor.name, address=creditor.address,
-                                    enterprise_number=creditor.enterprise_number,
-                                    iban=payment.format_iban(creditor.iban),
-                                    bic=creditor.bic or payment.bic_for_iban(creditor.iban),
-                                    email=creditor.email, phone=creditor.phone),
-        "customer": SimpleNamespace(name=customer.name if customer else invoice.customer_id,
-                                    kind=customer.kind if customer else "B2B"),
-        "invoice": SimpleNamespace(number=number, description=invoice.description,
-                                   order_ref=invoice.order_ref, issue_date=f.day(invoice.issue_date),
-                                   due_date=f.day(due), amount=f.money(invoice.amount, invoice.currency),
-                                   paid=f.money(state.paid, invoice.currency),
-                                   balance=f.money(max(balance, 0), invoice.currency),
-                                   reference=payment.format_reference(reference), days_overdue=days),
+        "creditor": SimpleNamespace(
+            name=creditor.name,
+            address=creditor.address,
+            enterprise_number=creditor.enterprise_number,
+            iban=payment.format_iban(creditor.iban),
+            bic=creditor.bic or payment.bic_for_iban(creditor.iban),
+            email=creditor.email,
+            phone=creditor.phone,
+        ),
+        "customer": SimpleNamespace(
+            name=customer.name if customer else invoice.customer_id, kind=customer.kind if customer else "B2B"
+        ),
+        "invoice": SimpleNamespace(
+            number=number,
+            description=invoice.description,
+            order_ref=invoice.order_ref,
+            issue_date=f.day(invoice.issue_date),
+            due_date=f.day(due),
+            amount=f.money(invoice.amount, invoice.currency),
+            paid=f.money(state.paid, invoice.currency),
+            balance=f.money(max(balance, 0), invoice.currency),
+            reference=payment.format_reference(reference),
+            days_overdue=days,
+        ),
         "link": link,
         "pay_by": f.day(dunning.pay_by(stage, as_of, creditor.country)),
         "today": f.day(as_of),

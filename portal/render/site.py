@@ -21,12 +21,12 @@ from pathlib import Path
 
 import segno
 
-from . import encrypt, i18n, reminders, templating, tokens
 from ..codes import payment
-from ..workbook import cells
 from ..domain.dunning import Assessment, CustomerState, InvoiceState
 from ..domain.ledger import Creditor, Where
 from ..domain.scenarios import STAGES
+from ..workbook import cells
+from . import encrypt, i18n, reminders, templating, tokens
 
 CSS_TEMPLATE = "site/portal.css"
 COPY_SCRIPT = (
@@ -103,8 +103,10 @@ def script_hash(script: str) -> str:
 def content_security_policy(frame_ancestors: bool = False) -> str:
     """No inline script but ours (the copy button and, for encrypted pages, the decrypter), nothing from elsewhere."""
     scripts = f"'{script_hash(COPY_SCRIPT)}' '{encrypt.DECRYPT_SCRIPT_HASH}'"
-    policy = (f"default-src 'none'; style-src 'self'; img-src 'self' data:; script-src {scripts}; "
-              "base-uri 'none'; form-action 'none'")
+    policy = (
+        f"default-src 'none'; style-src 'self'; img-src 'self' data:; script-src {scripts}; "
+        "base-uri 'none'; form-action 'none'"
+    )
     return policy + ("; frame-ancestors 'none'" if frame_ancestors else "")
 
 
@@ -145,10 +147,19 @@ def _ics_fold(line: str) -> str:
 
 
 def due_ics(uid: str, due: date, summary: str, url: str, stamp: date) -> bytes:
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Debtor Portal//Portal//EN", "CALSCALE:GREGORIAN",
-             "METHOD:PUBLISH", "BEGIN:VEVENT", f"UID:{uid}", f"DTSTAMP:{stamp:%Y%m%d}T000000Z",
-             f"DTSTART;VALUE=DATE:{due:%Y%m%d}", f"DTEND;VALUE=DATE:{due + timedelta(days=1):%Y%m%d}",
-             f"SUMMARY:{_ics_text(summary)}"]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Debtor Portal//Portal//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        f"DTSTAMP:{stamp:%Y%m%d}T000000Z",
+        f"DTSTART;VALUE=DATE:{due:%Y%m%d}",
+        f"DTEND;VALUE=DATE:{due + timedelta(days=1):%Y%m%d}",
+        f"SUMMARY:{_ics_text(summary)}",
+    ]
     if url:
         lines.append(f"URL:{_ics_text(url)}")
     lines += ["TRANSP:TRANSPARENT", "END:VEVENT", "END:VCALENDAR"]
@@ -190,8 +201,9 @@ class _Renderer:
     def formatter(self, lang: str) -> i18n.Formatter:
         return i18n.formatter(lang or self.creditor.default_language, self.creditor.country, self.messages)
 
-    def payment_block(self, f: i18n.Formatter, amount: Decimal, currency: str, reference: str,
-                      where: Where | None) -> PaymentBlock:
+    def payment_block(
+        self, f: i18n.Formatter, amount: Decimal, currency: str, reference: str, where: Where | None
+    ) -> PaymentBlock:
         try:
             compact = payment.validate_reference(reference)
         except payment.PaymentCodeError as exc:
@@ -207,25 +219,51 @@ class _Renderer:
                 raise BuildError(f"The payment QR code cannot be made{_where(where)}: {exc}.") from None
             if payload not in self.codes:
                 self.codes[payload] = payment.qr_code(payload)
-            qr = payment.qr_svg(self.codes[payload],
-                                title=f.t("qr_title", amount=f.money(amount), name=self.creditor.name))
-        return PaymentBlock(amount, currency, compact, payment.format_reference(compact), f.t(label), self.iban,
-                            self.iban_text, self.bic, qr, no_qr)
+            qr = payment.qr_svg(
+                self.codes[payload], title=f.t("qr_title", amount=f.money(amount), name=self.creditor.name)
+            )
+        return PaymentBlock(
+            amount,
+            currency,
+            compact,
+            payment.format_reference(compact),
+            f.t(label),
+            self.iban,
+            self.iban_text,
+            self.bic,
+            qr,
+            no_qr,
+        )
 
-    def render(self, template: str, path: str, f: i18n.Formatter, alternates: list[tuple[str, str]],
-               **context: object) -> None:
+    def render(
+        self, template: str, path: str, f: i18n.Formatter, alternates: list[tuple[str, str]], **context: object
+    ) -> None:
         css = ("../" * path.count("/")) + f"assets/{self.css_name}"
         page = self.env.get_template(template).render(
-            f=f, creditor=self.creditor, css=css, csp=content_security_policy(), script=COPY_SCRIPT,
-            alternates=alternates, ref=payment.format_reference, cent=cells.CENT, as_of=self.assessment.as_of,
+            f=f,
+            creditor=self.creditor,
+            css=css,
+            csp=content_security_policy(),
+            script=COPY_SCRIPT,
+            alternates=alternates,
+            ref=payment.format_reference,
+            cent=cells.CENT,
+            as_of=self.assessment.as_of,
             days_late=days_late,
-            **context)
+            **context,
+        )
         if self.creditor.encrypt_pages and path.startswith(("i/", "c/")):
             page = encrypt.encrypt_page(
-                page, self.page_key(path.rsplit("/", 1)[0] + "/"), lang=f.lang, env=self.env, css_href=css,
-                title=f"{f.t('landing_title')} – {self.creditor.name}", csp=content_security_policy(),
+                page,
+                self.page_key(path.rsplit("/", 1)[0] + "/"),
+                lang=f.lang,
+                env=self.env,
+                css_href=css,
+                title=f"{f.t('landing_title')} – {self.creditor.name}",
+                csp=content_security_policy(),
                 noscript_text=f.t("encrypted_noscript", creditor=self.creditor.name),
-                wrong_key_text=f.t("encrypted_wrong_key", creditor=self.creditor.name))
+                wrong_key_text=f.t("encrypted_wrong_key", creditor=self.creditor.name),
+            )
         self.files[path] = page.encode()
 
     def page_key(self, folder: str) -> bytes:
@@ -242,10 +280,16 @@ class _Renderer:
         fragment = "#" + encrypt.fragment(self.page_key(folder + "/")) if self.creditor.encrypt_pages else ""
         for lang in langs:
             f = self.formatter(lang)
-            alternates = [(self.messages["lang_name"][other], names[other] + fragment, other)
-                          for other in langs if other != lang]
-            self.render(template, f"{folder}/{names[lang]}", f, alternates,
-                        **{k: (v(f) if callable(v) else v) for k, v in context.items()})
+            alternates = [
+                (self.messages["lang_name"][other], names[other] + fragment, other) for other in langs if other != lang
+            ]
+            self.render(
+                template,
+                f"{folder}/{names[lang]}",
+                f,
+                alternates,
+                **{k: (v(f) if callable(v) else v) for k, v in context.items()},
+            )
 
 
 def _open_parts(state: InvoiceState) -> list[tuple[int, Decimal]]:
@@ -268,8 +312,13 @@ def _aging(items: tuple[InvoiceState, ...]) -> list[tuple[str, Decimal]]:
         if item.invoice.currency != "EUR":
             continue
         for days, amount in _open_parts(item):
-            index = 0 if days <= 0 else next((n + 1 for n, (low, high) in enumerate(AGING_BUCKETS) if days <= high),
-                                             len(AGING_BUCKETS) + 1)
+            index = (
+                0
+                if days <= 0
+                else next(
+                    (n + 1 for n, (low, high) in enumerate(AGING_BUCKETS) if days <= high), len(AGING_BUCKETS) + 1
+                )
+            )
             buckets[index] += amount
     return [(str(i), amount) for i, amount in enumerate(buckets)]
 
@@ -296,14 +345,18 @@ def _published(state: InvoiceState, as_of: date, retention_days: int) -> bool:
     return state.paid_on is not None and state.paid_on + timedelta(days=retention_days) >= as_of
 
 
-def render_site(assessment: Assessment, secret: tokens.Secret, workbook: Path | None = None
-                ) -> tuple[dict[str, bytes], dict[str, PageLink], dict[str, PageLink], list[str]]:
+def render_site(
+    assessment: Assessment, secret: tokens.Secret, workbook: Path | None = None
+) -> tuple[dict[str, bytes], dict[str, PageLink], dict[str, PageLink], list[str]]:
     """Every file of the site, in memory: (files, invoice pages, statement pages, warnings)."""
     r = _Renderer(assessment, secret, workbook)
     creditor, as_of = r.creditor, assessment.as_of
     statements = {c.customer.id: r.link("c", c.customer.id) for c in assessment.customers if c.invoices}
-    invoices = {s.invoice.number: r.link("i", s.invoice.number)
-                for s in assessment.invoices if _published(s, as_of, creditor.retention_days)}
+    invoices = {
+        s.invoice.number: r.link("i", s.invoice.number)
+        for s in assessment.invoices
+        if _published(s, as_of, creditor.retention_days)
+    }
 
     for state in assessment.invoices:
         link = invoices.get(state.invoice.number)
@@ -314,12 +367,18 @@ def render_site(assessment: Assessment, secret: tokens.Secret, workbook: Path | 
         owed = state.balance > 0 and not state.installments
         pay_amount = state.discount if state.discount is not None else state.balance
 
-        def blocks(f: i18n.Formatter, state: InvoiceState = state, owed: bool = owed,
-                   pay_amount: Decimal = pay_amount) -> object:
-            invoice_block = r.payment_block(f, pay_amount, state.invoice.currency, state.reference,
-                                            state.invoice.where) if owed else None
-            plan = [(i, r.payment_block(f, i.balance, state.invoice.currency, i.reference, i.installment.where))
-                    for i in state.installments]
+        def blocks(
+            f: i18n.Formatter, state: InvoiceState = state, owed: bool = owed, pay_amount: Decimal = pay_amount
+        ) -> object:
+            invoice_block = (
+                r.payment_block(f, pay_amount, state.invoice.currency, state.reference, state.invoice.where)
+                if owed
+                else None
+            )
+            plan = [
+                (i, r.payment_block(f, i.balance, state.invoice.currency, i.reference, i.installment.where))
+                for i in state.installments
+            ]
             return {"pay": invoice_block, "plan": plan}
 
         stage = _page_stage(state)
@@ -330,17 +389,24 @@ def render_site(assessment: Assessment, secret: tokens.Secret, workbook: Path | 
             context = reminders.reminder_context(assessment, state, stage, f, absolute_url(creditor, link))
             return r.letters.render(stage, f.lang, context).html
 
-        context = {"state": state, "customer": customer, "pdf": pdf, "letter": letter,
-                   "claim": state.claim if stage in reminders.CLAIM_STAGES and _claims(state) else None,
-                   "statement": statements[customer.id].href if customer and customer.id in statements else "",
-                   "blocks": blocks}
+        context = {
+            "state": state,
+            "customer": customer,
+            "pdf": pdf,
+            "letter": letter,
+            "claim": state.claim if stage in reminders.CLAIM_STAGES and _claims(state) else None,
+            "statement": statements[customer.id].href if customer and customer.id in statements else "",
+            "blocks": blocks,
+        }
         r.per_language(link.path.rstrip("/"), customer.language if customer else "", "site/invoice.html", **context)
         if owed and not creditor.encrypt_pages:  # a calendar file cannot be encrypted: it would show the amount
             f = r.formatter(customer.language if customer else "")
-            summary = f.t("calendar_event", number=state.invoice.number,
-                          amount=f.money(pay_amount, state.invoice.currency))
-            r.files[f"{link.path}due.ics"] = due_ics(f"{link.token}@debtor-portal", state.invoice.due_date, summary,
-                                                     absolute_url(creditor, link), as_of)
+            summary = f.t(
+                "calendar_event", number=state.invoice.number, amount=f.money(pay_amount, state.invoice.currency)
+            )
+            r.files[f"{link.path}due.ics"] = due_ics(
+                f"{link.token}@debtor-portal", state.invoice.due_date, summary, absolute_url(creditor, link), as_of
+            )
 
     for customer_state in assessment.customers:
         link = statements.get(customer_state.customer.id)
@@ -353,10 +419,18 @@ def render_site(assessment: Assessment, secret: tokens.Secret, workbook: Path | 
 
         item_links = {number: page.href for number, page in invoices.items()}
         others = sorted({i.invoice.currency for i in customer_state.invoices if i.invoice.currency != "EUR"})
-        r.per_language(link.path.rstrip("/"), customer_state.customer.language, "site/statement.html",
-                       c=customer_state, customer=customer_state.customer, item_links=item_links,
-                       other_currencies=others, aging=_aging(customer_state.invoices), buckets=AGING_BUCKETS,
-                       blocks=statement_blocks)
+        r.per_language(
+            link.path.rstrip("/"),
+            customer_state.customer.language,
+            "site/statement.html",
+            c=customer_state,
+            customer=customer_state.customer,
+            item_links=item_links,
+            other_currencies=others,
+            aging=_aging(customer_state.invoices),
+            buckets=AGING_BUCKETS,
+            blocks=statement_blocks,
+        )
 
     landing = r.formatter(creditor.default_language)
     for path in ("index.html", "assets/index.html", "i/index.html", "c/index.html"):  # no host lists a folder
@@ -378,14 +452,17 @@ def _copy_pdf(r: _Renderer, state: InvoiceState, link: PageLink) -> str:
     if not name or r.workbook is None:
         return ""
     if r.creditor.encrypt_pages:
-        r.warnings.append(f"PDF file '{name}'{_where(state.invoice.where)} not published: pages are encrypted and "
-                          "a PDF cannot be.")
+        r.warnings.append(
+            f"PDF file '{name}'{_where(state.invoice.where)} not published: pages are encrypted and a PDF cannot be."
+        )
         return ""
     base = r.workbook.resolve().parent
     source = (base / name).resolve()
     if not source.is_relative_to(base):
-        raise BuildError(f"The PDF file '{name}'{_where(state.invoice.where)} is outside the workbook's folder "
-                         f"{base}: move the PDF into that folder (or a subfolder) and give its path from there.")
+        raise BuildError(
+            f"The PDF file '{name}'{_where(state.invoice.where)} is outside the workbook's folder "
+            f"{base}: move the PDF into that folder (or a subfolder) and give its path from there."
+        )
     if not source.is_file():
         r.warnings.append(f"PDF file '{name}' not found{_where(state.invoice.where)}: the page has no PDF link.")
         return ""
@@ -427,20 +504,36 @@ def write_tree(files: dict[str, bytes], out_dir: Path) -> None:
         shutil.rmtree(retired)
 
 
-def build_site(assessment: Assessment, out_dir: Path, secret: tokens.Secret, workbook: Path | None = None,
-               manifest: Path | None = None) -> BuildResult:
+def build_site(
+    assessment: Assessment,
+    out_dir: Path,
+    secret: tokens.Secret,
+    workbook: Path | None = None,
+    manifest: Path | None = None,
+) -> BuildResult:
     """Render, validate and write the site; record its manifest outside it."""
     files, invoices, statements, warnings = render_site(assessment, secret, workbook)
     write_tree(files, out_dir)
     hashes = {path: hashlib.sha256(data).hexdigest() for path, data in sorted(files.items())}
     if manifest is not None:
         manifest.parent.mkdir(parents=True, exist_ok=True)
-        manifest.write_text(json.dumps({
-            "as_of": assessment.as_of.isoformat(), "out_dir": str(Path(out_dir).resolve()),
-            "workbook_sha256": hashlib.sha256(workbook.read_bytes()).hexdigest() if workbook else "",
-            "invoices": len(invoices), "statements": len(statements), "files": hashes}, indent=1, sort_keys=True))
-    return BuildResult(Path(out_dir), hashes, invoices, statements, tuple(warnings),
-                       secret.source if secret.created else "")
+        manifest.write_text(
+            json.dumps(
+                {
+                    "as_of": assessment.as_of.isoformat(),
+                    "out_dir": str(Path(out_dir).resolve()),
+                    "workbook_sha256": hashlib.sha256(workbook.read_bytes()).hexdigest() if workbook else "",
+                    "invoices": len(invoices),
+                    "statements": len(statements),
+                    "files": hashes,
+                },
+                indent=1,
+                sort_keys=True,
+            )
+        )
+    return BuildResult(
+        Path(out_dir), hashes, invoices, statements, tuple(warnings), secret.source if secret.created else ""
+    )
 
 
 def unsafe_payment_codes(out_dir: Path) -> list[str]:

@@ -40,8 +40,10 @@ def default_secret_path() -> Path:
 def _decode(text: str, source: str) -> bytes:
     key = text.strip().encode()
     if len(key) < 32:
-        raise SecretError(f"The site secret in {source} is too short: use at least 32 characters "
-                          "(run 'debtor-portal secret rotate' to make a new one).")
+        raise SecretError(
+            f"The site secret in {source} is too short: use at least 32 characters "
+            "(run 'debtor-portal secret rotate' to make a new one)."
+        )
     return key
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
-
 STATE_DIR = ".debtor-portal"  # beside the workbook: build manifest, publish state, backups
 
 
@@ -47,20 +46,24 @@ def _refuse_non_xlsx(path: Path) -> None:
     except PermissionError:
         raise UnreadableWorkbook(
             f"{path}: the file is locked or you may not read it. Close it in Excel "
-            "(or wait for OneDrive/SharePoint to finish syncing) and try again.") from None
+            "(or wait for OneDrive/SharePoint to finish syncing) and try again."
+        ) from None
     if head.startswith(_OLE_MAGIC):
         if _ENCRYPTION_STREAM in head:
             raise UnreadableWorkbook(
                 f"{path}: the workbook is password-protected. In Excel, choose File > Info > "
                 "Protect Workbook > Encrypt with Password, clear the password and save; or save an "
-                "unprotected copy for Debtor Portal.")
+                "unprotected copy for Debtor Portal."
+            )
         raise UnreadableWorkbook(
             f"{path}: this is an old-format .xls workbook. In Excel, choose File > Save As > "
-            "Excel Workbook (*.xlsx) and use that file.")
+            "Excel Workbook (*.xlsx) and use that file."
+        )
     if not zipfile.is_zipfile(path):
         raise UnreadableWorkbook(
             f"{path}: this is not an Excel .xlsx workbook (a CSV or another kind of file?). "
-            "Open it in Excel and save it as Excel Workbook (*.xlsx).")
+            "Open it in Excel and save it as Excel Workbook (*.xlsx)."
+        )
 
 
 def read_grids(path: Path) -> list[Grid]:
@@ -72,7 +75,8 @@ def read_grids(path: Path) -> list[Grid]:
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
         raise UnreadableWorkbook(
             f"{path}: the workbook is damaged or not an .xlsx file ({exc}). Open it in Excel, "
-            "let Excel repair it if it offers to, and save it again.") from None
+            "let Excel repair it if it offers to, and save it again."
+        ) from None
     try:
         grids = []
         for sheet in book.worksheets:

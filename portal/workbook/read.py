@@ -7,17 +7,16 @@ invoices, whose customers are then derived from the names on it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import timedelta
-from typing import Iterator
 
 from openpyxl.utils import get_column_letter
 
-from . import cells, schema
-from ..domain.ledger import (Creditor, Customer, Installment, Invoice, Ledger, LogEntry, Payment, ScenarioStep,
-                     Where)
+from ..domain.ledger import Creditor, Customer, Installment, Invoice, Ledger, LogEntry, Payment, ScenarioStep, Where
 from ..domain.problems import ERROR, Problem
 from ..domain.scenarios import BUILTIN_STEPS
+from . import cells, schema
 from .file import Grid
 
 HEADER_SCAN_ROWS = 30
@@ -97,8 +96,9 @@ def locate_tables(grids: list[Grid]) -> dict[str, FoundTable]:
     for table in schema.DATA_TABLES:
         if table.key in located:
             continue
-        candidates = [(grid, *_best_header(table, grid)) for grid in grids
-                      if grid.name not in taken and not _no_data_table(grid)]
+        candidates = [
+            (grid, *_best_header(table, grid)) for grid in grids if grid.name not in taken and not _no_data_table(grid)
+        ]
         candidates = [c for c in candidates if len(c[2]) >= 3]
         if candidates:
             grid, row, columns = max(candidates, key=lambda c: len(c[2]))
@@ -141,8 +141,16 @@ def _convert_setting(setting: schema.Setting, raw: object, where: Where, problem
     try:
         value = cells.convert(raw, type_, setting.choices)
     except ValueError as exc:
-        problems.append(Problem(ERROR, f"bad_{setting.type}", where, f"The setting '{where.column}' is not valid: {exc}",
-                                f"Correct the value next to '{where.column}'.", cells.text(raw)))
+        problems.append(
+            Problem(
+                ERROR,
+                f"bad_{setting.type}",
+                where,
+                f"The setting '{where.column}' is not valid: {exc}",
+                f"Correct the value next to '{where.column}'.",
+                cells.text(raw),
+            )
+        )
         return None
     if setting.type == "choice" and setting.choices == schema.YES_NO:
         return value == "yes"
@@ -162,8 +170,16 @@ def read_creditor(grids: list[Grid], overrides: dict[str, str], problems: list[P
         setting = schema.match_setting(key)
         where = Where(OPTION_SHEET, column=key)
         if setting is None:
-            problems.append(Problem(ERROR, "unknown_setting", where, f"'{key}' is not a setting",
-                                    "Use one of: " + ", ".join(s.key for s in schema.SETTINGS) + ".", raw))
+            problems.append(
+                Problem(
+                    ERROR,
+                    "unknown_setting",
+                    where,
+                    f"'{key}' is not a setting",
+                    "Use one of: " + ", ".join(s.key for s in schema.SETTINGS) + ".",
+                    raw,
+                )
+            )
             continue
         entries.append((setting, raw, where))
     for setting, raw, where in entries:
@@ -176,11 +192,16 @@ def read_creditor(grids: list[Grid], overrides: dict[str, str], problems: list[P
     for setting in schema.SETTINGS:
         if setting.required and setting.key not in found:
             looked = ", ".join(sorted(setting.labels.values()))
-            problems.append(Problem(
-                ERROR, "missing_setting", Where(sheet, column=setting.labels["en"]),
-                f"The setting '{setting.labels['en']}' is missing" + ("" if grid else " (no Settings sheet found)"),
-                f"Add a row labelled one of: {looked} with its value in the next cell to the right, "
-                f"or pass --creditor {setting.key}=VALUE."))
+            problems.append(
+                Problem(
+                    ERROR,
+                    "missing_setting",
+                    Where(sheet, column=setting.labels["en"]),
+                    f"The setting '{setting.labels['en']}' is missing" + ("" if grid else " (no Settings sheet found)"),
+                    f"Add a row labelled one of: {looked} with its value in the next cell to the right, "
+                    f"or pass --creditor {setting.key}=VALUE.",
+                )
+            )
     if any(s.required and s.key not in found for s in schema.SETTINGS):
         return None
     known = {f.name for f in fields(Creditor)}
@@ -197,8 +218,9 @@ def setting_places(grids: list[Grid], overrides: dict[str, str]) -> dict[str, Wh
     return places
 
 
-def _typed_row(found: FoundTable, index: int, raw: dict[str, object],
-               problems: list[Problem]) -> dict[str, object] | None:
+def _typed_row(
+    found: FoundTable, index: int, raw: dict[str, object], problems: list[Problem]
+) -> dict[str, object] | None:
     """The row's values converted per column; None when a required value is missing or wrong."""
     typed: dict[str, object] = {}
     ok = True
@@ -207,16 +229,26 @@ def _typed_row(found: FoundTable, index: int, raw: dict[str, object],
         where = found.where(index, key)
         if cells.is_blank(value):
             if column.required:
-                problems.append(Problem(ERROR, "missing_value", where, f"'{where.column}' is empty",
-                                        f"Fill in the {column.headers['en'].lower()} on this row, or delete the row."))
+                problems.append(
+                    Problem(
+                        ERROR,
+                        "missing_value",
+                        where,
+                        f"'{where.column}' is empty",
+                        f"Fill in the {column.headers['en'].lower()} on this row, or delete the row.",
+                    )
+                )
                 ok = False
             continue
         try:
             typed[key] = cells.convert(value, column.type, column.choices)
         except ValueError as exc:
             code = f"unknown_{key}" if column.type == "choice" else f"bad_{column.type}"
-            problems.append(Problem(ERROR, code, where, f"'{where.column}' is not valid: {exc}",
-                                    "Correct the cell.", cells.text(value)))
+            problems.append(
+                Problem(
+                    ERROR, code, where, f"'{where.column}' is not valid: {exc}", "Correct the cell.", cells.text(value)
+                )
+            )
             ok = ok and not column.required
     return typed if ok else None
 
@@ -234,21 +266,31 @@ def _missing_columns(found: FoundTable, problems: list[Problem], exempt: set[str
     missing = [c for c in found.table.columns if c.required and c.key not in found.columns and c.key not in exempt]
     for column in missing:
         looked = ", ".join(sorted({*column.headers.values(), *column.aliases}))
-        problems.append(Problem(
-            ERROR, "missing_column", Where(found.grid.name, found.header_row + 1, column.headers["en"]),
-            f"The table on sheet '{found.grid.name}' has no '{column.headers['en']}' column",
-            f"Add a column with one of these headers in row {found.header_row + 1}: {looked}."))
+        problems.append(
+            Problem(
+                ERROR,
+                "missing_column",
+                Where(found.grid.name, found.header_row + 1, column.headers["en"]),
+                f"The table on sheet '{found.grid.name}' has no '{column.headers['en']}' column",
+                f"Add a column with one of these headers in row {found.header_row + 1}: {looked}.",
+            )
+        )
     return not missing
 
 
 def _missing_table(table: schema.Table, problems: list[Problem]) -> None:
     looked = ", ".join(sorted({*table.sheet_names.values()}))
     headers = ", ".join(c.headers["en"] for c in table.columns if c.required)
-    problems.append(Problem(
-        ERROR, "missing_table", Where(table.sheet_name()),
-        f"No {table.sheet_name().lower()} table found",
-        f"Add a sheet named one of: {looked}, with headers such as {headers} in its first row "
-        "(or create a new workbook with 'debtor-portal init')."))
+    problems.append(
+        Problem(
+            ERROR,
+            "missing_table",
+            Where(table.sheet_name()),
+            f"No {table.sheet_name().lower()} table found",
+            f"Add a sheet named one of: {looked}, with headers such as {headers} in its first row "
+            "(or create a new workbook with 'debtor-portal init').",
+        )
+    )
 
 
 def _yes(typed: dict[str, object], key: str) -> bool:
@@ -258,11 +300,22 @@ def _yes(typed: dict[str, object], key: str) -> bool:
 def _customers(found: FoundTable | None, problems: list[Problem]) -> list[Customer]:
     customers = []
     for where, t in _records(found, problems):
-        customers.append(Customer(
-            id=str(t["id"]), name=str(t["name"]), language=str(t.get("language", "")), email=str(t.get("email", "")),
-            phone=str(t.get("phone", "")), address=str(t.get("address", "")), vat=str(t.get("vat", "")),
-            kind=str(t.get("kind", "B2B")), scenario=str(t.get("scenario", "")).lower(), on_hold=_yes(t, "on_hold"),
-            hold_reason=str(t.get("hold_reason", "")), where=where))
+        customers.append(
+            Customer(
+                id=str(t["id"]),
+                name=str(t["name"]),
+                language=str(t.get("language", "")),
+                email=str(t.get("email", "")),
+                phone=str(t.get("phone", "")),
+                address=str(t.get("address", "")),
+                vat=str(t.get("vat", "")),
+                kind=str(t.get("kind", "B2B")),
+                scenario=str(t.get("scenario", "")).lower(),
+                on_hold=_yes(t, "on_hold"),
+                hold_reason=str(t.get("hold_reason", "")),
+                where=where,
+            )
+        )
     return customers
 
 
@@ -272,22 +325,43 @@ def _invoices(found: FoundTable, creditor: Creditor | None, problems: list[Probl
     for where, t in _records(found, problems):
         customer_id = str(t.get("customer_id") or t.get("customer_name") or "")
         if not customer_id:
-            problems.append(Problem(ERROR, "missing_value", where, "The invoice names no customer",
-                                    "Fill in the customer ID (or the customer's name) on this row."))
+            problems.append(
+                Problem(
+                    ERROR,
+                    "missing_value",
+                    where,
+                    "The invoice names no customer",
+                    "Fill in the customer ID (or the customer's name) on this row.",
+                )
+            )
             continue
         kind = str(t.get("kind", "invoice"))
         amount = t["amount"]
         if kind == "credit note":
             amount = -abs(amount)
         due = t.get("due_date") or t["issue_date"] + timedelta(days=int(t.get("terms_days", default_terms)))
-        invoices.append(Invoice(
-            number=str(t["number"]), customer_id=customer_id, issue_date=t["issue_date"], due_date=due,
-            amount=amount, currency=str(t.get("currency") or "EUR").upper(), kind=kind,
-            description=str(t.get("description", "")), order_ref=str(t.get("order_ref", "")),
-            reference=str(t.get("reference", "")), discount_pct=t.get("discount_pct"),
-            discount_date=t.get("discount_date"), pdf=str(t.get("pdf", "")), on_hold=_yes(t, "on_hold"),
-            disputed=_yes(t, "disputed"), written_off=_yes(t, "written_off"),
-            last_reminder=t.get("last_reminder"), where=where))
+        invoices.append(
+            Invoice(
+                number=str(t["number"]),
+                customer_id=customer_id,
+                issue_date=t["issue_date"],
+                due_date=due,
+                amount=amount,
+                currency=str(t.get("currency") or "EUR").upper(),
+                kind=kind,
+                description=str(t.get("description", "")),
+                order_ref=str(t.get("order_ref", "")),
+                reference=str(t.get("reference", "")),
+                discount_pct=t.get("discount_pct"),
+                discount_date=t.get("discount_date"),
+                pdf=str(t.get("pdf", "")),
+                on_hold=_yes(t, "on_hold"),
+                disputed=_yes(t, "disputed"),
+                written_off=_yes(t, "written_off"),
+                last_reminder=t.get("last_reminder"),
+                where=where,
+            )
+        )
     return invoices
 
 
@@ -296,8 +370,7 @@ def _derived_customers(invoices: list[Invoice]) -> list[Customer]:
     seen: dict[str, Customer] = {}
     for invoice in invoices:
         if invoice.customer_id not in seen:
-            seen[invoice.customer_id] = Customer(id=invoice.customer_id, name=invoice.customer_id,
-                                                 where=invoice.where)
+            seen[invoice.customer_id] = Customer(id=invoice.customer_id, name=invoice.customer_id, where=invoice.where)
     return list(seen.values())
 
 
@@ -329,25 +402,62 @@ def read_ledger(grids: list[Grid], overrides: dict[str, str] | None = None) -> R
         customers = _derived_customers(invoices)
     else:
         customers = _customers(tables["customers"], problems)
-    payments = [Payment(date=t["date"], amount=t["amount"], reference=str(t.get("reference", "")),
-                        counterparty=str(t.get("counterparty", "")),
-                        counterparty_iban=str(t.get("counterparty_iban", "")), invoice=str(t.get("invoice", "")),
-                        source=str(t.get("source", "")), where=w)
-                for w, t in _records(tables.get("payments"), problems)]
-    installments = [Installment(number=t["number"], due_date=t["due_date"], amount=t["amount"],
-                                invoice=str(t.get("invoice", "")), customer_id=str(t.get("customer_id", "")), where=w)
-                    for w, t in _records(tables.get("plans"), problems)]
-    log = [LogEntry(date=t["date"], action=str(t["action"]), customer_id=str(t.get("customer_id", "")),
-                    invoice=str(t.get("invoice", "")), channel=str(t.get("channel", "")), note=str(t.get("note", "")),
-                    where=w)
-           for w, t in _records(tables.get("log"), problems)]
-    steps = [ScenarioStep(scenario=str(t["scenario"]).strip().lower(), stage=str(t["stage"]).strip(),
-                          offset_days=t["offset_days"], template=str(t.get("template", "")),
-                          channel=str(t.get("channel", "email")), where=w)
-             for w, t in _records(tables.get("scenarios"), problems)]
+    payments = [
+        Payment(
+            date=t["date"],
+            amount=t["amount"],
+            reference=str(t.get("reference", "")),
+            counterparty=str(t.get("counterparty", "")),
+            counterparty_iban=str(t.get("counterparty_iban", "")),
+            invoice=str(t.get("invoice", "")),
+            source=str(t.get("source", "")),
+            where=w,
+        )
+        for w, t in _records(tables.get("payments"), problems)
+    ]
+    installments = [
+        Installment(
+            number=t["number"],
+            due_date=t["due_date"],
+            amount=t["amount"],
+            invoice=str(t.get("invoice", "")),
+            customer_id=str(t.get("customer_id", "")),
+            where=w,
+        )
+        for w, t in _records(tables.get("plans"), problems)
+    ]
+    log = [
+        LogEntry(
+            date=t["date"],
+            action=str(t["action"]),
+            customer_id=str(t.get("customer_id", "")),
+            invoice=str(t.get("invoice", "")),
+            channel=str(t.get("channel", "")),
+            note=str(t.get("note", "")),
+            where=w,
+        )
+        for w, t in _records(tables.get("log"), problems)
+    ]
+    steps = [
+        ScenarioStep(
+            scenario=str(t["scenario"]).strip().lower(),
+            stage=str(t["stage"]).strip(),
+            offset_days=t["offset_days"],
+            template=str(t.get("template", "")),
+            channel=str(t.get("channel", "email")),
+            where=w,
+        )
+        for w, t in _records(tables.get("scenarios"), problems)
+    ]
     if creditor is None:
         return Reading(None, tuple(problems), tables)
-    ledger = Ledger(creditor=creditor, customers=tuple(customers), invoices=tuple(invoices),
-                    payments=tuple(payments), installments=tuple(installments), log=tuple(log),
-                    scenarios=tuple(steps) or BUILTIN_STEPS)
+    ledger = Ledger(
+        creditor=creditor,
+        customers=tuple(customers),
+        invoices=tuple(invoices),
+        payments=tuple(payments),
+        installments=tuple(installments),
+        log=tuple(log),
+        scenarios=tuple(steps) or BUILTIN_STEPS,
+    )
     return Reading(ledger, tuple(problems), tables, unreadable)

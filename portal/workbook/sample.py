@@ -90,17 +90,59 @@ CUSTOMERS = [
     ("Lena Hoffmann", "de", "B2C", "4730 Raeren"),
 ]
 
-STREETS = ["Rue Haute", "Kerkstraat", "Chaussée de Namur", "Stationsstraat", "Rue du Marché", "Dorpsstraat",
-           "Hauptstraße", "Avenue Louise", "Grote Markt", "Rue de la Station"]
+STREETS = [
+    "Rue Haute",
+    "Kerkstraat",
+    "Chaussée de Namur",
+    "Stationsstraat",
+    "Rue du Marché",
+    "Dorpsstraat",
+    "Hauptstraße",
+    "Avenue Louise",
+    "Grote Markt",
+    "Rue de la Station",
+]
 SERVICES = {
-    "fr": ["Conception graphique", "Site web vitrine", "Maintenance annuelle", "Séance photo produits",
-           "Impression de flyers", "Identité visuelle", "Hébergement 12 mois", "Atelier formation"],
-    "nl": ["Grafisch ontwerp", "Website", "Jaarlijks onderhoud", "Productfotografie", "Drukwerk folders",
-           "Huisstijl", "Hosting 12 maanden", "Opleiding"],
-    "en": ["Graphic design", "Website build", "Annual maintenance", "Product photography", "Flyer printing",
-           "Brand identity", "Hosting, 12 months", "Training workshop"],
-    "de": ["Grafikdesign", "Webseite", "Jährliche Wartung", "Produktfotografie", "Flyerdruck",
-           "Corporate Design", "Hosting 12 Monate", "Schulung"],
+    "fr": [
+        "Conception graphique",
+        "Site web vitrine",
+        "Maintenance annuelle",
+        "Séance photo produits",
+        "Impression de flyers",
+        "Identité visuelle",
+        "Hébergement 12 mois",
+        "Atelier formation",
+    ],
+    "nl": [
+        "Grafisch ontwerp",
+        "Website",
+        "Jaarlijks onderhoud",
+        "Productfotografie",
+        "Drukwerk folders",
+        "Huisstijl",
+        "Hosting 12 maanden",
+        "Opleiding",
+    ],
+    "en": [
+        "Graphic design",
+        "Website build",
+        "Annual maintenance",
+        "Product photography",
+        "Flyer printing",
+        "Brand identity",
+        "Hosting, 12 months",
+        "Training workshop",
+    ],
+    "de": [
+        "Grafikdesign",
+        "Webseite",
+        "Jährliche Wartung",
+        "Produktfotografie",
+        "Flyerdruck",
+        "Corporate Design",
+        "Hosting 12 Monate",
+        "Schulung",
+    ],
 }
 
 
@@ -126,14 +168,19 @@ def _customers(rng: random.Random) -> list[dict[str, object]]:
     rows = []
     scenarios = ["standard"] * 6 + ["gentle"] * 2 + ["strict"] * 2
     for n, (name, lang, kind, town) in enumerate(CUSTOMERS, start=1):
-        rows.append({
-            "id": f"C{n:03d}", "name": name, "language": lang, "kind": kind,
-            "email": f"{_slug(name)}@example.be",
-            "phone": f"+32 {rng.randint(2, 9)} {rng.randint(100, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
-            "address": f"{rng.choice(STREETS)} {rng.randint(1, 180)}, {town}",
-            "vat": _vat(rng) if kind == "B2B" else "",
-            "scenario": rng.choice(scenarios),
-        })
+        rows.append(
+            {
+                "id": f"C{n:03d}",
+                "name": name,
+                "language": lang,
+                "kind": kind,
+                "email": f"{_slug(name)}@example.be",
+                "phone": f"+32 {rng.randint(2, 9)} {rng.randint(100, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+                "address": f"{rng.choice(STREETS)} {rng.randint(1, 180)}, {town}",
+                "vat": _vat(rng) if kind == "B2B" else "",
+                "scenario": rng.choice(scenarios),
+            }
+        )
     rows[5].update(on_hold="yes", hold_reason="Repayment arranged by phone")
     return rows
 
@@ -157,30 +204,59 @@ def sample_rows() -> dict[str, list[dict[str, object]]]:
         terms = 30 if customer["kind"] == "B2B" else 15
         due = issue + timedelta(days=terms)
         amount = {1: Decimal("48000.00"), 2: Decimal("12.50")}.get(n, _amount(rng))
-        invoice = {"number": number, "kind": "invoice", "customer_id": customer["id"], "issue_date": issue,
-                   "due_date": due, "amount": amount, "currency": "EUR",
-                   "description": rng.choice(SERVICES[lang]),
-                   "order_ref": f"PO-{rng.randint(1000, 9999)}" if customer["kind"] == "B2B" and n % 3 == 0 else ""}
+        invoice = {
+            "number": number,
+            "kind": "invoice",
+            "customer_id": customer["id"],
+            "issue_date": issue,
+            "due_date": due,
+            "amount": amount,
+            "currency": "EUR",
+            "description": rng.choice(SERVICES[lang]),
+            "order_ref": f"PO-{rng.randint(1000, 9999)}" if customer["kind"] == "B2B" and n % 3 == 0 else "",
+        }
         invoices.append(invoice)
         reference = ogm.generate(number)
         fate = rng.random()
         if due < AS_OF and fate < 0.40:
             paid_on = due + timedelta(days=rng.randint(-20, 25))
-            payments.append({"date": min(paid_on, AS_OF - timedelta(days=1)), "amount": amount,
-                             "reference": ogm.format(reference), "counterparty": customer["name"],
-                             "invoice": number if n % 5 else "", "source": "bank"})
+            payments.append(
+                {
+                    "date": min(paid_on, AS_OF - timedelta(days=1)),
+                    "amount": amount,
+                    "reference": ogm.format(reference),
+                    "counterparty": customer["name"],
+                    "invoice": number if n % 5 else "",
+                    "source": "bank",
+                }
+            )
             continue
         if due < AS_OF and fate < 0.50:
             part = (amount * Decimal(rng.choice(["0.25", "0.4", "0.5"]))).quantize(CENT, rounding=ROUND_HALF_UP)
-            payments.append({"date": due + timedelta(days=rng.randint(0, 10)), "amount": part,
-                             "reference": ogm.format(reference), "counterparty": customer["name"],
-                             "invoice": number, "source": "bank"})
+            payments.append(
+                {
+                    "date": due + timedelta(days=rng.randint(0, 10)),
+                    "amount": part,
+                    "reference": ogm.format(reference),
+                    "counterparty": customer["name"],
+                    "invoice": number,
+                    "source": "bank",
+                }
+            )
         overdue = (AS_OF - due).days
         sent = [(stage, offset) for stage, offset in _ladder(str(customer["scenario"])) if offset <= overdue]
         # Stages already sent on time; for every other invoice the current stage is still to do.
         for stage, offset in sent[:-1] if n % 2 else sent:
-            log.append({"date": due + timedelta(days=offset), "customer_id": customer["id"], "invoice": number,
-                        "channel": "email", "action": stage, "note": ""})
+            log.append(
+                {
+                    "date": due + timedelta(days=offset),
+                    "customer_id": customer["id"],
+                    "invoice": number,
+                    "channel": "email",
+                    "action": stage,
+                    "note": "",
+                }
+            )
 
     def edit(n: int, **changes: object) -> dict[str, object]:
         """Give invoice n a state of its own, with none of the payments or log drawn for it."""
@@ -198,28 +274,73 @@ def sample_rows() -> dict[str, list[dict[str, object]]]:
     invoices[22]["disputed"] = "yes"
     invoices[36]["on_hold"] = "yes"
     invoices[57]["written_off"] = "yes"
-    fresh(149, 5, customer_id="C029", currency="GBP", amount=Decimal("2400.00"),
-          description="Website build (invoiced in pounds)")
-    fresh(148, 3, customer_id="C015", discount_pct=Decimal("2"), discount_date=AS_OF + timedelta(days=7),
-          description="Huisstijl — 2 % korting bij betaling binnen 10 dagen")
+    fresh(
+        149,
+        5,
+        customer_id="C029",
+        currency="GBP",
+        amount=Decimal("2400.00"),
+        description="Website build (invoiced in pounds)",
+    )
+    fresh(
+        148,
+        3,
+        customer_id="C015",
+        discount_pct=Decimal("2"),
+        discount_date=AS_OF + timedelta(days=7),
+        description="Huisstijl — 2 % korting bij betaling binnen 10 dagen",
+    )
     big = fresh(1, 75, description="Refonte complète du site et de l'identité visuelle")
     big_customer = next(c for c in customers if c["id"] == big["customer_id"])
-    payments.append({"date": AS_OF - timedelta(days=26), "amount": Decimal("12000.00"),
-                     "reference": ogm.format(ogm.generate(big["number"])), "counterparty": big_customer["name"],
-                     "invoice": big["number"], "source": "bank"})
+    payments.append(
+        {
+            "date": AS_OF - timedelta(days=26),
+            "amount": Decimal("12000.00"),
+            "reference": ogm.format(ogm.generate(big["number"])),
+            "counterparty": big_customer["name"],
+            "invoice": big["number"],
+            "source": "bank",
+        }
+    )
     for k, months in enumerate((-1, 0, 1, 2)):
-        plans.append({"invoice": big["number"], "customer_id": big["customer_id"], "number": k + 1,
-                      "due_date": AS_OF + timedelta(days=30 * months + 5), "amount": Decimal("12000.00")})
+        plans.append(
+            {
+                "invoice": big["number"],
+                "customer_id": big["customer_id"],
+                "number": k + 1,
+                "due_date": AS_OF + timedelta(days=30 * months + 5),
+                "amount": Decimal("12000.00"),
+            }
+        )
     target = next(i for i in invoices if i["customer_id"] == "C016" and i["due_date"] < AS_OF)
-    invoices.append({"number": "2026-0151", "kind": "credit note", "customer_id": "C016",
-                     "issue_date": AS_OF - timedelta(days=12), "due_date": AS_OF - timedelta(days=12),
-                     "amount": Decimal("150.00"), "currency": "EUR",
-                     "description": f"Note de crédit sur la facture {target['number']}"})
-    late_payer = next(i for i in invoices for p in payments
-                      if p["invoice"] == i["number"] and p["amount"] == i["amount"]
-                      and p["date"] > i["due_date"] + timedelta(days=3))
-    log.append({"date": late_payer["due_date"] + timedelta(days=3), "customer_id": late_payer["customer_id"],
-                "invoice": late_payer["number"], "channel": "email", "action": "reminder_1", "note": ""})
+    invoices.append(
+        {
+            "number": "2026-0151",
+            "kind": "credit note",
+            "customer_id": "C016",
+            "issue_date": AS_OF - timedelta(days=12),
+            "due_date": AS_OF - timedelta(days=12),
+            "amount": Decimal("150.00"),
+            "currency": "EUR",
+            "description": f"Note de crédit sur la facture {target['number']}",
+        }
+    )
+    late_payer = next(
+        i
+        for i in invoices
+        for p in payments
+        if p["invoice"] == i["number"] and p["amount"] == i["amount"] and p["date"] > i["due_date"] + timedelta(days=3)
+    )
+    log.append(
+        {
+            "date": late_payer["due_date"] + timedelta(days=3),
+            "customer_id": late_payer["customer_id"],
+            "invoice": late_payer["number"],
+            "channel": "email",
+            "action": "reminder_1",
+            "note": "",
+        }
+    )
     typed = invoices[40]
     typed["reference"] = ogm.format(ogm.generate(typed["number"]))
     return {"customers": customers, "invoices": invoices, "payments": payments, "plans": plans, "log": log}

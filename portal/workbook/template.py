@@ -11,12 +11,13 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.table import Table as ExcelTable, TableStyleInfo
+from openpyxl.worksheet.table import Table as ExcelTable
+from openpyxl.worksheet.table import TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import schema
 from ..domain.ledger import ScenarioStep
 from ..domain.scenarios import BUILTIN_STEPS
+from . import schema
 
 FIXED_TIMESTAMP = datetime(2026, 1, 1)  # so that the same rows always give the same file
 NUMBER_FORMATS = {"date": "DD/MM/YYYY", "money": "#,##0.00", "percent": "0.00", "number": "0"}
@@ -25,34 +26,42 @@ MANAGED_FONT = Font(bold=True, italic=True, color="595959")
 LAST_ROW = 1048576
 
 HOW_TO = {
-    "en": ["How to use this workbook",
-           "1. Fill in the Settings sheet: your company name, IBAN and enterprise number.",
-           "2. Add your customers (one row each) and your invoices (one row each) to their tables.",
-           "3. Record payments on the Payments sheet; payment plans on the Plans sheet.",
-           "4. Click Check (or run 'debtor-portal check') and correct what it lists.",
-           "5. Click Refresh: grey columns are written by Debtor Portal; do not type in them.",
-           "6. Click Build portal, then Publish; send each debtor the portal link of their invoice."],
-    "fr": ["Comment utiliser ce classeur",
-           "1. Complétez la feuille Paramètres : nom de l'entreprise, IBAN et numéro d'entreprise.",
-           "2. Ajoutez vos clients (une ligne chacun) et vos factures (une ligne chacune).",
-           "3. Notez les paiements dans la feuille Paiements, les plans de paiement dans Plans.",
-           "4. Cliquez sur Vérifier (ou 'debtor-portal check') et corrigez ce qui est signalé.",
-           "5. Cliquez sur Actualiser : les colonnes grises sont remplies par Debtor Portal, n'y tapez rien.",
-           "6. Cliquez sur Créer le portail puis Publier ; envoyez à chaque débiteur le lien de sa facture."],
-    "nl": ["Hoe gebruikt u deze werkmap",
-           "1. Vul het blad Instellingen in: bedrijfsnaam, IBAN en ondernemingsnummer.",
-           "2. Voeg uw klanten (één rij per klant) en uw facturen (één rij per factuur) toe.",
-           "3. Noteer betalingen in het blad Betalingen, afbetalingsplannen in Plannen.",
-           "4. Klik op Controleren (of 'debtor-portal check') en verbeter wat gemeld wordt.",
-           "5. Klik op Vernieuwen: de grijze kolommen vult Debtor Portal in; typ er niets in.",
-           "6. Klik op Portaal maken en dan Publiceren; stuur elke debiteur de link naar zijn factuur."],
-    "de": ["So verwenden Sie diese Arbeitsmappe",
-           "1. Füllen Sie das Blatt Einstellungen aus: Firmenname, IBAN und Unternehmensnummer.",
-           "2. Tragen Sie Ihre Kunden (je eine Zeile) und Rechnungen (je eine Zeile) ein.",
-           "3. Erfassen Sie Zahlungen im Blatt Zahlungen, Ratenpläne im Blatt Ratenpläne.",
-           "4. Klicken Sie auf Prüfen (oder 'debtor-portal check') und korrigieren Sie die Meldungen.",
-           "5. Klicken Sie auf Aktualisieren: graue Spalten füllt Debtor Portal aus, bitte nicht eintippen.",
-           "6. Klicken Sie auf Portal erstellen und Veröffentlichen; senden Sie jedem Schuldner seinen Link."],
+    "en": [
+        "How to use this workbook",
+        "1. Fill in the Settings sheet: your company name, IBAN and enterprise number.",
+        "2. Add your customers (one row each) and your invoices (one row each) to their tables.",
+        "3. Record payments on the Payments sheet; payment plans on the Plans sheet.",
+        "4. Click Check (or run 'debtor-portal check') and correct what it lists.",
+        "5. Click Refresh: grey columns are written by Debtor Portal; do not type in them.",
+        "6. Click Build portal, then Publish; send each debtor the portal link of their invoice.",
+    ],
+    "fr": [
+        "Comment utiliser ce classeur",
+        "1. Complétez la feuille Paramètres : nom de l'entreprise, IBAN et numéro d'entreprise.",
+        "2. Ajoutez vos clients (une ligne chacun) et vos factures (une ligne chacune).",
+        "3. Notez les paiements dans la feuille Paiements, les plans de paiement dans Plans.",
+        "4. Cliquez sur Vérifier (ou 'debtor-portal check') et corrigez ce qui est signalé.",
+        "5. Cliquez sur Actualiser : les colonnes grises sont remplies par Debtor Portal, n'y tapez rien.",
+        "6. Cliquez sur Créer le portail puis Publier ; envoyez à chaque débiteur le lien de sa facture.",
+    ],
+    "nl": [
+        "Hoe gebruikt u deze werkmap",
+        "1. Vul het blad Instellingen in: bedrijfsnaam, IBAN en ondernemingsnummer.",
+        "2. Voeg uw klanten (één rij per klant) en uw facturen (één rij per factuur) toe.",
+        "3. Noteer betalingen in het blad Betalingen, afbetalingsplannen in Plannen.",
+        "4. Klik op Controleren (of 'debtor-portal check') en verbeter wat gemeld wordt.",
+        "5. Klik op Vernieuwen: de grijze kolommen vult Debtor Portal in; typ er niets in.",
+        "6. Klik op Portaal maken en dan Publiceren; stuur elke debiteur de link naar zijn factuur.",
+    ],
+    "de": [
+        "So verwenden Sie diese Arbeitsmappe",
+        "1. Füllen Sie das Blatt Einstellungen aus: Firmenname, IBAN und Unternehmensnummer.",
+        "2. Tragen Sie Ihre Kunden (je eine Zeile) und Rechnungen (je eine Zeile) ein.",
+        "3. Erfassen Sie Zahlungen im Blatt Zahlungen, Ratenpläne im Blatt Ratenpläne.",
+        "4. Klicken Sie auf Prüfen (oder 'debtor-portal check') und korrigieren Sie die Meldungen.",
+        "5. Klicken Sie auf Aktualisieren: graue Spalten füllt Debtor Portal aus, bitte nicht eintippen.",
+        "6. Klicken Sie auf Portal erstellen und Veröffentlichen; senden Sie jedem Schuldner seinen Link.",
+    ],
 }
 
 
@@ -72,9 +81,14 @@ def write_cell(sheet: Worksheet, row: int, column: int, value: object) -> None:
 
 
 def _validation(sheet: Worksheet, choices: tuple[str, ...], ref: str) -> None:
-    rule = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True,
-                          showErrorMessage=True, errorTitle="Debtor Portal",
-                          error="Choose one of: " + ", ".join(choices))
+    rule = DataValidation(
+        type="list",
+        formula1='"' + ",".join(choices) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Debtor Portal",
+        error="Choose one of: " + ", ".join(choices),
+    )
     rule.add(ref)
     sheet.add_data_validation(rule)
 
@@ -137,12 +151,25 @@ def _write_how_to(book: Workbook, lang: str) -> None:
 
 
 def _scenario_rows(steps: tuple[ScenarioStep, ...]) -> list[dict[str, object]]:
-    return [{"scenario": s.scenario, "stage": s.stage, "offset_days": s.offset_days, "template": s.template,
-             "channel": s.channel} for s in steps]
+    return [
+        {
+            "scenario": s.scenario,
+            "stage": s.stage,
+            "offset_days": s.offset_days,
+            "template": s.template,
+            "channel": s.channel,
+        }
+        for s in steps
+    ]
 
 
-def write_workbook(path: Path, *, lang: str = "en", settings: dict[str, object] | None = None,
-                   rows: dict[str, list[dict[str, object]]] | None = None) -> Path:
+def write_workbook(
+    path: Path,
+    *,
+    lang: str = "en",
+    settings: dict[str, object] | None = None,
+    rows: dict[str, list[dict[str, object]]] | None = None,
+) -> Path:
     """Write the template workbook; `rows` fills tables by table key (the sample does)."""
     rows = rows or {}
     book = openpyxl.Workbook()

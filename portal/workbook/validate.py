@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from stdnum.eu import vat as eu_vat
 from stdnum.be import vat as be_vat
+from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
 from stdnum.fr import siren, siret
 
-from ..domain import law
-from . import schema
-from ..domain.ledger import Ledger, Where
 from ..codes.payment import PaymentCodeError, validate_beneficiary_name, validate_bic, validate_iban, validate_reference
+from ..domain import law
+from ..domain.ledger import Ledger, Where
 from ..domain.problems import ERROR, WARNING, Problem
+from . import schema
 from .read import FoundTable, Reading
-
 
 
 def validate_vat(number: str, country: str = "BE") -> str:
@@ -33,8 +32,9 @@ def validate_vat(number: str, country: str = "BE") -> str:
         raise ValueError(f"not a valid VAT or enterprise number ({exc}); expected e.g. {example}") from None
 
 
-def _problem(code: str, where: Where | None, message: str, fix: str, value: object = "",
-             severity: str = ERROR) -> Problem:
+def _problem(
+    code: str, where: Where | None, message: str, fix: str, value: object = "", severity: str = ERROR
+) -> Problem:
     return Problem(severity, code, where or Where("?"), message, fix, str(value))
 
 
@@ -56,8 +56,10 @@ class Locator:
 def check_creditor(ledger: Ledger, places: dict[str, Where]) -> list[Problem]:
     c = ledger.creditor
     problems = []
-    checks = [("iban", c.iban, validate_iban, "Copy the IBAN from a bank statement: BE + 14 digits in Belgium."),
-              ("bic", c.bic, validate_bic, "Use the 8 or 11 characters of your bank's BIC, or leave it empty.")]
+    checks = [
+        ("iban", c.iban, validate_iban, "Copy the IBAN from a bank statement: BE + 14 digits in Belgium."),
+        ("bic", c.bic, validate_bic, "Use the 8 or 11 characters of your bank's BIC, or leave it empty."),
+    ]
     for key, value, check, fix in checks:
         if value:
             try:
@@ -67,20 +69,38 @@ def check_creditor(ledger: Ledger, places: dict[str, Where]) -> list[Problem]:
     try:
         validate_beneficiary_name(c.name)
     except PaymentCodeError as exc:
-        problems.append(_problem("invalid_name", places.get("name"), f"The company name cannot go into a payment "
-                                 f"QR code: {exc}", "Banking apps show it as the beneficiary: write it on one "
-                                 "line, at most 70 characters.", c.name[:80]))
+        problems.append(
+            _problem(
+                "invalid_name",
+                places.get("name"),
+                f"The company name cannot go into a payment QR code: {exc}",
+                "Banking apps show it as the beneficiary: write it on one line, at most 70 characters.",
+                c.name[:80],
+            )
+        )
     if c.enterprise_number:
         try:
             validate_vat(c.enterprise_number, c.country)
         except ValueError as exc:
-            problems.append(_problem("invalid_vat", places.get("enterprise_number"), f"Enterprise number {exc}",
-                                     "Copy it from the Crossroads Bank for Enterprises (KBO/BCE) or your "
-                                     "invoices.", c.enterprise_number))
+            problems.append(
+                _problem(
+                    "invalid_vat",
+                    places.get("enterprise_number"),
+                    f"Enterprise number {exc}",
+                    "Copy it from the Crossroads Bank for Enterprises (KBO/BCE) or your invoices.",
+                    c.enterprise_number,
+                )
+            )
     elif c.country == "BE":
-        problems.append(_problem("missing_enterprise_number", places.get("enterprise_number"),
-                                 "No enterprise number: Belgian reminders to consumers must state it",
-                                 "Fill in the enterprise / VAT number setting.", severity=WARNING))
+        problems.append(
+            _problem(
+                "missing_enterprise_number",
+                places.get("enterprise_number"),
+                "No enterprise number: Belgian reminders to consumers must state it",
+                "Fill in the enterprise / VAT number setting.",
+                severity=WARNING,
+            )
+        )
     return problems
 
 
@@ -91,21 +111,39 @@ def check_customers(ledger: Ledger, scenarios: set[str], locate: Locator) -> lis
     for customer in ledger.customers:
         where = customer.where
         if counts[customer.id] > 1 and customer.id in first_row:
-            problems.append(_problem("duplicate_customer", locate.at(where, schema.CUSTOMERS, "id"),
-                                     f"Customer ID '{customer.id}' is used twice (first on {first_row[customer.id]})",
-                                     "Give every customer its own ID.", customer.id))
+            problems.append(
+                _problem(
+                    "duplicate_customer",
+                    locate.at(where, schema.CUSTOMERS, "id"),
+                    f"Customer ID '{customer.id}' is used twice (first on {first_row[customer.id]})",
+                    "Give every customer its own ID.",
+                    customer.id,
+                )
+            )
         first_row.setdefault(customer.id, where)
         if customer.vat:
             try:
                 validate_vat(customer.vat, ledger.creditor.country)
             except ValueError as exc:
-                problems.append(_problem("invalid_vat", locate.at(where, schema.CUSTOMERS, "vat"), f"VAT number {exc}",
-                                         "Correct it, or clear the cell if the customer has none.", customer.vat))
+                problems.append(
+                    _problem(
+                        "invalid_vat",
+                        locate.at(where, schema.CUSTOMERS, "vat"),
+                        f"VAT number {exc}",
+                        "Correct it, or clear the cell if the customer has none.",
+                        customer.vat,
+                    )
+                )
         if customer.scenario and customer.scenario not in scenarios:
-            problems.append(_problem("unknown_scenario", locate.at(where, schema.CUSTOMERS, "scenario"),
-                                     f"Scenario '{customer.scenario}' is not defined",
-                                     f"Use one of: {', '.join(sorted(scenarios))}, or add it to the Scenarios "
-                                     "sheet.", customer.scenario))
+            problems.append(
+                _problem(
+                    "unknown_scenario",
+                    locate.at(where, schema.CUSTOMERS, "scenario"),
+                    f"Scenario '{customer.scenario}' is not defined",
+                    f"Use one of: {', '.join(sorted(scenarios))}, or add it to the Scenarios sheet.",
+                    customer.scenario,
+                )
+            )
     return problems
 
 
@@ -117,43 +155,86 @@ def check_invoices(ledger: Ledger, locate: Locator) -> list[Problem]:
     for invoice in ledger.invoices:
         where = invoice.where
         if invoice.number in first_row:
-            problems.append(_problem("duplicate_invoice", locate.at(where, schema.INVOICES, "number"),
-                                     f"Invoice number '{invoice.number}' appears twice (first on "
-                                     f"{first_row[invoice.number]})",
-                                     "Each invoice needs its own number: correct it or delete the copy.",
-                                     invoice.number))
+            problems.append(
+                _problem(
+                    "duplicate_invoice",
+                    locate.at(where, schema.INVOICES, "number"),
+                    f"Invoice number '{invoice.number}' appears twice (first on {first_row[invoice.number]})",
+                    "Each invoice needs its own number: correct it or delete the copy.",
+                    invoice.number,
+                )
+            )
         first_row.setdefault(invoice.number, where)
         customer = customers.get(invoice.customer_id)
         if customer is None:
-            problems.append(_problem("unknown_customer", locate.at(where, schema.INVOICES, "customer_id"),
-                                     f"Customer '{invoice.customer_id}' is not on the Customers sheet",
-                                     "Add the customer to the Customers sheet or correct the ID.",
-                                     invoice.customer_id))
+            problems.append(
+                _problem(
+                    "unknown_customer",
+                    locate.at(where, schema.INVOICES, "customer_id"),
+                    f"Customer '{invoice.customer_id}' is not on the Customers sheet",
+                    "Add the customer to the Customers sheet or correct the ID.",
+                    invoice.customer_id,
+                )
+            )
         if invoice.due_date < invoice.issue_date:
-            problems.append(_problem("due_before_issue", locate.at(where, schema.INVOICES, "due_date"),
-                                     f"The due date {invoice.due_date:%d/%m/%Y} is before the issue date "
-                                     f"{invoice.issue_date:%d/%m/%Y}",
-                                     "Correct one of the two dates.", invoice.due_date.isoformat()))
+            problems.append(
+                _problem(
+                    "due_before_issue",
+                    locate.at(where, schema.INVOICES, "due_date"),
+                    f"The due date {invoice.due_date:%d/%m/%Y} is before the issue date {invoice.issue_date:%d/%m/%Y}",
+                    "Correct one of the two dates.",
+                    invoice.due_date.isoformat(),
+                )
+            )
         if invoice.amount < 0 and not invoice.is_credit_note:
-            problems.append(_problem("negative_amount", locate.at(where, schema.INVOICES, "amount"),
-                                     "The amount is negative",
-                                     "If this is a credit note, set its Type to 'credit note'; otherwise enter the "
-                                     "amount without a minus sign.", invoice.amount))
+            problems.append(
+                _problem(
+                    "negative_amount",
+                    locate.at(where, schema.INVOICES, "amount"),
+                    "The amount is negative",
+                    "If this is a credit note, set its Type to 'credit note'; otherwise enter the "
+                    "amount without a minus sign.",
+                    invoice.amount,
+                )
+            )
         elif invoice.amount == 0:
-            problems.append(_problem("zero_amount", locate.at(where, schema.INVOICES, "amount"), "The amount is zero",
-                                     "Enter the invoice total including VAT, or delete the row.", "0"))
+            problems.append(
+                _problem(
+                    "zero_amount",
+                    locate.at(where, schema.INVOICES, "amount"),
+                    "The amount is zero",
+                    "Enter the invoice total including VAT, or delete the row.",
+                    "0",
+                )
+            )
         if invoice.reference:
             try:
                 validate_reference(invoice.reference)
             except PaymentCodeError as exc:
-                problems.append(_problem("invalid_reference", locate.at(where, schema.INVOICES, "reference"), str(exc),
-                                         "Correct it, or clear the cell to have one made from the invoice number.",
-                                         invoice.reference))
-        if customer is not None and not invoice.is_credit_note:
-            if message := law.term_warning(creditor.country, customer.kind, invoice.issue_date, invoice.due_date):
-                problems.append(_problem("long_terms", locate.at(where, schema.INVOICES, "due_date"), message,
-                                         "Check the agreed terms; the law caps them.",
-                                         invoice.due_date.isoformat(), severity=WARNING))
+                problems.append(
+                    _problem(
+                        "invalid_reference",
+                        locate.at(where, schema.INVOICES, "reference"),
+                        str(exc),
+                        "Correct it, or clear the cell to have one made from the invoice number.",
+                        invoice.reference,
+                    )
+                )
+        if (
+            customer is not None
+            and not invoice.is_credit_note
+            and (message := law.term_warning(creditor.country, customer.kind, invoice.issue_date, invoice.due_date))
+        ):
+            problems.append(
+                _problem(
+                    "long_terms",
+                    locate.at(where, schema.INVOICES, "due_date"),
+                    message,
+                    "Check the agreed terms; the law caps them.",
+                    invoice.due_date.isoformat(),
+                    severity=WARNING,
+                )
+            )
     return problems
 
 
@@ -169,9 +250,15 @@ def check_links(ledger: Ledger, locate: Locator, unreadable: frozenset[str]) -> 
     rows += [(entry.invoice, entry.where, schema.LOG) for entry in ledger.log]
     for number, where, table in rows:
         if number and number not in numbers:
-            problems.append(_problem("unknown_invoice", locate.at(where, table, "invoice"),
-                                     f"Invoice '{number}' is not on the Invoices sheet",
-                                     "Correct the invoice number or clear the cell.", number))
+            problems.append(
+                _problem(
+                    "unknown_invoice",
+                    locate.at(where, table, "invoice"),
+                    f"Invoice '{number}' is not on the Invoices sheet",
+                    "Correct the invoice number or clear the cell.",
+                    number,
+                )
+            )
     return problems
 
 
@@ -181,8 +268,18 @@ def check(reading: Reading, places: dict[str, Where]) -> list[Problem]:
     scenarios = {s.scenario for s in ledger.scenarios}
     problems = check_creditor(ledger, places)
     if ledger.creditor.default_scenario not in scenarios:
-        problems.append(_problem("unknown_scenario", places.get("default_scenario"),
-                                 f"Default scenario '{ledger.creditor.default_scenario}' is not defined",
-                                 f"Use one of: {', '.join(sorted(scenarios))}.", ledger.creditor.default_scenario))
-    return (problems + check_customers(ledger, scenarios, locate) + check_invoices(ledger, locate)
-            + check_links(ledger, locate, reading.unreadable_invoices))
+        problems.append(
+            _problem(
+                "unknown_scenario",
+                places.get("default_scenario"),
+                f"Default scenario '{ledger.creditor.default_scenario}' is not defined",
+                f"Use one of: {', '.join(sorted(scenarios))}.",
+                ledger.creditor.default_scenario,
+            )
+        )
+    return (
+        problems
+        + check_customers(ledger, scenarios, locate)
+        + check_invoices(ledger, locate)
+        + check_links(ledger, locate, reading.unreadable_invoices)
+    )

@@ -52,12 +52,13 @@ from openpyxl.cell.cell import MergedCell
 from openpyxl.styles import Font
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.table import Table as ExcelTable, TableColumn, TableStyleInfo
+from openpyxl.worksheet.table import Table as ExcelTable
+from openpyxl.worksheet.table import TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import schema
-from .read import FoundTable, locate_tables
 from .file import Grid, read_grids, state_dir
+from .read import FoundTable, locate_tables
 from .template import NUMBER_FORMATS, write_cell
 from .xlsx_losses import MAIN_NS, REL_NS, human_list, losses, relationships
 
@@ -105,6 +106,7 @@ class WriteResult:
 # Refusals
 # --------------------------------------------------------------------------------------------
 
+
 def _lock_files(path: Path) -> list[Path]:
     return [path.with_name("~$" + path.name), path.with_name(f".~lock.{path.name}#")]
 
@@ -115,17 +117,21 @@ def _refuse_unsafe(source: Path) -> None:
         raise UnsafeToWrite(
             f"{name} is a macro-enabled workbook: writing it would remove its macros. Nothing was written. "
             "Use the Excel ribbon's Refresh (it writes through Excel itself), or save a copy as "
-            "Excel Workbook (*.xlsx) and use that copy.", ("macros (VBA)",))
+            "Excel Workbook (*.xlsx) and use that copy.",
+            ("macros (VBA)",),
+        )
     if source.suffix.lower() != ".xlsx":
-        raise UnsafeToWrite(f"{name}: only .xlsx workbooks can be written. Nothing was written. In Excel, choose "
-                            "File > Save As > Excel Workbook (*.xlsx) and use that file.")
+        raise UnsafeToWrite(
+            f"{name}: only .xlsx workbooks can be written. Nothing was written. In Excel, choose "
+            "File > Save As > Excel Workbook (*.xlsx) and use that file."
+        )
     for lock in _lock_files(source):
         if lock.exists():
             app = "LibreOffice" if lock.name.startswith(".~lock.") else "Excel"
             raise UnsafeToWrite(
                 f"{name} is open in {app} (its lock file {lock.name} is next to it): close it in {app} first, "
-                "or use the ribbon's Refresh. Nothing was written.")
-
+                "or use the ribbon's Refresh. Nothing was written."
+            )
 
 
 def _refuse_losses(source: Path) -> None:
@@ -139,12 +145,15 @@ def _refuse_losses(source: Path) -> None:
         raise UnsafeToWrite(
             f"{name} contains {human_list(lost)}, which the writer cannot keep. Nothing was written. Use the Excel "
             "ribbon's Refresh (it writes through Excel itself), or save a copy of the workbook without them "
-            "and use that copy.", tuple(lost))
+            "and use that copy.",
+            tuple(lost),
+        )
 
 
 # --------------------------------------------------------------------------------------------
 # Tables in the sheet
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class _Target:
@@ -165,7 +174,7 @@ class _Target:
 def _cells(ws: Worksheet) -> dict:
     """The cells the sheet holds, by (row, column). Reading through ws.cell() or ws[...] would create
     empty cells in the model, and in the file: the writer only peeks."""
-    return ws._cells  # noqa: SLF001
+    return ws._cells
 
 
 def _occupied(ws: Worksheet, row: int, col: int) -> bool:
@@ -174,8 +183,7 @@ def _occupied(ws: Worksheet, row: int, col: int) -> bool:
 
 
 def _column_free(ws: Worksheet, col: int, from_row: int, to_row: int | None = None) -> bool:
-    return not any(c == col and from_row <= r <= (to_row or r) and _occupied(ws, r, c)
-                   for (r, c) in _cells(ws))
+    return not any(c == col and from_row <= r <= (to_row or r) and _occupied(ws, r, c) for (r, c) in _cells(ws))
 
 
 def _bounds(table: ExcelTable) -> tuple[int, int, int, int]:
@@ -251,10 +259,11 @@ def _new_sheet(book: Workbook, table: schema.Table, touched: set) -> _Target:
     for col, column in enumerate(table.columns, start=1):
         ws.cell(row=1, column=col, value=column.header("en")).font = Font(bold=True)
         ws.column_dimensions[get_column_letter(col)].width = column.width
-    excel = ExcelTable(displayName=_unique_table_name(book, table.sheet_name("en")),
-                       ref=f"A1:{get_column_letter(len(table.columns))}2")
+    excel = ExcelTable(
+        displayName=_unique_table_name(book, table.sheet_name("en")), ref=f"A1:{get_column_letter(len(table.columns))}2"
+    )
     excel.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
-    excel._initialise_columns()  # noqa: SLF001 - sets the autofilter; names follow from the headers
+    excel._initialise_columns()
     for table_column, column in zip(excel.tableColumns, table.columns):
         table_column.name = column.header("en")
     ws.add_table(excel)
@@ -281,7 +290,8 @@ def _add_column(target: _Target, key: str, added: list[str]) -> int:
             raise UnsafeToWrite(
                 f"Sheet '{ws.title}' needs a '{header}' column, but the column right of its table "
                 f"'{target.excel.displayName}' ({get_column_letter(col)}) is not empty. Insert an empty column "
-                f"there, or add a '{header}' column to the table yourself. Nothing was written.")
+                f"there, or add a '{header}' column to the table yourself. Nothing was written."
+            )
         names = {c.name.lower() for c in target.excel.tableColumns}
         name, n = header, 1
         while name.lower() in names:
@@ -305,7 +315,7 @@ def _add_column(target: _Target, key: str, added: list[str]) -> int:
     target.touched.add((ws.title, header_row, col))
     neighbour = _cells(ws).get((header_row, col - 1))
     if neighbour is not None and neighbour.has_style:
-        cell._style = copy(neighbour._style)  # noqa: SLF001 - the header looks like its neighbours
+        cell._style = copy(neighbour._style)
     _set_width_if_unset(ws, col, column.width)
     target.columns[key] = col
     added.append(f"{ws.title}!{header}")
@@ -315,6 +325,7 @@ def _add_column(target: _Target, key: str, added: list[str]) -> int:
 # --------------------------------------------------------------------------------------------
 # Values
 # --------------------------------------------------------------------------------------------
+
 
 def _same(cell, new: object) -> bool:
     """Whether the cell already holds this value (a formula never equals a value)."""
@@ -328,7 +339,10 @@ def _same(cell, new: object) -> bool:
     if isinstance(new, (date, datetime)):
         if not isinstance(old, (date, datetime)):
             return False
-        as_datetime = (lambda d: d if isinstance(d, datetime) else datetime.combine(d, time()))
+
+        def as_datetime(d):
+            return d if isinstance(d, datetime) else datetime.combine(d, time())
+
         return as_datetime(old) == as_datetime(new)
     numeric = (int, float, Decimal)
     if isinstance(new, numeric) and isinstance(old, numeric) and not isinstance(old, bool):
@@ -340,15 +354,19 @@ def _put(ws: Worksheet, row: int, col: int, value: object, kind: str) -> None:
     """Write one value as data (never a formula), formatted when the cell has no format of its own."""
     existing = _cells(ws).get((row, col))
     if isinstance(existing, MergedCell):
-        raise UnsafeToWrite(f"Cell {get_column_letter(col)}{row} on sheet '{ws.title}' is part of merged cells; "
-                            "unmerge them first. Nothing was written.")
+        raise UnsafeToWrite(
+            f"Cell {get_column_letter(col)}{row} on sheet '{ws.title}' is part of merged cells; "
+            "unmerge them first. Nothing was written."
+        )
     if value is None or value == "":
         if existing is not None:
             existing.value = None
         return
     if isinstance(value, str) and len(value) > MAX_CELL_TEXT:
-        raise ValueError(f"A text for {get_column_letter(col)}{row} on sheet '{ws.title}' is longer than "
-                         f"Excel's {MAX_CELL_TEXT} characters")
+        raise ValueError(
+            f"A text for {get_column_letter(col)}{row} on sheet '{ws.title}' is longer than "
+            f"Excel's {MAX_CELL_TEXT} characters"
+        )
     general = existing is None or existing.number_format == "General"
     write_cell(ws, row, col, value)
     cell = ws.cell(row=row, column=col)
@@ -358,8 +376,9 @@ def _put(ws: Worksheet, row: int, col: int, value: object, kind: str) -> None:
         cell.number_format = DATETIME_FORMAT
     elif isinstance(value, date):
         cell.number_format = NUMBER_FORMATS["date"]
-    elif isinstance(value, Decimal) or (kind == "money" and isinstance(value, (int, float))
-                                        and not isinstance(value, bool)):
+    elif isinstance(value, Decimal) or (
+        kind == "money" and isinstance(value, (int, float)) and not isinstance(value, bool)
+    ):
         cell.number_format = NUMBER_FORMATS["money"]
 
 
@@ -369,15 +388,19 @@ def _write_cells(target: _Target, rows: dict[int, dict[str, object]], added: lis
     keys = {key for values in rows.values() for key in values}
     for key in keys:
         if key not in order or not target.table.column(key).managed:
-            raise ValueError(f"'{key}' is not a managed column of the {target.table.key} table: the writer only "
-                             "writes managed columns")
+            raise ValueError(
+                f"'{key}' is not a managed column of the {target.table.key} table: the writer only "
+                "writes managed columns"
+            )
     for key in sorted(keys, key=order.index):
         if key not in target.columns:
             _add_column(target, key, added)
     for row in sorted(rows):
         if row <= target.header_row:
-            raise ValueError(f"Row {row} is not below the {target.table.key} table's header (row "
-                             f"{target.header_row} on sheet '{target.ws.title}')")
+            raise ValueError(
+                f"Row {row} is not below the {target.table.key} table's header (row "
+                f"{target.header_row} on sheet '{target.ws.title}')"
+            )
         for key, value in rows[row].items():
             col = target.columns[key]
             existing = _cells(target.ws).get((row, col))
@@ -406,15 +429,19 @@ def _append_rows(target: _Target, rows: list[dict[str, object]], added: list[str
             raise UnsafeToWrite(
                 f"The table '{target.excel.displayName}' on sheet '{ws.title}' has a total row: the writer cannot "
                 "add rows above it. Turn the total row off (Table Design > Total Row) and try again. "
-                "Nothing was written.")
+                "Nothing was written."
+            )
         span = range(min_col, max_col + 1)
-        last = max((r for r in range(min_row + 1, max_row + 1) if any(_occupied(ws, r, c) for c in span)),
-                   default=min_row)
+        last = max(
+            (r for r in range(min_row + 1, max_row + 1) if any(_occupied(ws, r, c) for c in span)), default=min_row
+        )
     else:
         cols = list(target.columns.values())
         span = range(min(cols), max(cols) + 1)
-        last = max((r for (r, c) in _cells(ws) if r > target.header_row and c in span and _occupied(ws, r, c)),
-                   default=target.header_row)
+        last = max(
+            (r for (r, c) in _cells(ws) if r > target.header_row and c in span and _occupied(ws, r, c)),
+            default=target.header_row,
+        )
     first = last + 1
     end = last + len(rows)
     if target.excel is not None:
@@ -423,20 +450,28 @@ def _append_rows(target: _Target, rows: list[dict[str, object]], added: list[str
                 raise UnsafeToWrite(
                     f"The rows below the table '{target.excel.displayName}' on sheet '{ws.title}' are not empty "
                     f"(row {r}): the writer cannot add rows to it. Move what is below the table and try again. "
-                    "Nothing was written.")
+                    "Nothing was written."
+                )
         for other in ws.tables.values():
             o_min_col, o_min_row, o_max_col, o_max_row = _bounds(other)
-            if other is not target.excel and o_min_row <= end and o_max_row >= first \
-                    and o_min_col <= span[-1] and o_max_col >= span[0]:
-                raise UnsafeToWrite(f"The table '{other.displayName}' is below '{target.excel.displayName}' on "
-                                    f"sheet '{ws.title}': the writer cannot add rows. Nothing was written.")
+            if (
+                other is not target.excel
+                and o_min_row <= end
+                and o_max_row >= first
+                and o_min_col <= span[-1]
+                and o_max_col >= span[0]
+            ):
+                raise UnsafeToWrite(
+                    f"The table '{other.displayName}' is below '{target.excel.displayName}' on "
+                    f"sheet '{ws.title}': the writer cannot add rows. Nothing was written."
+                )
     for offset, record in enumerate(rows):
         row = first + offset
         if row - 1 > target.header_row:
             for c in span:
                 above = _cells(ws).get((row - 1, c))
                 if above is not None and above.has_style and not isinstance(above, MergedCell):
-                    ws.cell(row=row, column=c)._style = copy(above._style)  # noqa: SLF001
+                    ws.cell(row=row, column=c)._style = copy(above._style)
         for key, value in record.items():
             if not _blank(value):
                 target.put(row, target.columns[key], value, table.column(key).type)
@@ -455,11 +490,13 @@ def _blank(value: object) -> bool:
 # document properties it does not read (company, manager, hyperlink base)
 # --------------------------------------------------------------------------------------------
 
+
 def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> its part in the package."""
     root_rels = relationships(z, "")
-    workbook_part = next((t for (kind, t, ext) in root_rels.values() if kind.endswith("/officeDocument")),
-                         "xl/workbook.xml")
+    workbook_part = next(
+        (t for (kind, t, ext) in root_rels.values() if kind.endswith("/officeDocument")), "xl/workbook.xml"
+    )
     rels = relationships(z, workbook_part)
     root = ET.fromstring(z.read(workbook_part))
     parts = {}
@@ -483,8 +520,7 @@ def _cached_results(z: zipfile.ZipFile, part: str) -> dict[str, tuple[str | None
     return results
 
 
-_WRITTEN_FORMULA_CELL = re.compile(
-    r'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)>(<f(?:\s[^>]*)?(?:/>|>[^<]*</f>))<v\s*/></c>')
+_WRITTEN_FORMULA_CELL = re.compile(r'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)>(<f(?:\s[^>]*)?(?:/>|>[^<]*</f>))<v\s*/></c>')
 
 
 _APP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
@@ -495,14 +531,14 @@ _APP_KEPT = ("Template", "Manager", "Company", "HyperlinkBase")  # in the order 
 def _app_properties(original: bytes, written: bytes) -> bytes | None:
     """openpyxl writes docProps/app.xml afresh: put the original's company, manager and hyperlink base back."""
     root = ET.fromstring(original)
-    kept = [(name, el.text) for name in _APP_KEPT
-            if (el := root.find(f"{{{_APP_NS}}}{name}")) is not None and el.text]
+    kept = [(name, el.text) for name in _APP_KEPT if (el := root.find(f"{{{_APP_NS}}}{name}")) is not None and el.text]
     if not kept:
         return None
     text = written.decode("utf-8")
     start = text.index(">", text.index("<Properties")) + 1
-    return (text[:start] + "".join(f"<{name}>{escape(value)}</{name}>" for name, value in kept)
-            + text[start:]).encode("utf-8")
+    return (text[:start] + "".join(f"<{name}>{escape(value)}</{name}>" for name, value in kept) + text[start:]).encode(
+        "utf-8"
+    )
 
 
 def _put_back(source: Path, written: Path, out: Path) -> None:
@@ -519,7 +555,7 @@ def _put_back(source: Path, written: Path, out: Path) -> None:
                 continue
             results = _cached_results(original, before[name])
 
-            def put_back(match: re.Match) -> str:
+            def put_back(match: re.Match, results: dict = results) -> str:
                 ref, attrs, formula = match.groups()
                 result = results.get(ref)
                 if result is None or " t=" in attrs or result[0] not in (None, "n", "str", "b", "e"):
@@ -531,13 +567,15 @@ def _put_back(source: Path, written: Path, out: Path) -> None:
                 replaced[part] = _WRITTEN_FORMULA_CELL.sub(put_back, new.read(part).decode("utf-8")).encode("utf-8")
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as result_zip:
             for info in new.infolist():
-                result_zip.writestr(info, replaced.get(info.filename) or new.read(info.filename),
-                                    compress_type=zipfile.ZIP_DEFLATED)
+                result_zip.writestr(
+                    info, replaced.get(info.filename) or new.read(info.filename), compress_type=zipfile.ZIP_DEFLATED
+                )
 
 
 # --------------------------------------------------------------------------------------------
 # Writing
 # --------------------------------------------------------------------------------------------
+
 
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
@@ -582,8 +620,9 @@ def _backup(source: Path, now: datetime, digest: str) -> Path:
     shutil.copy2(source, backup)
     if _sha256(backup) != digest:
         backup.unlink(missing_ok=True)
-        raise UnsafeToWrite(f"{source.name} changed while it was being backed up (saved in Excel?). Nothing was "
-                            "written; try again.")
+        raise UnsafeToWrite(
+            f"{source.name} changed while it was being backed up (saved in Excel?). Nothing was written; try again."
+        )
     return backup
 
 
@@ -598,8 +637,12 @@ def _cell_values(path: Path) -> list[tuple[str, dict[tuple[int, int], object]]]:
         sheets = []
         for ws in book.worksheets:
             ws.reset_dimensions()
-            values = {(cell.row, cell.column): cell.value for row in ws.iter_rows() for cell in row
-                      if cell.value is not None and cell.value != ""}
+            values = {
+                (cell.row, cell.column): cell.value
+                for row in ws.iter_rows()
+                for cell in row
+                if cell.value is not None and cell.value != ""
+            }
             sheets.append((ws.title, values))
         return sheets
     finally:
@@ -616,20 +659,22 @@ def _check_written(path: Path, before: list[tuple[str, dict]], touched: set[tupl
         if bad is not None:
             raise UnsafeToWrite(f"The new workbook came out damaged ({bad}). Nothing was written.")
     after = _cell_values(path)
-    if [name for name, _ in after[:len(before)]] != [name for name, _ in before]:
+    if [name for name, _ in after[: len(before)]] != [name for name, _ in before]:
         raise UnsafeToWrite("The new workbook came out without some sheets of the old one. Nothing was written.")
     for (name, old), (_, new) in zip(before, after):
-        for (row, col) in sorted(old.keys() | new.keys()):
+        for row, col in sorted(old.keys() | new.keys()):
             was, now = old.get((row, col)), new.get((row, col))
             if was != now and (name, row, col) not in touched:
                 raise UnsafeToWrite(
                     f"Checking the new workbook, cell {get_column_letter(col)}{row} on sheet '{name}' would change "
                     f"from {was!r} to {now!r}, which the writer did not ask for. Nothing was written; use the "
-                    "Excel ribbon's Refresh, and please report this.")
+                    "Excel ribbon's Refresh, and please report this."
+                )
 
 
-def write_workbook_changes(source: Path, changes: Changes, *, now: datetime, in_place: bool = False,
-                           out: Path | None = None) -> WriteResult:
+def write_workbook_changes(
+    source: Path, changes: Changes, *, now: datetime, in_place: bool = False, out: Path | None = None
+) -> WriteResult:
     """Write managed cells and appended rows; by default to a copy next to `source`.
 
     In place, the workbook is first backed up (byte-identical, in `.debtor-portal/backups/`),
@@ -644,8 +689,10 @@ def write_workbook_changes(source: Path, changes: Changes, *, now: datetime, in_
     _refuse_unsafe(source)
     _refuse_losses(source)
     if in_place and not source.stat().st_mode & stat.S_IWUSR:
-        raise UnsafeToWrite(f"{source.name} is read-only: make it writable (Properties > uncheck Read-only) or "
-                            "write the results to a copy. Nothing was written.")
+        raise UnsafeToWrite(
+            f"{source.name} is read-only: make it writable (Properties > uncheck Read-only) or "
+            "write the results to a copy. Nothing was written."
+        )
     digest = _sha256(source)
     grids = read_grids(source)
     values_before = _cell_values(source)
@@ -660,8 +707,9 @@ def write_workbook_changes(source: Path, changes: Changes, *, now: datetime, in_
             raise ValueError(f"{target_path}: the output must be an .xlsx file")
         for lock in _lock_files(target_path):
             if lock.exists():
-                raise UnsafeToWrite(f"{target_path.name} is open ({lock.name} is next to it): close it first. "
-                                    "Nothing was written.")
+                raise UnsafeToWrite(
+                    f"{target_path.name} is open ({lock.name} is next to it): close it first. Nothing was written."
+                )
     else:
         target_path = _free_name(source.parent, f"{source.stem} (updated {now:%Y-%m-%d %H%M})", ".xlsx")
 
@@ -669,8 +717,9 @@ def write_workbook_changes(source: Path, changes: Changes, *, now: datetime, in_
     # rich_text: without it openpyxl flattens text with several formats in one cell (verified).
     book = openpyxl.load_workbook(source, keep_vba=False, keep_links=True, rich_text=True)
     if _sha256(source) != digest:
-        raise UnsafeToWrite(f"{source.name} changed while it was being read (saved in Excel?). Nothing was "
-                            "written; run again.")
+        raise UnsafeToWrite(
+            f"{source.name} changed while it was being read (saved in Excel?). Nothing was written; run again."
+        )
     added: list[str] = []
     touched: set[tuple[str, int, int]] = set()
     cells = 0
@@ -714,13 +763,16 @@ def write_workbook_changes(source: Path, changes: Changes, *, now: datetime, in_
         _fsync(final)
         shutil.copymode(source, final)
         if in_place and _sha256(source) != digest:
-            raise UnsafeToWrite(f"{source.name} changed while it was being written (saved in Excel?). It was left as "
-                                "it is; run again.")
+            raise UnsafeToWrite(
+                f"{source.name} changed while it was being written (saved in Excel?). It was left as it is; run again."
+            )
         try:
             os.replace(final, target_path)  # atomic: the old file or the new one, never half of one
         except PermissionError as exc:
-            raise UnsafeToWrite(f"{target_path.name} could not be replaced: it is open in another program or "
-                                f"read-only ({exc.strerror}). It was left as it is; close it and run again.") from exc
+            raise UnsafeToWrite(
+                f"{target_path.name} could not be replaced: it is open in another program or "
+                f"read-only ({exc.strerror}). It was left as it is; close it and run again."
+            ) from exc
         _fsync_folder(folder)
     finally:
         for temp in temps:

@@ -28,9 +28,17 @@ _CHART_URI = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 # Parts openpyxl reads and writes back (drawings, VML, pictures and external links are
 # looked into further below).
 _KEPT = {
-    _SML + "sheet.main+xml", _SML + "template.main+xml", _SML + "worksheet+xml", _SML + "sharedStrings+xml",
-    _SML + "styles+xml", _OD + "theme+xml", "application/vnd.openxmlformats-package.core-properties+xml",
-    _OD + "extended-properties+xml", _OD + "custom-properties+xml", _SML + "table+xml", _SML + "comments+xml",
+    _SML + "sheet.main+xml",
+    _SML + "template.main+xml",
+    _SML + "worksheet+xml",
+    _SML + "sharedStrings+xml",
+    _SML + "styles+xml",
+    _OD + "theme+xml",
+    "application/vnd.openxmlformats-package.core-properties+xml",
+    _OD + "extended-properties+xml",
+    _OD + "custom-properties+xml",
+    _SML + "table+xml",
+    _SML + "comments+xml",
     "application/vnd.openxmlformats-package.relationships+xml",
 }
 # Parts openpyxl drops that Excel rebuilds or that hold nothing of the user's.
@@ -40,36 +48,50 @@ _HARMLESS = {
     _SML + "volatileDependencies+xml",  # a cache of volatile functions' inputs, rebuilt by Excel
     "application/vnd.ms-excel.person+xml",  # authors of threaded comments (the comments are checked)
 }
-_MACRO_MAIN = {"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
-               "application/vnd.ms-excel.template.macroEnabled.main+xml",
-               "application/vnd.ms-excel.addin.macroEnabled.main+xml"}
+_MACRO_MAIN = {
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml",
+    "application/vnd.ms-excel.addin.macroEnabled.main+xml",
+}
 
 # content type -> loss; None: part of a loss counted elsewhere
 _LOST_TYPES: dict[str, str | None] = {
-    _OD + "drawingml.chart+xml": "chart", "application/vnd.ms-office.chartex+xml": "chart",
-    "application/vnd.ms-office.chartstyle+xml": None, "application/vnd.ms-office.chartcolorstyle+xml": None,
+    _OD + "drawingml.chart+xml": "chart",
+    "application/vnd.ms-office.chartex+xml": "chart",
+    "application/vnd.ms-office.chartstyle+xml": None,
+    "application/vnd.ms-office.chartcolorstyle+xml": None,
     _OD + "drawingml.chartshapes+xml": None,
-    _SML + "chartsheet+xml": "chartsheet", _SML + "dialogsheet+xml": "dialogsheet",
-    "application/vnd.ms-excel.macrosheet+xml": "xlm", "application/vnd.ms-excel.intlmacrosheet+xml": "xlm",
-    _SML + "pivotTable+xml": "pivot", _SML + "pivotCacheDefinition+xml": "pivot_cache",
+    _SML + "chartsheet+xml": "chartsheet",
+    _SML + "dialogsheet+xml": "dialogsheet",
+    "application/vnd.ms-excel.macrosheet+xml": "xlm",
+    "application/vnd.ms-excel.intlmacrosheet+xml": "xlm",
+    _SML + "pivotTable+xml": "pivot",
+    _SML + "pivotCacheDefinition+xml": "pivot_cache",
     _SML + "pivotCacheRecords+xml": None,
-    "application/vnd.ms-excel.slicer+xml": "slicer", "application/vnd.ms-excel.slicerCache+xml": None,
-    "application/vnd.ms-excel.timeline+xml": "timeline", "application/vnd.ms-excel.timelineCache+xml": None,
-    "application/vnd.ms-office.vbaProject": "macros", "application/vnd.ms-office.vbaProjectSignature": "macros",
+    "application/vnd.ms-excel.slicer+xml": "slicer",
+    "application/vnd.ms-excel.slicerCache+xml": None,
+    "application/vnd.ms-excel.timeline+xml": "timeline",
+    "application/vnd.ms-excel.timelineCache+xml": None,
+    "application/vnd.ms-office.vbaProject": "macros",
+    "application/vnd.ms-office.vbaProjectSignature": "macros",
     "application/vnd.ms-office.vbaProjectSignatureAgile": "macros",
-    "application/vnd.ms-office.vbaProjectSignatureV3": "macros", "application/vnd.ms-office.vbaData+xml": "macros",
+    "application/vnd.ms-office.vbaProjectSignatureV3": "macros",
+    "application/vnd.ms-office.vbaData+xml": "macros",
     "application/vnd.ms-excel.attachedToolbars": "macros",
     "application/vnd.ms-excel.controlproperties+xml": "form_control",
-    "application/vnd.ms-office.activeX+xml": "activex", "application/vnd.ms-office.activeX": None,
+    "application/vnd.ms-office.activeX+xml": "activex",
+    "application/vnd.ms-office.activeX": None,
     _OD + "oleObject": "ole",
     "application/vnd.ms-excel.threadedcomments+xml": "threaded",
     _OD + "model+data": "data_model",
-    _SML + "connections+xml": "connections", _SML + "queryTable+xml": "connections",
+    _SML + "connections+xml": "connections",
+    _SML + "queryTable+xml": "connections",
     _OD + "customXmlProperties+xml": "custom_xml",
     _SML + "sheetMetadata+xml": "dynamic_arrays",
     "application/vnd.ms-office.webextension+xml": "web_ext",
     "application/vnd.ms-office.webextensiontaskpanes+xml": "web_ext",
-    _SML + "revisionHeaders+xml": "revisions", _SML + "revisionLog+xml": "revisions",
+    _SML + "revisionHeaders+xml": "revisions",
+    _SML + "revisionLog+xml": "revisions",
     _SML + "userNames+xml": "revisions",
     "application/vnd.ms-excel.featurepropertybag+xml": "cell_features",
     "application/vnd.ms-office.classificationlabels+xml": "sensitivity",
@@ -77,14 +99,29 @@ _LOST_TYPES: dict[str, str | None] = {
 }
 # path prefix -> loss, for parts whose content type is generic (application/xml, octet-stream)
 _LOST_PATHS: tuple[tuple[str, str | None], ...] = (
-    ("customXml/", "custom_xml"), ("customUI/", "custom_ui"), ("xl/customUI/", "custom_ui"),
-    ("xl/embeddings/", "ole"), ("xl/activeX/", "activex"), ("xl/ctrlProps/", "form_control"),
-    ("xl/richData/", "rich_data"), ("xl/model/", "data_model"), ("xl/xmlMaps.xml", "xml_maps"),
-    ("xl/webextensions/", "web_ext"), ("xl/slicers/", "slicer"), ("xl/slicerCaches/", None),
-    ("xl/timelines/", "timeline"), ("xl/timelineCaches/", None), ("xl/revisions/", "revisions"),
-    ("xl/pivotTables/", "pivot"), ("xl/pivotCache/", "pivot_cache"), ("xl/threadedComments/", "threaded"),
-    ("xl/featurePropertyBag/", "cell_features"), ("docMetadata/", "sensitivity"), ("xl/charts/", None),
-    ("xl/persons/", None), ("xl/printerSettings/", None),
+    ("customXml/", "custom_xml"),
+    ("customUI/", "custom_ui"),
+    ("xl/customUI/", "custom_ui"),
+    ("xl/embeddings/", "ole"),
+    ("xl/activeX/", "activex"),
+    ("xl/ctrlProps/", "form_control"),
+    ("xl/richData/", "rich_data"),
+    ("xl/model/", "data_model"),
+    ("xl/xmlMaps.xml", "xml_maps"),
+    ("xl/webextensions/", "web_ext"),
+    ("xl/slicers/", "slicer"),
+    ("xl/slicerCaches/", None),
+    ("xl/timelines/", "timeline"),
+    ("xl/timelineCaches/", None),
+    ("xl/revisions/", "revisions"),
+    ("xl/pivotTables/", "pivot"),
+    ("xl/pivotCache/", "pivot_cache"),
+    ("xl/threadedComments/", "threaded"),
+    ("xl/featurePropertyBag/", "cell_features"),
+    ("docMetadata/", "sensitivity"),
+    ("xl/charts/", None),
+    ("xl/persons/", None),
+    ("xl/printerSettings/", None),
 )
 
 # Worksheet extensions (<ext uri=...>): openpyxl drops every one of them.
@@ -102,9 +139,16 @@ _SHEET_EXTENSIONS = {
 }
 # Worksheet elements openpyxl does not read (it keeps everything else a worksheet may hold).
 _SHEET_ELEMENTS = {
-    "legacyDrawingHF": "hf_pictures", "picture": "background", "oleObjects": "ole", "controls": "form_control",
-    "customSheetViews": "custom_views", "protectedRanges": "protected_ranges", "dataConsolidate": "consolidation",
-    "smartTags": "smart_tags", "cellWatches": "cell_watches", "webPublishItems": "web_publish",
+    "legacyDrawingHF": "hf_pictures",
+    "picture": "background",
+    "oleObjects": "ole",
+    "controls": "form_control",
+    "customSheetViews": "custom_views",
+    "protectedRanges": "protected_ranges",
+    "dataConsolidate": "consolidation",
+    "smartTags": "smart_tags",
+    "cellWatches": "cell_watches",
+    "webPublishItems": "web_publish",
 }
 _SHEET_ELEMENT = re.compile(r"<(?:\w+:)?(" + "|".join(_SHEET_ELEMENTS) + r")[\s/>]")
 _EXT_URI = re.compile(r"<(?:\w+:)?ext\s[^>]*?uri=\"(\{[0-9A-Fa-f-]+\})\"")
@@ -124,17 +168,23 @@ _LABELS: dict[str, tuple[str, str] | str] = {
     "dialogsheet": "Excel 5.0 dialog sheets",
     "shape": ("a shape or text box", "{n} shapes or text boxes"),
     "picture_link": ("a picture with a hyperlink", "{n} pictures with hyperlinks"),
-    "picture_format": ("a picture in a format the writer cannot keep (SVG, EMF, WMF or unreadable)",
-                       "{n} pictures in formats the writer cannot keep (SVG, EMF, WMF or unreadable)"),
+    "picture_format": (
+        "a picture in a format the writer cannot keep (SVG, EMF, WMF or unreadable)",
+        "{n} pictures in formats the writer cannot keep (SVG, EMF, WMF or unreadable)",
+    ),
     "graphic": ("a SmartArt or other embedded graphic", "{n} SmartArt or other embedded graphics"),
     "ink": "ink drawings",
-    "drawing_other": ("a drawing object (3D model, control or other)",
-                      "{n} drawing objects (3D models, controls or other)"),
+    "drawing_other": (
+        "a drawing object (3D model, control or other)",
+        "{n} drawing objects (3D models, controls or other)",
+    ),
     "form_control": "form controls (buttons, check boxes, lists)",
     "activex": "ActiveX controls",
     "ole": "embedded objects (OLE: documents or files inside the workbook)",
-    "external_link": ("a link to another workbook with data the writer cannot keep (DDE, OLE or a cloud address)",
-                      "{n} links to other workbooks with data the writer cannot keep (DDE, OLE or cloud addresses)"),
+    "external_link": (
+        "a link to another workbook with data the writer cannot keep (DDE, OLE or a cloud address)",
+        "{n} links to other workbooks with data the writer cannot keep (DDE, OLE or cloud addresses)",
+    ),
     "threaded": "threaded comments (comments with replies)",
     "data_model": "a data model (Power Pivot)",
     "connections": "data connections (Power Query or external data)",
@@ -192,8 +242,9 @@ def _content_types(z: zipfile.ZipFile) -> dict[str, str]:
     """Each part's content type, from the overrides and the per-extension defaults."""
     root = ET.fromstring(z.read("[Content_Types].xml"))
     defaults = {d.get("Extension", "").lower(): d.get("ContentType", "") for d in root.iter(f"{{{_CT_NS}}}Default")}
-    overrides = {o.get("PartName", "").lstrip("/"): o.get("ContentType", "")
-                 for o in root.iter(f"{{{_CT_NS}}}Override")}
+    overrides = {
+        o.get("PartName", "").lstrip("/"): o.get("ContentType", "") for o in root.iter(f"{{{_CT_NS}}}Override")
+    }
     types = {}
     for name in z.namelist():
         if name.endswith("/") or name == "[Content_Types].xml":
@@ -213,7 +264,7 @@ def _picture_keepable(data: bytes) -> bool:
     try:
         with PILImage.open(io.BytesIO(data)) as image:
             return (image.format or "").upper() != "WMF"
-    except Exception:  # noqa: BLE001 - any failure to read means openpyxl drops the picture
+    except Exception:
         return False
 
 
@@ -269,8 +320,19 @@ def _picture_losses(z: zipfile.ZipFile, rels: dict, element: ET.Element, found: 
                 found["picture_format"] += 1
 
 
-_EXTERNAL_LINK_ELEMENTS = {"externalLink", "externalBook", "sheetNames", "sheetName", "definedNames", "definedName",
-                           "sheetDataSet", "sheetData", "row", "cell", "v"}
+_EXTERNAL_LINK_ELEMENTS = {
+    "externalLink",
+    "externalBook",
+    "sheetNames",
+    "sheetName",
+    "definedNames",
+    "definedName",
+    "sheetDataSet",
+    "sheetData",
+    "row",
+    "cell",
+    "v",
+}
 
 
 def _vml_losses(text: str, flags: set[str]) -> None:

@@ -87,9 +87,11 @@ PROBE_BODY = """
 """
 PROBE = "() => {" + PROBE_BODY + "}"
 # On a visit: the page as loaded, then with every <details> opened (plan installments, letters), in one round trip.
-VISIT_PROBE = ("() => { const probe = () => {" + PROBE_BODY + "}; const loaded = probe();"
-               " document.querySelectorAll('details').forEach(d => { d.open = true; });"
-               " return [loaded, probe()]; }")
+VISIT_PROBE = (
+    "() => { const probe = () => {" + PROBE_BODY + "}; const loaded = probe();"
+    " document.querySelectorAll('details').forEach(d => { d.open = true; });"
+    " return [loaded, probe()]; }"
+)
 
 
 @dataclass
@@ -143,7 +145,7 @@ def _page_languages(outcome: commands.BuildOutcome, html: list[str]) -> dict[str
     main: dict[str, str] = {}
     for number, link in outcome.site.invoice_pages.items():
         customer = assessment.invoice(number).customer
-        main[link.path] = (customer.language if customer and customer.language else default)
+        main[link.path] = customer.language if customer and customer.language else default
     for customer_id, link in outcome.site.statement_pages.items():
         main[link.path] = assessment.customer(customer_id).customer.language or default
     languages = {}
@@ -165,8 +167,7 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("e2e")
     workbook = tmp / "sample.xlsx"
     shutil.copy(SAMPLE, workbook)
-    outcome = commands.build(FileWorkbook(workbook), today=TODAY, out_dir=tmp / "site_out",
-                             secret_file=tmp / "secret")
+    outcome = commands.build(FileWorkbook(workbook), today=TODAY, out_dir=tmp / "site_out", secret_file=tmp / "secret")
     out_dir = tmp / "site_out"
     server = make_server(out_dir, port=0)
     thread = threading.Thread(target=server.serve_forever, name="portal-e2e-server", daemon=True)
@@ -174,8 +175,14 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     html = sorted(p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*.html"))
     folder_indexes = [rel for rel in html if rel.count("/") == 1 and rel.endswith("/index.html")]
     try:
-        yield Site(out_dir, f"http://127.0.0.1:{server.server_address[1]}/", outcome, html, folder_indexes,
-                   _page_languages(outcome, html))
+        yield Site(
+            out_dir,
+            f"http://127.0.0.1:{server.server_address[1]}/",
+            outcome,
+            html,
+            folder_indexes,
+            _page_languages(outcome, html),
+        )
     finally:
         server.shutdown()
         server.server_close()
@@ -223,6 +230,7 @@ def selection(site: Site) -> Selection:
     for state in published:  # one invoice of each status (paid, overdue, disputed, on hold, ...)
         if state.status not in {assessment.invoice(n).status for n in special + others}:
             others.append(state.invoice.number)
+
     def owed(number: str) -> bool:  # shows one QR code for its balance
         state = assessment.invoice(number)
         return state.balance > 0 and state.invoice.currency == "EUR" and not state.installments
@@ -237,24 +245,36 @@ def selection(site: Site) -> Selection:
     pages += [site.invoice(number) for number in others]
     customers = [assessment.invoice(n).customer.id for n in special]
     for lang in assessment.ledger.creditor.site_languages:  # a statement whose customer reads each language
-        customers.append(next(c.customer.id for c in assessment.customers
-                              if c.customer.language == lang and c.customer.id in site.outcome.site.statement_pages))
+        customers.append(
+            next(
+                c.customer.id
+                for c in assessment.customers
+                if c.customer.language == lang and c.customer.id in site.outcome.site.statement_pages
+            )
+        )
     customers = list(dict.fromkeys(customers))
     first = site.statement(customers[0])
     pages += [first] + site.other_languages(first) + [site.statement(c) for c in customers[1:]]
     discount = site.invoice(DISCOUNT_INVOICE)
-    qr_pages = {discount, *site.other_languages(discount), site.invoice(PLAN_INVOICE), first,
-                *(site.invoice(number) for number in others)}
+    qr_pages = {
+        discount,
+        *site.other_languages(discount),
+        site.invoice(PLAN_INVOICE),
+        first,
+        *(site.invoice(number) for number in others),
+    }
     return Selection(list(dict.fromkeys(pages)), qr_pages)
 
 
 def screenshot_targets(site: Site) -> dict[str, str]:
     """Full-page phone screenshots worth looking at: page -> file name."""
     assessment = site.outcome.assessment
-    return {site.invoice(DISCOUNT_INVOICE): "invoice-discount.png",
-            site.invoice(PLAN_INVOICE): "invoice-plan.png",
-            site.invoice(NON_EUR_INVOICE): "invoice-gbp.png",
-            site.statement(assessment.invoice(PLAN_INVOICE).customer.id): "statement.png"}
+    return {
+        site.invoice(DISCOUNT_INVOICE): "invoice-discount.png",
+        site.invoice(PLAN_INVOICE): "invoice-plan.png",
+        site.invoice(NON_EUR_INVOICE): "invoice-gbp.png",
+        site.statement(assessment.invoice(PLAN_INVOICE).customer.id): "statement.png",
+    }
 
 
 def decode_qr(png: bytes) -> list[str]:

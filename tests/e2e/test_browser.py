@@ -13,8 +13,18 @@ from html.parser import HTMLParser
 
 import pytest
 
-from .conftest import (DISCOUNT_INVOICE, NON_EUR_INVOICE, PHONE, PLAN_INVOICE, PROBE, SHOTS, Site, Visit,
-                       guarded_context, screenshot_targets)
+from .conftest import (
+    DISCOUNT_INVOICE,
+    NON_EUR_INVOICE,
+    PHONE,
+    PLAN_INVOICE,
+    PROBE,
+    SHOTS,
+    Site,
+    Visit,
+    guarded_context,
+    screenshot_targets,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -22,6 +32,7 @@ QR_MIN_CSS_PX = 200  # below this, phone cameras struggle with a 45-module code 
 
 
 # --- helpers ------------------------------------------------------------------------
+
 
 def parse_amount(text: str) -> Decimal:
     """A locale-formatted amount as shown ("€ 61,18", "1 234,56 €", "€1,234.56", "2 400,00 £GB")."""
@@ -45,8 +56,13 @@ def transfer(block: dict) -> dict[str, str]:
     """The transfer details of one .pay block as words: beneficiary, IBAN, [BIC], amount, reference."""
     rows = [dd for _, dd in block["rows"]]
     assert len(rows) in (4, 5), block["rows"]
-    return {"name": rows[0], "iban": rows[1], "bic": rows[2] if len(rows) == 5 else "", "amount": rows[-2],
-            "reference": block["referenceText"]}
+    return {
+        "name": rows[0],
+        "iban": rows[1],
+        "bic": rows[2] if len(rows) == 5 else "",
+        "amount": rows[-2],
+        "reference": block["referenceText"],
+    }
 
 
 def epc(visit: Visit, index: int) -> list[str]:
@@ -68,6 +84,7 @@ def folder(rel: str) -> str:
 
 
 # --- 1. served privately, loads cleanly -----------------------------------------------
+
 
 class _Resources(HTMLParser):
     """Metas and every URL an HTML page would make the browser fetch."""
@@ -114,8 +131,11 @@ def test_every_page_is_served_privately(site: Site):
             problems.append(f"{where} referrer meta {parser.metas.get('referrer')!r}")
         if parser.lang != site.languages[rel]:
             problems.append(f"{where} <html lang={parser.lang!r}>, expected {site.languages[rel]!r}")
-        foreign = [url for url in parser.fetched if re.match(r"^\s*([a-z][a-z0-9+.-]*:|//)", url, re.I)
-                   and not url.strip().startswith("data:")]
+        foreign = [
+            url
+            for url in parser.fetched
+            if re.match(r"^\s*([a-z][a-z0-9+.-]*:|//)", url, re.I) and not url.strip().startswith("data:")
+        ]
         if foreign:
             problems.append(f"{where} fetches {foreign}")
     assert len(site.html) > 500, "the sample should give hundreds of pages"
@@ -201,6 +221,7 @@ def test_folder_index_pages_load_their_stylesheet(browser, site: Site):
 
 # --- 2. QR codes read back from the rendered page --------------------------------------
 
+
 def test_qr_codes_decode_to_what_the_page_says(visits: dict[str, Visit]):
     """Each QR code, screenshotted as rendered and decoded with zxing, holds exactly the payment
     shown in words beside it: beneficiary, IBAN, BIC, amount and structured reference."""
@@ -246,7 +267,8 @@ def test_qr_codes_carry_the_ledger_amounts(site: Site, visits: dict[str, Visit])
     assert len(plan_pages) > 1 and plan_pages[0].decoded
     for visit in plan_pages:
         assert [(parse_amount(transfer(b)["amount"]), b["reference"]) for b in visit.opened["blocks"]] == [
-            (i.balance, i.reference) for i in unpaid], visit.rel
+            (i.balance, i.reference) for i in unpaid
+        ], visit.rel
     for visit in plan_pages[:1]:
         codes = [epc(visit, n) for n in range(len(unpaid))]
         assert [(Decimal(c[7][3:]), c[9]) for c in codes] == [(i.balance, i.reference) for i in unpaid], visit.rel
@@ -257,9 +279,15 @@ def test_qr_codes_carry_the_ledger_amounts(site: Site, visits: dict[str, Visit])
     assert Decimal(epc(statement, 0)[7][3:]) == customer.total
     assert epc(statement, 0)[9] == customer.reference
 
-    ordinary = [v for rel, v in visits.items() if rel.startswith("i/") and rel.endswith("index.html")
-                and rel not in {site.invoice(n) for n in (PLAN_INVOICE, DISCOUNT_INVOICE, NON_EUR_INVOICE)}
-                and v.decoded and v.opened["blocks"]]
+    ordinary = [
+        v
+        for rel, v in visits.items()
+        if rel.startswith("i/")
+        and rel.endswith("index.html")
+        and rel not in {site.invoice(n) for n in (PLAN_INVOICE, DISCOUNT_INVOICE, NON_EUR_INVOICE)}
+        and v.decoded
+        and v.opened["blocks"]
+    ]
     assert len(ordinary) >= 10
     by_path = {link.path: number for number, link in site.outcome.site.invoice_pages.items()}
     for visit in ordinary:
@@ -294,6 +322,7 @@ def test_non_euro_invoice_shows_a_notice_instead_of_a_qr_code(site: Site, visits
 
 
 # --- 3. with and without JavaScript ---------------------------------------------------
+
 
 def test_without_javascript_everything_needed_to_pay_is_there(browser, site: Site):
     """JavaScript off: no copy button (it could not work), but the reference is plain visible text
@@ -347,6 +376,7 @@ def test_copy_button_puts_exactly_the_reference_on_the_clipboard(browser, site: 
 
 # --- 4. phone -------------------------------------------------------------------------
 
+
 def test_phone_layout_has_no_sideways_scrolling_and_scannable_codes(visits: dict[str, Visit]):
     """At 360x740 CSS px the page never scrolls sideways (a table may scroll inside .table-wrap)
     and every QR code is drawn at least 200 CSS px wide, every plan installment opened."""
@@ -381,6 +411,7 @@ def test_phone_screenshots_were_taken(site: Site, visits: dict[str, Visit]):
 
 
 # --- 5. print -------------------------------------------------------------------------
+
 
 def test_print_makes_a_pdf_without_screen_only_controls(browser, site: Site):
     context = guarded_context(browser, site)
@@ -419,6 +450,7 @@ def test_print_shows_every_unpaid_installment(browser, site: Site):
 
 # --- 6. accessibility -----------------------------------------------------------------
 
+
 def test_accessibility_basics(site: Site, visits: dict[str, Visit]):
     """The language is declared, one h1, every QR code is named, no link or button without text."""
     problems = []
@@ -447,8 +479,10 @@ def test_language_links_declare_their_language(site: Site, visits: dict[str, Vis
                 expected = site.languages[base + link["href"]]
                 checked += 1
                 if link["hreflang"] != expected or link["lang"] != expected:
-                    problems.append(f"{rel}: link to {link['href']} has hreflang={link['hreflang']!r}, "
-                                    f"lang={link['lang']!r}, not {expected!r}")
+                    problems.append(
+                        f"{rel}: link to {link['href']} has hreflang={link['hreflang']!r}, "
+                        f"lang={link['lang']!r}, not {expected!r}"
+                    )
     assert checked > len(visits)
     assert not problems, "\n".join(problems[:10])
 
@@ -481,12 +515,16 @@ def test_axe_finds_no_wcag_21_aa_violation(browser, site: Site):
     reports = []
     try:
         page = context.new_page()
-        for rel in (site.invoice(PLAN_INVOICE, "nl"), site.invoice(NON_EUR_INVOICE),
-                    site.statement(assessment.invoice(PLAN_INVOICE).customer.id)):
+        for rel in (
+            site.invoice(PLAN_INVOICE, "nl"),
+            site.invoice(NON_EUR_INVOICE),
+            site.statement(assessment.invoice(PLAN_INVOICE).customer.id),
+        ):
             page.goto(site.url(rel))
             page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
-            results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA},
-                                             "resultTypes": ["violations"]})
+            results = axe.run(
+                page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]}
+            )
             if results.violations_count:
                 reports.append(f"{rel}:\n{results.generate_report()}")
         assert not context.foreign
