@@ -7,10 +7,11 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from portal.app import commands
+from portal.app import build as build_command
 from portal.workbook import sample
-from portal.workbook.file import FileWorkbook, read_grids
+from portal.workbook.file import FileWorkbook
 from portal.workbook.template import write_workbook
+from portal.workbook.xlsx.grids import read_grids
 
 INVOICES = 1000
 
@@ -36,7 +37,7 @@ def test_bench_read_and_build(tmp_path, capsys):
     grids = read_grids(workbook)
     read = time.perf_counter() - start
     start = time.perf_counter()
-    outcome = commands.build(
+    outcome = build_command.build(
         FileWorkbook(workbook), today=date(2026, 11, 16), out_dir=tmp_path / "site_out", secret_file=tmp_path / "secret"
     )
     build = time.perf_counter() - start

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from portal.app import commands
+from portal.app import check
 from portal.front import cli
 from portal.workbook.file import FileWorkbook
 
@@ -18,7 +18,7 @@ from .conftest import TEMPLATE, column_letter, edit_workbook
 
 
 def problems_of(path: Path) -> list:
-    return list(commands.check(FileWorkbook(path)).problems)
+    return list(check.check(FileWorkbook(path)).problems)
 
 
 def only_error(path: Path):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.app import commands
+from portal.app import load
 from portal.codes import payment
 from portal.domain.dunning import STATUSES, assess, customer_reference, installment_reference, pay_by
 from portal.domain.ledger import Creditor, Customer, Installment, Invoice, Ledger, LogEntry, Payment
@@ -593,7 +593,7 @@ def test_assess_is_pure():
 
 @pytest.fixture(scope="module")
 def sample_assessment():
-    book = commands.load(FileWorkbook(SAMPLE)).ledger
+    book = load.load(FileWorkbook(SAMPLE)).ledger
     return assess(book, sample.AS_OF)
 
 

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import openpyxl
 import pytest
 
-from portal.app import commands
+from portal.app import build, check
 from portal.workbook.file import FileWorkbook
 
 from .hostile import CASES, MARKUP, write_hostile_workbook
@@ -81,7 +81,7 @@ class Tags(HTMLParser):
 def hostile_site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hostile")
     workbook = write_hostile_workbook(tmp / "hostile.xlsx")
-    outcome = commands.build(
+    outcome = build.build(
         FileWorkbook(workbook), today=date(2026, 11, 16), out_dir=tmp / "site_out", secret_file=tmp / "secret"
     )
     return workbook, outcome, tmp / "site_out"
@@ -143,5 +143,5 @@ def test_a_creditor_name_that_cannot_go_into_a_qr_code_is_a_check_error(tmp_path
     from portal.workbook.template import write_workbook
 
     path = write_workbook(tmp_path / "w.xlsx", settings=dict(sample.SETTINGS, name="A" * 71), rows={})
-    problems = commands.check(FileWorkbook(path)).problems
+    problems = check.check(FileWorkbook(path)).problems
     assert [(p.code, p.where.row) for p in problems] == [("invalid_name", 2)]

@@ -13,8 +13,10 @@ import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 
-from portal.app import commands
+from portal.app import load, refresh
+from portal.app import remind as remind_command
 from portal.front import cli
+from portal.render.mail import MailError
 from portal.workbook import schema
 from portal.workbook.file import FileWorkbook
 
@@ -25,11 +27,10 @@ NOW = datetime(2026, 11, 16, 9, 30)
 TODAY = date(2026, 11, 16)
 
 
-def remind(workbook: Path, tmp_path: Path, **options) -> commands.RemindOutcome:
-    return commands.remind(
-        FileWorkbook(workbook),
+def remind(workbook: Path, tmp_path: Path, *, in_place: bool = False, **options) -> remind_command.RemindOutcome:
+    return remind_command.remind(
+        FileWorkbook(workbook, now=NOW, in_place=in_place),
         today=TODAY,
-        now=NOW,
         outbox=tmp_path / "outbox",
         secret_file=tmp_path / "secret",
         **options,
@@ -44,7 +45,7 @@ def table_rows(path: Path, sheet: str) -> list[dict[str, object]]:
 
 def test_refresh_writes_the_managed_columns_to_a_copy(sample_copy, tmp_path):
     before = sample_copy.read_bytes()
-    done = commands.refresh(FileWorkbook(sample_copy), today=TODAY, now=NOW, secret_file=tmp_path / "secret")
+    done = refresh.refresh(FileWorkbook(sample_copy, now=NOW), today=TODAY, secret_file=tmp_path / "secret")
     assert sample_copy.read_bytes() == before  # the user's file is untouched by default
     assert done.written.path != sample_copy and done.written.cells > 500
     rows = {r["Invoice number"]: r for r in table_rows(done.written.path, "Invoices")}
@@ -55,14 +56,14 @@ def test_refresh_writes_the_managed_columns_to_a_copy(sample_copy, tmp_path):
         "https://pay.atelier-lumiere.example/i/"
     )
     assert rows["2026-0001"]["Status"] == "in_plan"
-    reread = commands.load(FileWorkbook(done.written.path))
+    reread = load.load(FileWorkbook(done.written.path))
     assert not reread.errors  # what Refresh wrote reads back cleanly
 
 
 def test_refresh_in_place_keeps_a_backup(sample_copy, tmp_path):
     before = sample_copy.read_bytes()
-    done = commands.refresh(
-        FileWorkbook(sample_copy), today=TODAY, now=NOW, in_place=True, secret_file=tmp_path / "secret"
+    done = refresh.refresh(
+        FileWorkbook(sample_copy, now=NOW, in_place=True), today=TODAY, secret_file=tmp_path / "secret"
     )
     assert done.written.path == sample_copy and done.written.backup.read_bytes() == before
     assert sample_copy.read_bytes() != before
@@ -127,7 +128,7 @@ def test_a_failing_smtp_server_logs_nothing(sample_copy, tmp_path):
     rows = {s.key: 2 + i for i, s in enumerate(schema.SETTINGS)}
     edit_workbook(sample_copy, "Settings", {f"B{rows['smtp_host']}": "127.0.0.1", f"B{rows['smtp_port']}": 9})
     before = sample_copy.read_bytes()
-    with pytest.raises(commands.Refused, match="Sending through 127.0.0.1:9 failed"):
+    with pytest.raises(MailError, match="Sending through 127.0.0.1:9 failed"):
         remind(sample_copy, tmp_path, send=True, in_place=True)
     assert sample_copy.read_bytes() == before
 

@@ -112,8 +112,8 @@ class _Compiled:
 class ReminderTemplates:
     """The reminder templates of one workbook, each read and compiled once."""
 
-    def __init__(self, workbook: Path | None = None):
-        self.env = environment(workbook, autoescape=False)
+    def __init__(self, folder: Path | None = None):
+        self.env = environment(folder, autoescape=False)
         self._compiled: dict[tuple[str, str], _Compiled] = {}
 
     def _load(self, stage: str, lang: str) -> _Compiled:
@@ -165,9 +165,9 @@ def _subject_label(filename: str) -> str:
     return f"{filename}, front matter 'subject'"
 
 
-def render_reminder(stage: str, lang: str, context: dict, *, workbook: Path | None = None) -> Reminder:
-    """Render one reminder; user templates next to `workbook` win over the built-in ones."""
-    return ReminderTemplates(workbook).render(stage, lang, context)
+def render_reminder(stage: str, lang: str, context: dict, *, folder: Path | None = None) -> Reminder:
+    """Render one reminder; user templates in the workbook's `folder` win over the built-in ones."""
+    return ReminderTemplates(folder).render(stage, lang, context)
 
 
 def _split_front_matter(source: str, filename: str) -> tuple[dict, str]:

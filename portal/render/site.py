@@ -173,13 +173,13 @@ def _where(where: Where | None) -> str:
 class _Renderer:
     """Holds what every page shares while one site is rendered."""
 
-    def __init__(self, assessment: Assessment, secret: tokens.Secret, workbook: Path | None):
+    def __init__(self, assessment: Assessment, secret: tokens.Secret, folder: Path | None):
         self.assessment = assessment
         self.creditor: Creditor = assessment.ledger.creditor
         self.secret = secret
-        self.workbook = workbook
-        self.env = templating.environment(workbook)
-        self.letters = reminders.ReminderTemplates(workbook)
+        self.folder = folder
+        self.env = templating.environment(folder)
+        self.letters = reminders.ReminderTemplates(folder)
         self.messages = i18n.load_messages(self.env)
         self.files: dict[str, bytes] = {}
         self.warnings: list[str] = []
@@ -346,10 +346,10 @@ def _published(state: InvoiceState, as_of: date, retention_days: int) -> bool:
 
 
 def render_site(
-    assessment: Assessment, secret: tokens.Secret, workbook: Path | None = None
+    assessment: Assessment, secret: tokens.Secret, folder: Path | None = None
 ) -> tuple[dict[str, bytes], dict[str, PageLink], dict[str, PageLink], list[str]]:
     """Every file of the site, in memory: (files, invoice pages, statement pages, warnings)."""
-    r = _Renderer(assessment, secret, workbook)
+    r = _Renderer(assessment, secret, folder)
     creditor, as_of = r.creditor, assessment.as_of
     statements = {c.customer.id: r.link("c", c.customer.id) for c in assessment.customers if c.invoices}
     invoices = {
@@ -449,14 +449,14 @@ def absolute_url(creditor: Creditor, link: PageLink) -> str:
 def _copy_pdf(r: _Renderer, state: InvoiceState, link: PageLink) -> str:
     """Publish the invoice's PDF beside its page; only files inside the workbook's folder."""
     name = state.invoice.pdf
-    if not name or r.workbook is None:
+    if not name or r.folder is None:
         return ""
     if r.creditor.encrypt_pages:
         r.warnings.append(
             f"PDF file '{name}'{_where(state.invoice.where)} not published: pages are encrypted and a PDF cannot be."
         )
         return ""
-    base = r.workbook.resolve().parent
+    base = r.folder.resolve()
     source = (base / name).resolve()
     if not source.is_relative_to(base):
         raise BuildError(
@@ -508,11 +508,12 @@ def build_site(
     assessment: Assessment,
     out_dir: Path,
     secret: tokens.Secret,
-    workbook: Path | None = None,
+    folder: Path | None = None,
     manifest: Path | None = None,
+    workbook_fingerprint: str = "",
 ) -> BuildResult:
     """Render, validate and write the site; record its manifest outside it."""
-    files, invoices, statements, warnings = render_site(assessment, secret, workbook)
+    files, invoices, statements, warnings = render_site(assessment, secret, folder)
     write_tree(files, out_dir)
     hashes = {path: hashlib.sha256(data).hexdigest() for path, data in sorted(files.items())}
     if manifest is not None:
@@ -522,7 +523,7 @@ def build_site(
                 {
                     "as_of": assessment.as_of.isoformat(),
                     "out_dir": str(Path(out_dir).resolve()),
-                    "workbook_sha256": hashlib.sha256(workbook.read_bytes()).hexdigest() if workbook else "",
+                    "workbook_fingerprint": workbook_fingerprint,
                     "invoices": len(invoices),
                     "statements": len(statements),
                     "files": hashes,

@@ -17,21 +17,21 @@ def builtin_templates_dir() -> Path:
     raise FileNotFoundError("The built-in templates folder is missing: reinstall debtor-portal.")
 
 
-def user_templates_dir(workbook: Path | None) -> Path | None:
-    """The `templates/` folder next to the workbook, when there is one."""
-    if workbook is None:
+def user_templates_dir(folder: Path | None) -> Path | None:
+    """The `templates/` folder in the workbook's folder, when there is one."""
+    if folder is None:
         return None
-    folder = Path(workbook).resolve().parent / "templates"
-    return folder if folder.is_dir() else None
+    templates = Path(folder).resolve() / "templates"
+    return templates if templates.is_dir() else None
 
 
-def environment(workbook: Path | None = None, *, autoescape: bool = True) -> jinja2.Environment:
+def environment(folder: Path | None = None, *, autoescape: bool = True) -> jinja2.Environment:
     """A Jinja2 environment that looks in the user's folder, then in the built-in one.
 
     Undefined variables are errors, so a template with a typo fails loudly instead of
     sending a debtor a reminder with a hole in it.
     """
-    folders = [d for d in (user_templates_dir(workbook), builtin_templates_dir()) if d is not None]
+    folders = [d for d in (user_templates_dir(folder), builtin_templates_dir()) if d is not None]
     return jinja2.Environment(
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in folders]),
         autoescape=autoescape,

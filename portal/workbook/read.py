@@ -17,7 +17,7 @@ from ..domain.ledger import Creditor, Customer, Installment, Invoice, Ledger, Lo
 from ..domain.problems import ERROR, Problem
 from ..domain.scenarios import BUILTIN_STEPS
 from . import cells, schema
-from .file import Grid
+from .grid import Grid
 
 HEADER_SCAN_ROWS = 30
 OPTION_SHEET = "--creditor option"

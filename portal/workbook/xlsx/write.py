@@ -40,7 +40,7 @@ import stat
 import tempfile
 import zipfile
 from copy import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -56,11 +56,13 @@ from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.table import TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import schema
-from .file import Grid, read_grids, state_dir
-from .read import FoundTable, locate_tables
-from .template import NUMBER_FORMATS, write_cell
-from .xlsx_losses import MAIN_NS, REL_NS, human_list, losses, relationships
+from .. import schema
+from ..grid import Grid
+from ..port import Applied, Changes, UnsafeToWrite, state_dir
+from ..read import FoundTable, locate_tables
+from ..template import NUMBER_FORMATS, write_cell
+from .grids import read_grids
+from .losses import MAIN_NS, REL_NS, human_list, losses, relationships
 
 BACKUP_DIR = "backups"
 TEMP_PREFIX = ".debtor-portal-writing-"
@@ -69,37 +71,6 @@ DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 
 
 APPEND_TABLES: dict[str, schema.Table] = {"log": schema.LOG, "reminders": schema.REMINDERS}
-
-
-class UnsafeToWrite(Exception):
-    """Writing would lose or damage the user's data; the message says what and what to do.
-
-    Nothing has been written when this is raised.
-    """
-
-    def __init__(self, message: str, items: tuple[str, ...] = ()):
-        super().__init__(message)
-        self.items = items
-
-
-@dataclass(frozen=True)
-class Changes:
-    """What to write: managed cells by table key, sheet row (1-based) and column key; rows to append.
-
-    A value is a str, Decimal, int, float, bool, date or datetime; None clears the cell.
-    """
-
-    cells: dict[str, dict[int, dict[str, object]]] = field(default_factory=dict)
-    append: dict[str, list[dict[str, object]]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class WriteResult:
-    path: Path  # the file written (the workbook itself when nothing needed writing in place)
-    backup: Path | None
-    cells: int  # managed cells whose value changed
-    rows_added: dict[str, int]
-    columns_added: tuple[str, ...] = ()  # "Sheet!Header" of each column the writer added
 
 
 # --------------------------------------------------------------------------------------------
@@ -610,7 +581,7 @@ def _free_name(folder: Path, stem: str, suffix: str) -> Path:
 
 
 def _backup(source: Path, now: datetime, digest: str) -> Path:
-    folder = state_dir(source) / BACKUP_DIR
+    folder = state_dir(source.parent) / BACKUP_DIR
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{source.stem}.backup-{now:%Y%m%d-%H%M%S}"
     backup, n = folder / f"{stem}{source.suffix}", 1
@@ -674,7 +645,7 @@ def _check_written(path: Path, before: list[tuple[str, dict]], touched: set[tupl
 
 def write_workbook_changes(
     source: Path, changes: Changes, *, now: datetime, in_place: bool = False, out: Path | None = None
-) -> WriteResult:
+) -> Applied:
     """Write managed cells and appended rows; by default to a copy next to `source`.
 
     In place, the workbook is first backed up (byte-identical, in `.debtor-portal/backups/`),
@@ -744,7 +715,7 @@ def write_workbook_changes(
         rows_added[key] = _append_rows(target, rows, added)
 
     if in_place and not cells and not rows_added and not added:
-        return WriteResult(source, None, 0, {}, ())
+        return Applied(str(source), None, 0, {}, (), path=source)
     book.calculation.fullCalcOnLoad = True  # formulas that depend on what changed are recalculated on opening
 
     backup = _backup(source, now, digest) if in_place else None
@@ -777,4 +748,4 @@ def write_workbook_changes(
     finally:
         for temp in temps:
             temp.unlink(missing_ok=True)
-    return WriteResult(target_path, backup, cells, rows_added, tuple(added))
+    return Applied(str(target_path), backup, cells, rows_added, tuple(added), path=target_path)
