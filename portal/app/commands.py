@@ -7,7 +7,6 @@ returns a result object; the front door decides how to show it.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -19,10 +18,13 @@ from ..domain.ledger import Ledger
 from ..domain.problems import ERROR, Problem, errors, warnings
 from ..publish import targets as publish_module
 from ..render import i18n, mail, reminders, site, templating, tokens
+from ..render import manifest as site_manifest
 from ..workbook import sample, validate, write
 from ..workbook.file import Grid, state_dir
 from ..workbook.read import Reading, read_ledger, setting_places
 from ..workbook.template import write_workbook
+
+MANIFEST = "build.json"
 
 
 class WorkbookPort(Protocol):
@@ -157,13 +159,25 @@ def build(
     as_of: date | None = None,
     creditor: dict[str, str] | None = None,
     secret_file: Path | None = None,
+    workers: int | None = None,
+    progress: site.Progress | None = None,
 ) -> BuildOutcome:
-    """Check the workbook, assess it and write the portal to `out_dir`."""
+    """Check the workbook, assess it and write the portal to `out_dir`.
+
+    `progress(done, total, label)` is called as pages are rendered; `workers` processes render
+    them (default: one per core)."""
     loaded, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor)
     secret = _secret(secret_file)
     try:
         result = site.build_site(
-            assessment, out_dir, secret, Path(workbook.path), manifest=state_dir(workbook.path) / "build.json"
+            assessment,
+            out_dir,
+            secret,
+            Path(workbook.path),
+            manifest=state_dir(workbook.path) / MANIFEST,
+            workbook_fingerprint=_workbook_fingerprint(workbook),
+            workers=workers,
+            progress=progress,
         )
     except site.BuildError as exc:
         raise Refused(str(exc)) from None
@@ -199,16 +213,15 @@ def publish(
             "No publish target: pass --to (a folder, rclone:REMOTE:PATH or git:URL#BRANCH) or fill in "
             "the 'Publish to' setting."
         )
-    manifest_file = state_dir(workbook.path) / "build.json"
-    if not manifest_file.exists() or not Path(site_dir).is_dir():
+    manifest = site_manifest.load(state_dir(workbook.path) / MANIFEST)
+    if manifest is None or not Path(site_dir).is_dir():
         raise Refused(f"No built site in {site_dir}: run 'debtor-portal build {workbook.path}' first.")
-    manifest = json.loads(manifest_file.read_text())
-    if manifest.get("workbook_sha256") != hashlib.sha256(Path(workbook.path).read_bytes()).hexdigest():
+    if manifest.workbook_fingerprint != _workbook_fingerprint(workbook):
         raise Refused(
             f"The workbook changed since the site was built: run 'debtor-portal build {workbook.path}' "
             "again, then publish."
         )
-    if publish_module.site_files(Path(site_dir)) != manifest["files"]:
+    if publish_module.site_files(Path(site_dir)) != manifest.files:
         raise Refused(
             f"{site_dir} is not the site that was last built (files were changed, added or removed): "
             "build again, then publish."
@@ -220,8 +233,8 @@ def publish(
     try:
         target = publish_module.parse_target(spec, base_dir=Path(workbook.path).resolve().parent)
         message = (
-            f"Publish the portal as of {manifest['as_of']}: {manifest['invoices']} invoice page(s), "
-            f"{manifest['statements']} statement(s)"
+            f"Publish the portal as of {manifest.as_of.isoformat()}: {manifest.invoices} invoice page(s), "
+            f"{manifest.statements} statement(s)"
         )
         plan = publish_module.publish(
             Path(site_dir), target, state_dir=state_dir(workbook.path), message=message, dry_run=dry_run
@@ -229,6 +242,10 @@ def publish(
     except publish_module.PublishError as exc:
         raise Refused(str(exc)) from None
     return PublishOutcome(str(target), plan, dry_run)
+
+
+def _workbook_fingerprint(workbook: WorkbookPort) -> str:
+    return hashlib.sha256(Path(workbook.path).read_bytes()).hexdigest()
 
 
 def _secret(secret_file: Path | None) -> tokens.Secret:

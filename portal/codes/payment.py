@@ -26,6 +26,8 @@ import io
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from xml.sax.saxutils import escape as xml_escape
 
 import segno
 from schwifty import IBAN
@@ -265,6 +267,7 @@ def _iban_error(s: str, problem: str) -> PaymentCodeError:
     )
 
 
+@lru_cache(maxsize=4096)
 def validate_iban(s: str) -> str:
     """The compact, upper-case form of a valid IBAN, or PaymentCodeError (field "iban").
 
@@ -493,9 +496,21 @@ def qr_svg(code: segno.QRCode, *, title: str = "") -> str:
         dark="#000",
         light="#fff",
         svgclass="qr",
-        title=title or None,
     )
-    return out.getvalue().decode("utf-8")
+    return titled_svg(out.getvalue().decode("utf-8"), title)
+
+
+def titled_svg(svg: str, title: str) -> str:
+    """An untitled `qr_svg` with `title` as its accessible name: one drawing serves every language."""
+    if not title:
+        return svg
+    head, _, body = svg.partition(">")
+    return f"{head}><title>{xml_escape(title)}</title>{body}"
+
+
+def qr_svg_of(payload: str) -> str:
+    """The untitled SVG of an EPC payload (PaymentCodeError when it needs too large a QR code)."""
+    return qr_svg(qr_code(payload))
 
 
 def qr_png_bytes(payload: str, scale: int = 8) -> bytes:
