@@ -508,9 +508,27 @@ def titled_svg(svg: str, title: str) -> str:
     return f"{head}><title>{xml_escape(title)}</title>{body}"
 
 
+_RUN = re.compile(b"\x01+")
+
+
 def qr_svg_of(payload: str) -> str:
-    """The untitled SVG of an EPC payload (PaymentCodeError when it needs too large a QR code)."""
-    return qr_svg(qr_code(payload))
+    """`qr_svg(qr_code(payload))`, drawn from the module matrix without segno's general writer
+    (several times faster, the same bytes). Add a title with `titled_svg`."""
+    matrix = qr_code(payload).matrix
+    width = len(matrix) + 2 * QUIET_ZONE
+    path: list[str] = []
+    x = y = 0
+    for number, row in enumerate(matrix):
+        top = number + QUIET_ZONE
+        for run in _RUN.finditer(bytes(row)):
+            left, length = run.start() + QUIET_ZONE, run.end() - run.start()
+            path.append(f"m{left - x} {top - y}h{length}" if path else f"M{left} {top}.5h{length}")
+            x, y = left + length, top
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {width}" class="qr">'
+        f'<path fill="#fff" d="M0 0h{width}v{width}h-{width}z"/>'
+        f'<path class="qrline" stroke="#000" d="{"".join(path)}"/></svg>'
+    )
 
 
 def qr_png_bytes(payload: str, scale: int = 8) -> bytes:
