@@ -5,8 +5,9 @@
 Runs, on one synthetic workbook (bench/generate.py): our cold build (no site, no cache), a
 rebuild with nothing changed, a rebuild after one invoice's amount changed, and Hugo building a
 site of as many pages from the same invoices and customers, its QR codes handed over as ready-made
-SVGs. Each run is a separate process; its peak memory is the highest total resident memory of the
-process and its children, sampled every 20 ms. "Files written" counts the output files whose
+SVGs. Each run is a separate process; its peak memory is the highest total proportional set size
+(PSS: resident memory, pages shared between forked workers counted once) of the process and its
+children, sampled every 20 ms. "Files written" counts the output files whose
 inode is new (a file carried over unchanged keeps its inode).
 """
 
@@ -31,7 +32,6 @@ from bench import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / ".work"
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass(frozen=True)
@@ -57,11 +57,13 @@ def _tree(pid: int) -> list[int]:
     return pids
 
 
-def _rss(pids: list[int]) -> int:
+def _pss(pids: list[int]) -> int:
+    """Proportional set size in bytes: pages shared by forked workers are counted once in all."""
     total = 0
     for pid in pids:
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_SIZE
+        with contextlib.suppress(OSError, IndexError, ValueError, StopIteration):
+            lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+            total += int(next(line for line in lines if line.startswith("Pss:")).split()[1]) * 1024
     return total
 
 
@@ -71,7 +73,7 @@ def measured(command: list[str], **kwargs: object) -> tuple[float, float]:
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)  # type: ignore[call-overload]
     peak = 0
     while process.poll() is None:
-        peak = max(peak, _rss(_tree(process.pid)))
+        peak = max(peak, _pss(_tree(process.pid)))
         time.sleep(0.02)
     seconds = time.perf_counter() - start
     if process.returncode != 0:
@@ -225,10 +227,12 @@ def hugo_build(hugo: str, project: Path) -> Run:
 
 def table(runs: list[Run], hugo: Run, invoices: int, customers: int, changed: str) -> str:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    load = " / ".join(f"{value:.1f}" for value in os.getloadavg())
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         f"Synthetic workbook: {invoices:,} invoices, {customers:,} customers (bench/generate.py). "
-        f"Machine: {machine}. Date: {when}. Changed invoice: {changed}.",
+        f"Machine: {machine}. Date: {when}. Changed invoice: {changed}. Load average at the end "
+        f"(1/5/15 min; other work on the machine slows every run): {load}.",
         "",
         "| run | time (s) | ratio to Hugo | peak memory (MB) | files written | files | pages |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",

@@ -119,7 +119,9 @@ class UnitIndex:
                 return
             self.out_dir = str(data["out_dir"])
             self.units = {
-                name: Unit(str(u["key"]), {p: tuple(s) for p, s in u["files"].items()})  # type: ignore[misc]
+                name: Unit(
+                    str(u["key"]), {p: (str(s[0]), int(s[1]), int(s[2]), int(s[3])) for p, s in u["files"].items()}
+                )
                 for name, u in data["units"].items()
             }
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
