@@ -30,8 +30,13 @@ def build(
     as_of: date | None = None,
     creditor: dict[str, str] | None = None,
     secret_file: Path | None = None,
+    workers: int | None = None,
+    progress: site.Progress | None = None,
 ) -> BuildOutcome:
-    """Check the workbook, assess it and write the portal to `out_dir`."""
+    """Check the workbook, assess it and write the portal to `out_dir`.
+
+    `progress(done, total, label)` is called as pages are rendered; `workers` processes render
+    them (default: one per core)."""
     loaded, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor)
     result = site.build_site(
         assessment,
@@ -40,5 +45,7 @@ def build(
         workbook.folder,
         manifest=state_dir(workbook.folder) / MANIFEST,
         workbook_fingerprint=loaded.fingerprint,
+        workers=workers,
+        progress=progress,
     )
     return BuildOutcome(result, assessment, tuple(loaded.warnings))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..publish import targets as publish_module
+from ..render import manifest as site_manifest
 from ..render import site
 from ..workbook.port import WorkbookPort, state_dir
 from .build import MANIFEST
@@ -43,16 +43,15 @@ def publish(
             "No publish target: pass --to (a folder, rclone:REMOTE:PATH or git:URL#BRANCH) or fill in "
             "the 'Publish to' setting."
         )
-    manifest_file = state_dir(workbook.folder) / MANIFEST
-    if not manifest_file.exists() or not Path(site_dir).is_dir():
+    manifest = site_manifest.load(state_dir(workbook.folder) / MANIFEST)
+    if manifest is None or not Path(site_dir).is_dir():
         raise Refused(f"No built site in {site_dir}: run 'debtor-portal build {workbook.name}' first.")
-    manifest = json.loads(manifest_file.read_text())
-    if manifest.get("workbook_fingerprint") != loaded.fingerprint:
+    if manifest.workbook_fingerprint != loaded.fingerprint:
         raise Refused(
             f"The workbook changed since the site was built: run 'debtor-portal build {workbook.name}' "
             "again, then publish."
         )
-    if publish_module.site_files(Path(site_dir)) != manifest["files"]:
+    if publish_module.site_files(Path(site_dir)) != manifest.files:
         raise Refused(
             f"{site_dir} is not the site that was last built (files were changed, added or removed): "
             "build again, then publish."
@@ -63,8 +62,8 @@ def publish(
         )
     target = publish_module.parse_target(spec, base_dir=workbook.folder)
     message = (
-        f"Publish the portal as of {manifest['as_of']}: {manifest['invoices']} invoice page(s), "
-        f"{manifest['statements']} statement(s)"
+        f"Publish the portal as of {manifest.as_of.isoformat()}: {manifest.invoices} invoice page(s), "
+        f"{manifest.statements} statement(s)"
     )
     plan = publish_module.publish(
         Path(site_dir), target, state_dir=state_dir(workbook.folder), message=message, dry_run=dry_run

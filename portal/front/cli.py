@@ -8,6 +8,9 @@ import sys
 import webbrowser
 from datetime import date, datetime
 from pathlib import Path
+from typing import TextIO
+
+from tqdm import tqdm
 
 from ..app import build, check, errors, init, load, publish, refresh, remind
 from ..app.errors import EXIT_OK, EXIT_PROBLEMS
@@ -15,6 +18,8 @@ from ..domain import problems
 from ..workbook import cells, schema
 from ..workbook.file import FileWorkbook
 from ..workbook.xlsx.grids import UnreadableWorkbook
+
+EXIT_INTERRUPTED = 130  # as a shell reports Ctrl-C
 
 
 def _creditor_option(text: str) -> tuple[str, str]:
@@ -55,6 +60,9 @@ def parser() -> argparse.ArgumentParser:
     _add_as_of(build)
     build.add_argument("--out", type=Path, help="output folder (default: site_out next to the workbook)")
     build.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
+    build.add_argument(
+        "--workers", type=int, metavar="N", help="processes rendering pages (default: one per core; 1: none)"
+    )
     publish = sub.add_parser("publish", help="mirror the built site to a folder, an rclone remote or a git branch")
     _add_workbook(publish)
     publish.add_argument("--site", type=Path, help="the built site (default: site_out next to the workbook)")
@@ -122,6 +130,31 @@ def _print_check(result: check.CheckResult) -> None:
     summary = ", ".join(f"{n} {k}" for k, n in result.counts.items())
     status = "no errors" if not found else f"{len(found)} error(s)"
     print(f"{result.workbook}: {status}, {len(noted)} warning(s)" + (f" — {summary}" if summary else ""))
+
+
+class ProgressBar:
+    """A terminal progress bar fed by a command's `progress(done, total, label)`; silent when not a terminal."""
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream or sys.stderr
+        self.bar: tqdm | None = None
+        self.label = ""
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        if self.bar is None:
+            self.bar = tqdm(total=total, unit="", file=self.stream, disable=None, leave=False, dynamic_ncols=True)
+        if label != self.label:
+            self.label = label
+            self.bar.set_description(label)
+        self.bar.total = total
+        self.bar.update(done - self.bar.n)
 
 
 def _print_build(outcome: build.BuildOutcome) -> None:
@@ -226,9 +259,21 @@ def run(args: argparse.Namespace) -> int:
         return checked.exit_code
     if args.command == "build":
         out = args.out or workbook.folder / "site_out"
-        outcome = build.build(
-            workbook, today=date.today(), out_dir=out, as_of=args.as_of, creditor=creditor, secret_file=args.secret_file
-        )
+        try:
+            with ProgressBar() as bar:
+                outcome = build.build(
+                    workbook,
+                    today=date.today(),
+                    out_dir=out,
+                    as_of=args.as_of,
+                    creditor=creditor,
+                    secret_file=args.secret_file,
+                    workers=args.workers,
+                    progress=bar,
+                )
+        except KeyboardInterrupt:
+            print(f"Interrupted: {out} is as it was before this build.", file=sys.stderr)
+            return EXIT_INTERRUPTED
         _print_build(outcome)
         return EXIT_OK
     if args.command == "publish":
