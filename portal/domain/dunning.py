@@ -270,7 +270,7 @@ def allocate(ledger: Ledger, as_of: date, references: dict[str, str]) -> _Alloca
     allocation = _Allocation(defaultdict(list), [])
     numbers = {i.number for i in ledger.invoices}
     to_invoice, to_customer = _reference_targets(ledger, references)
-    for paid in sorted((p for p in ledger.payments if p.date <= as_of), key=lambda p: p.date):
+    for paid in sorted((p for p in ledger.payments if p.date <= as_of and not p.suggested), key=lambda p: p.date):
         reference = _compact(paid.reference)
         number = paid.invoice.strip() if paid.invoice.strip() in numbers else to_invoice.get(reference)
         if number is not None:
