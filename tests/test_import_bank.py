@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from portal.app import errors
 from portal.app.import_bank import import_bank
 from portal.app.load import assessed
 from portal.codes.payment import rf
