@@ -19,7 +19,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from ..codes.payment import ogm, rf
-from ..domain import dunning
+from ..domain import dunning, references
 from ..domain.ledger import Ledger, Payment
 from ..workbook.schema import normalize
 from .records import BankEntry
@@ -103,11 +103,11 @@ class _Book:
         self.assessment = dunning.assess(ledger, as_of)
         self.to_invoice: dict[str, str] = {}
         for invoice in ledger.invoices:
-            self.to_invoice[dunning.invoice_reference(ledger, invoice)] = invoice.number
+            self.to_invoice[references.invoice_reference(ledger, invoice)] = invoice.number
         for item in ledger.installments:
             if item.invoice:
-                self.to_invoice[dunning.installment_reference(ledger, item.invoice, item.number)] = item.invoice
-        self.to_customer = {dunning.customer_reference(ledger, c.id): c.id for c in ledger.customers}
+                self.to_invoice[references.installment_reference(ledger, item.invoice, item.number)] = item.invoice
+        self.to_customer = {references.customer_reference(ledger, c.id): c.id for c in ledger.customers}
         self.numbers = sorted(
             (i.number for i in ledger.invoices if not i.is_credit_note and len(i.number.strip()) >= 3),
             key=len,
@@ -339,9 +339,21 @@ def _suggest(entry: BankEntry, book: _Book, notes: list[str]) -> Decision:
             return Decision(
                 entry,
                 Outcome.SUGGESTED,
-                f"amount and payer match invoice {exact[0]} of customer {customer}: set 'Confirmed' to yes on the "
+                f"amount and payer match invoice {exact[0]} of customer {customer}: set Confirmed to yes on the "
                 "Payments row if it is right",
                 (Share(exact[0], entry.amount),),
+            )
+    if len(known) == 1 and not notes:
+        customer = next(iter(known))
+        if book.open_invoices(customer):
+            reference = references.customer_reference(book.ledger, customer)
+            return Decision(
+                entry,
+                Outcome.SUGGESTED,
+                f"the payer is known for customer {customer}, whose open invoices have no balance of {entry.amount}: "
+                "once Confirmed is set to yes, it settles their oldest open invoices (the row carries the customer's "
+                "reference)",
+                (Share("", entry.amount, _printed(reference)),),
             )
     if known:
         notes.append(

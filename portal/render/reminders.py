@@ -19,14 +19,14 @@ import markdown
 import yaml
 
 from ..codes import payment
-from ..domain import dunning, law, scenarios
-from ..workbook.schema import LANGUAGES
-from .templating import environment
+from ..domain import dunning, law
+from ..domain.languages import LANGUAGES
+from ..domain.stages import CLAIM_STAGES, Stage
+from .templating import TemplateError, environment
 
-STAGES = (*scenarios.STAGES, dunning.THANK_YOU)
+STAGES = tuple(Stage)
 TONES = ("friendly", "neutral", "firm", "formal", "warm")
 SUBJECT_MAX = 200
-CLAIM_STAGES = ("formal_notice", "handover")  # the stages that claim interest and fees
 
 # C0/C1 controls except \t and \n (this also drops Python-Markdown's \x02/\x03 placeholders), and the
 # bidi embedding/override/isolate controls that can make a name display the following text reversed.
@@ -36,10 +36,6 @@ _LINE_BREAKS = re.compile(r"\s*\n\s*")
 # Markdown writes attributes double-quoted; only web and mail links survive (a template may put a value in a link).
 _UNSAFE_LINK = re.compile(r'\b(href|src)="(?!https?:|mailto:)[^"]*"', re.IGNORECASE)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
-
-
-class TemplateError(ValueError):
-    """A reminder template is missing, has bad front matter, or fails to render."""
 
 
 @dataclass(frozen=True)
