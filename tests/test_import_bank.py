@@ -247,3 +247,30 @@ def test_progress_is_reported(workbook, tmp_path):
         progress=lambda done, total, message: calls.append((done, total, message)),
     )
     assert calls[0][0] == 0 and calls[-1][0] == calls[-1][1] and any("Reading statement.cod" in c[2] for c in calls)
+
+
+def test_a_known_payer_with_another_amount_is_suggested_for_the_customers_open_items(workbook, tmp_path):
+    first = [Entry("515.90", date(2026, 11, 2), "BNK-A", ogm="002026000604", name="G. Marchal", iban=GARAGE)]
+    _run(workbook, _statement(tmp_path, "CODA", first))
+    later = [Entry("33.33", date(2026, 11, 12), "BNK-C", text="acompte", name="G. Marchal", iban=GARAGE)]
+    done = _run(workbook, _statement(tmp_path, "camt.053.001.02", later))
+    decision = done.decisions[0]
+    assert decision.outcome is Outcome.SUGGESTED and "customer C003" in decision.reason
+    assert decision.shares[0].invoice == ""
+    _, pending = assessed(FileWorkbook(workbook), today=TODAY)
+    open_before = {s.invoice.number: s.balance for s in pending.invoices if s.invoice.customer_id == "C003"}
+    letter = column_letter(workbook, "Payments", "Confirmed (suggested)")
+    row = next(p.where.row for p in pending.ledger.payments if p.bank_ref == "BNK-C")
+    edit_workbook(workbook, "Payments", {f"{letter}{row}": "oui"})
+    _, confirmed = assessed(FileWorkbook(workbook), today=TODAY)
+    paid_now = {n: b - confirmed.invoice(n).balance for n, b in open_before.items()}
+    assert sum(paid_now.values()) == Decimal("33.33")
+
+
+def test_check_names_the_suggestions_waiting_for_confirmation(workbook, tmp_path):
+    from portal.app import check
+
+    _run(workbook, _statement(tmp_path, "CODA"))
+    problems = [p for p in check.check(FileWorkbook(workbook)).problems if p.code == "suggested_payment"]
+    assert len(problems) == 1
+    assert "suggested match for invoice '2026-0019'" in str(problems[0]) and "Confirmed" in str(problems[0])
