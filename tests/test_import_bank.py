@@ -274,3 +274,32 @@ def test_check_names_the_suggestions_waiting_for_confirmation(workbook, tmp_path
     problems = [p for p in check.check(FileWorkbook(workbook)).problems if p.code == "suggested_payment"]
     assert len(problems) == 1
     assert "suggested match for invoice '2026-0019'" in str(problems[0]) and "Confirmed" in str(problems[0])
+
+
+BATCH = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn>
+<GrpHdr><MsgId>N1</MsgId><CreDtTm>2026-11-12T06:00:00</CreDtTm></GrpHdr>
+<Ntfctn><Id>N1</Id><Acct><Id><IBAN>BE71096123456769</IBAN></Id><Ccy>EUR</Ccy></Acct>
+<Ntry><Amt Ccy="EUR">1656.09</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+<BookgDt><Dt>2026-11-12</Dt></BookgDt><AcctSvcrRef>BATCH-1</AcctSvcrRef><NtryDtls>
+<TxDtls><AmtDtls><TxAmt><Amt Ccy="EUR">515.90</Amt></TxAmt></AmtDtls>
+<RltdPties><Dbtr><Pty><Nm>Garage Marchal SA</Nm></Pty></Dbtr></RltdPties>
+<RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry><Issr>BBA</Issr></Tp>
+<Ref>002026000604</Ref></CdtrRefInf></Strd></RmtInf></TxDtls>
+<TxDtls><AmtDtls><TxAmt><Amt Ccy="EUR">1140.19</Amt></TxAmt></AmtDtls>
+<RltdPties><Dbtr><Pty><Nm>Drukkerij Vermeulen</Nm></Pty></Dbtr></RltdPties>
+<RmtInf><Ustrd>factuur 2026-0014</Ustrd></RmtInf></TxDtls>
+</NtryDtls></Ntry></Ntfctn></BkToCstmrDbtCdtNtfctn></Document>
+"""
+
+
+def test_a_batched_camt054_entry_gives_one_payment_per_transaction(workbook, tmp_path):
+    path = tmp_path / "notification.xml"
+    path.write_text(BATCH)
+    done = _run(workbook, path)
+    assert [(d.outcome, d.shares[0].invoice, d.shares[0].amount) for d in done.decisions] == [
+        (Outcome.MATCHED, "2026-0006", Decimal("515.90")),
+        (Outcome.MATCHED, "2026-0014", Decimal("1140.19")),
+    ]
+    assert [d.entry.entry_reference for d in done.decisions] == ["BATCH-1/1", "BATCH-1/2"]
+    assert _run(workbook, path).rows_added == 0

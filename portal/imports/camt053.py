@@ -111,6 +111,8 @@ def _entries(entry: ET.Element, file: str, where: str, account_currency: str) ->
     details = entry.findall("NtryDtls/TxDtls")
     if not details:
         return [BankEntry(where=where, amount=amount, entry_reference=reference, **common)]  # type: ignore[arg-type]
+    own_references = [text(detail, "Refs/AcctSvcrRef") for detail in details]
+    distinct = all(own_references) and len(set(own_references)) == len(own_references)
     records = []
     for k, detail in enumerate(details, start=1):
         part_where = where if len(details) == 1 else f"{where}, transaction {k}"
@@ -120,11 +122,13 @@ def _entries(entry: ET.Element, file: str, where: str, account_currency: str) ->
                 part_amount, part_currency = _amount(detail.find(path), file, part_where)
                 part_currency = part_currency or str(common["currency"])
                 break
-        own = text(detail, "Refs/AcctSvcrRef")
         if len(details) == 1:
-            part_reference = reference or own
+            part_reference = reference or own_references[0]
+        elif distinct:
+            part_reference = own_references[k - 1]
         else:
-            part_reference = own or (f"{reference}/{k}" if reference else "")
+            base = reference or own_references[k - 1]
+            part_reference = f"{base}/{k}" if base else ""
         records.append(
             BankEntry(
                 **{**common, "currency": part_currency},  # type: ignore[arg-type]
@@ -147,6 +151,8 @@ def _remittance(detail: ET.Element) -> dict[str, str]:
             break
     free = " ".join(t for t in (text(u) for u in detail.findall("RmtInf/Ustrd")) if t)
     additional = " ".join(t for t in (text(a) for a in detail.findall("RmtInf/Strd/AddtlRmtInf")) if t)
+    if not free and not additional:
+        free = text(detail, "AddtlTxInf")
     return {
         "structured_reference": structured,
         "reference_issuer": issuer,
