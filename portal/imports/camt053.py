@@ -8,6 +8,7 @@ implementation guides. The one change between .02 and .08 that matters here: the
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from xml.etree import ElementTree as ET
@@ -98,51 +99,61 @@ def _entries(entry: ET.Element, file: str, where: str, account_currency: str) ->
     value = _date(entry.find("ValDt"), file, where)
     if booking is None and value is None:
         raise UnreadableFile(file, "the entry has neither a booking date nor a value date.", where)
-    common = {
-        "file": file,
-        "booking_date": booking or value,
-        "value_date": value,
-        "currency": currency or account_currency,
-        "credit": indicator == "CRDT",
-        "booked": _status(entry) == "BOOK",
-        "reversal": text(entry, "RvslInd").lower() in ("true", "1"),
-    }
-    reference = text(entry, "AcctSvcrRef")
+    booked_on = booking or value
+    assert booked_on is not None
+    base = BankEntry(
+        file=file,
+        where=where,
+        booking_date=booked_on,
+        value_date=value,
+        amount=amount,
+        currency=currency or account_currency,
+        credit=indicator == "CRDT",
+        booked=_status(entry) == "BOOK",
+        reversal=text(entry, "RvslInd").lower() in ("true", "1"),
+        entry_reference=text(entry, "AcctSvcrRef"),
+    )
     details = entry.findall("NtryDtls/TxDtls")
     if not details:
-        return [BankEntry(where=where, amount=amount, entry_reference=reference, **common)]  # type: ignore[arg-type]
+        return [base]
     own_references = [text(detail, "Refs/AcctSvcrRef") for detail in details]
     distinct = all(own_references) and len(set(own_references)) == len(own_references)
     records = []
     for k, detail in enumerate(details, start=1):
         part_where = where if len(details) == 1 else f"{where}, transaction {k}"
-        part_amount, part_currency = amount, common["currency"]
+        part_amount, part_currency = base.amount, base.currency
         for path in ("AmtDtls/TxAmt/Amt", "Amt"):
             if detail.find(path) is not None:
                 part_amount, part_currency = _amount(detail.find(path), file, part_where)
-                part_currency = part_currency or str(common["currency"])
+                part_currency = part_currency or base.currency
                 break
         if len(details) == 1:
-            part_reference = reference or own_references[0]
+            part_reference = base.entry_reference or own_references[0]
         elif distinct:
             part_reference = own_references[k - 1]
         else:
-            base = reference or own_references[k - 1]
-            part_reference = f"{base}/{k}" if base else ""
+            stem = base.entry_reference or own_references[k - 1]
+            part_reference = f"{stem}/{k}" if stem else ""
+        structured, issuer, free = _remittance(detail)
+        name, iban = _counterparty(detail, debtor=base.credit != base.reversal)
         records.append(
-            BankEntry(
-                **{**common, "currency": part_currency},  # type: ignore[arg-type]
+            replace(
+                base,
                 where=part_where,
                 amount=part_amount,
+                currency=part_currency,
                 entry_reference=part_reference,
-                **_remittance(detail),
-                **_counterparty(detail, debtor=bool(common["credit"]) != bool(common["reversal"])),
+                structured_reference=structured,
+                reference_issuer=issuer,
+                free_text=free,
+                counterparty_name=name,
+                counterparty_iban=iban,
             )
         )
     return records
 
 
-def _remittance(detail: ET.Element) -> dict[str, str]:
+def _remittance(detail: ET.Element) -> tuple[str, str, str]:
     structured, issuer = "", ""
     for ref_info in detail.findall("RmtInf/Strd/CdtrRefInf"):
         ref = text(ref_info, "Ref")
@@ -153,19 +164,15 @@ def _remittance(detail: ET.Element) -> dict[str, str]:
     additional = " ".join(t for t in (text(a) for a in detail.findall("RmtInf/Strd/AddtlRmtInf")) if t)
     if not free and not additional:
         free = text(detail, "AddtlTxInf")
-    return {
-        "structured_reference": structured,
-        "reference_issuer": issuer,
-        "free_text": " ".join(t for t in (free, additional) if t),
-    }
+    return structured, issuer, " ".join(t for t in (free, additional) if t)
 
 
-def _counterparty(detail: ET.Element, *, debtor: bool) -> dict[str, str]:
+def _counterparty(detail: ET.Element, *, debtor: bool) -> tuple[str, str]:
     """The payer of a credit (or of the credit a reversal takes back); the payee of a debit."""
     order = ("Dbtr", "Cdtr") if debtor else ("Cdtr", "Dbtr")
     for party in order:
         name = text(detail, f"RltdPties/{party}/Nm") or text(detail, f"RltdPties/{party}/Pty/Nm")
         iban = text(detail, f"RltdPties/{party}Acct/Id/IBAN")
         if name or iban:
-            return {"counterparty_name": name, "counterparty_iban": iban.replace(" ", "").upper()}
-    return {"counterparty_name": "", "counterparty_iban": ""}
+            return name, iban.replace(" ", "").upper()
+    return "", ""
