@@ -140,6 +140,9 @@ def test_each_entry_is_matched_by_its_rule_and_written(workbook, tmp_path, kind)
     assert "5 matched, 1 suggested, 1 unmatched, 2 skipped, 2 reversed" in summary
     unmatched = "line 33" if kind == "CODA" else "entry 11"  # CODA: header, old balance, then 3 records per entry
     assert f"UNMATCHED: {FORMATS[kind][0]}, {unmatched}: 10/11/2026 +75.00 EUR (Someone Else)" in summary
+    duplicate_at = "line 18" if kind == "CODA" else "entry 6"
+    assert f"SKIPPED: {FORMATS[kind][0]}, {duplicate_at}: 02/11/2026 +515.90 EUR" in summary
+    assert "Office supplies" not in summary and "outgoing" not in summary  # a debit is no problem to report
 
     _, assessment = assessed(FileWorkbook(workbook), today=TODAY)
     status = {s.invoice.number: s for s in assessment.invoices}

@@ -146,3 +146,15 @@ def test_an_unreadable_file_stops_the_import(sample_copy, tmp_path):
 def test_a_file_that_is_not_an_einvoice_is_named(tmp_path):
     with pytest.raises(UnreadableFile, match="not a UBL invoice or credit note"):
         ubl.read(b"<?xml version='1.0'?><Order xmlns='urn:x'/>", "order.xml")
+
+
+def test_the_embedded_pdf_is_published_with_the_invoice_page(sample_copy, tmp_path):
+    from portal.app import build
+
+    inbox = _write(tmp_path / "inbox", "1.xml", einvoice("INV-9001", EUPEN, "1210.00", pdf=MINIMAL_PDF))
+    _run(sample_copy, inbox)
+    out = tmp_path / "site_out"
+    built = build.build(FileWorkbook(sample_copy), today=TODAY, out_dir=out, secret_file=tmp_path / "secret")
+    page = out / built.site.invoice_pages["INV-9001"].path
+    assert (page / "invoice.pdf").read_bytes() == MINIMAL_PDF
+    assert 'href="invoice.pdf"' in (page / "index.html").read_text("utf-8")

@@ -42,9 +42,9 @@ class BankImport:
             f"{counts[Outcome.UNMATCHED]} unmatched, {counts[Outcome.SKIPPED]} skipped, "
             f"{counts[Outcome.REVERSED]} reversed."
         ]
-        for outcome in (Outcome.SUGGESTED, Outcome.UNMATCHED, Outcome.REVERSED):
+        for outcome in (Outcome.SUGGESTED, Outcome.UNMATCHED, Outcome.REVERSED, Outcome.SKIPPED):
             for d in self.decisions:
-                if d.outcome is outcome:
+                if d.outcome is outcome and (outcome is not Outcome.SKIPPED or not d.entry.booked or d.duplicate):
                     lines.append(f"  {outcome.value.upper()}: {d.where}: {_amount(d.entry)} — {d.reason}")
         lines += [f"  WARNING: {w}" for w in self.warnings]
         if self.written:
@@ -135,10 +135,11 @@ def import_bank(
             loaded.problems,
         )
     ledger = loaded.ledger
+    own = ledger.creditor.iban.replace(" ", "").upper()
     warnings = [
         f"{s.file}: the statement is for account {s.account_iban}, not the IBAN in the Settings ({ledger.creditor.iban})"
         for s in statements
-        if s.account_iban and s.account_iban.replace(" ", "").upper() != ledger.creditor.iban.replace(" ", "").upper()
+        if s.account_iban and s.account_iban.replace(" ", "").replace("-", "").upper() not in (own, own[4:])
     ]
     entries = [e for s in statements for e in s.entries]
     decisions = decide(entries, ledger, as_of or ledger.creditor.as_of or today)

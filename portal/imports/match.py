@@ -57,6 +57,8 @@ class Decision:
     reason: str
     shares: tuple[Share, ...] = ()
 
+    duplicate: bool = False  # skipped as the same entry as another one in this import
+
     @property
     def where(self) -> str:
         return f"{self.entry.file}, {self.entry.where}"
@@ -178,7 +180,7 @@ def decide(entries: list[BankEntry], ledger: Ledger, as_of: date) -> list[Decisi
             skip = "an outgoing payment"
         seen.setdefault(key, entry)
         if skip:
-            decisions[index] = Decision(entry, Outcome.SKIPPED, skip)
+            decisions[index] = Decision(entry, Outcome.SKIPPED, skip, duplicate=skip.startswith("the same entry"))
         elif entry.credit:
             credits.append(index)
         else:
