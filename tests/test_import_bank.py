@@ -306,3 +306,22 @@ def test_a_batched_camt054_entry_gives_one_payment_per_transaction(workbook, tmp
     ]
     assert [d.entry.entry_reference for d in done.decisions] == ["BATCH-1/1", "BATCH-1/2"]
     assert _run(workbook, path).rows_added == 0
+
+
+def test_returned_outgoing_payments_are_not_taken_for_customer_payments(workbook, tmp_path):
+    returned = BATCH.replace(
+        "<Ustrd>factuur 2026-0014</Ustrd>",
+        "<Ustrd>factuur 2026-0014</Ustrd></RmtInf><RtrInf><Rsn><Cd>AC04</Cd></Rsn></RtrInf><RmtInf>",
+    )
+    path = tmp_path / "returned.xml"
+    path.write_text(returned)
+    done = _run(workbook, path)
+    assert done.decisions[0].outcome is Outcome.MATCHED
+    assert (
+        done.decisions[1].outcome is Outcome.SKIPPED and "reversal of an outgoing payment" in done.decisions[1].reason
+    )
+    coda_entries = [
+        Entry("80.00", date(2026, 11, 3), "BNK-R", text="factuur 2026-0014", name="Drukkerij", reversal=True)
+    ]
+    coda_done = _run(workbook, _statement(tmp_path, "CODA", coda_entries))
+    assert coda_done.decisions[0].outcome is Outcome.SKIPPED

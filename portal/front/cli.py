@@ -86,13 +86,13 @@ def parser() -> argparse.ArgumentParser:
     _add_workbook(bank)
     bank.add_argument("files", type=Path, nargs="+", metavar="FILE", help="camt.053/054 (.xml) or CODA statements")
     _add_as_of(bank)
-    _add_write_options(bank)
+    _add_write_options(bank, secret=False)
     einvoices = sub.add_parser("import-ubl", help="Peppol e-invoices and credit notes (UBL) into Invoices")
     _add_workbook(einvoices)
     einvoices.add_argument(
         "paths", type=Path, nargs="+", metavar="FILE_OR_FOLDER", help="UBL .xml files, or folders holding them"
     )
-    _add_write_options(einvoices)
+    _add_write_options(einvoices, secret=False)
     serve = sub.add_parser("serve", help="preview the built site on http://127.0.0.1")
     serve.add_argument("folder", type=Path, nargs="?", default=Path("site_out"))
     serve.add_argument("--port", type=int, default=8000)
@@ -100,8 +100,9 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _add_write_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
+def _add_write_options(parser: argparse.ArgumentParser, *, secret: bool = True) -> None:
+    if secret:
+        parser.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--in-place",

@@ -135,7 +135,8 @@ def _entries(entry: ET.Element, file: str, where: str, account_currency: str) ->
             stem = base.entry_reference or own_references[k - 1]
             part_reference = f"{stem}/{k}" if stem else ""
         structured, issuer, free = _remittance(detail)
-        name, iban = _counterparty(detail, debtor=base.credit != base.reversal)
+        taken_back = base.reversal or detail.find("RtrInf") is not None
+        name, iban = _counterparty(detail, debtor=base.credit != taken_back)
         records.append(
             replace(
                 base,
@@ -143,6 +144,7 @@ def _entries(entry: ET.Element, file: str, where: str, account_currency: str) ->
                 amount=part_amount,
                 currency=part_currency,
                 entry_reference=part_reference,
+                reversal=taken_back,
                 structured_reference=structured,
                 reference_issuer=issuer,
                 free_text=free,

@@ -212,7 +212,7 @@ def _entry(movement: _Movement, file: str, currency: str) -> BankEntry:
         currency=currency,
         credit=not movement.debit,
         booked=True,
-        reversal=movement.debit and bool(movement.r_transaction),
+        reversal=bool(movement.r_transaction),  # a reject, return, refund or reversal: either way
         entry_reference=reference,
         structured_reference=structured,
         reference_issuer=issuer,
