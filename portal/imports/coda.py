@@ -20,8 +20,8 @@ _DETAILS_OF_TOTALS = {"5", "6"}
 
 
 def is_coda(data: bytes) -> bool:
-    head = data[: RECORD_LENGTH + 2].decode("cp1252", "replace")
-    return head.startswith("0000") and len(head.splitlines()[0] if head else "") == RECORD_LENGTH
+    """A CODA file starts with its header record, "0000" (then `read` checks every record's length)."""
+    return data[:5] in (b"00000", b"00001") or data[:4] == b"0000"
 
 
 @dataclass

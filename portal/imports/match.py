@@ -304,11 +304,16 @@ def _match(entry: BankEntry, book: _Book) -> Decision:
     return _suggest(entry, book, notes)
 
 
+_INVOICE_WORD = r"(?:fact\w*|invoice|inv|rechnung|rg|nr|no|n°|num\w*|#)\W{0,3}"
+
+
 def _invoices_named(text: str, book: _Book) -> list[str]:
+    """Invoice numbers written in the message; a short all-digit number only after a word like "facture"."""
     found: list[str] = []
     rest = text
     for number in book.numbers:
-        pattern = re.compile(r"(?<![0-9A-Za-z])" + re.escape(number) + r"(?![0-9A-Za-z])", re.IGNORECASE)
+        lead = _INVOICE_WORD if number.isdigit() and len(number) < 6 else ""
+        pattern = re.compile(r"(?<![0-9A-Za-z])" + lead + re.escape(number) + r"(?![0-9A-Za-z])", re.IGNORECASE)
         if pattern.search(rest):
             found.append(number)
             rest = pattern.sub(" ", rest)
