@@ -158,3 +158,20 @@ def test_the_embedded_pdf_is_published_with_the_invoice_page(sample_copy, tmp_pa
     page = out / built.site.invoice_pages["INV-9001"].path
     assert (page / "invoice.pdf").read_bytes() == MINIMAL_PDF
     assert 'href="invoice.pdf"' in (page / "index.html").read_text("utf-8")
+
+
+def test_a_flat_invoice_list_gets_the_buyer_name_and_no_customers_sheet(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Invoices"
+    book.active.append(["Invoice number", "Customer name", "Issue date", "Amount"])
+    book.active.append(["A1", "Client", date(2026, 1, 1), 100])
+    path = tmp_path / "flat.xlsx"
+    book.save(path)
+    creditor = {"name": "Me", "iban": "BE71096123456769"}
+    done = _run(path, _write(tmp_path / "in", "1.xml", einvoice("INV-9001", GENT, "400.00")), creditor=creditor)
+    assert done.added == ("INV-9001",) and done.customers_added == ()
+    assert openpyxl.load_workbook(path).sheetnames == ["Invoices"]
+    ledger = load(FileWorkbook(path), creditor).ledger
+    assert ledger.invoice("INV-9001").customer_id == "Bloemen Vandaele BV"
