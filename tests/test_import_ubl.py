@@ -175,3 +175,13 @@ def test_a_flat_invoice_list_gets_the_buyer_name_and_no_customers_sheet(tmp_path
     assert openpyxl.load_workbook(path).sheetnames == ["Invoices"]
     ledger = load(FileWorkbook(path), creditor).ledger
     assert ledger.invoice("INV-9001").customer_id == "Bloemen Vandaele BV"
+
+
+def test_progress_is_reported_per_file(sample_copy, tmp_path):
+    inbox = tmp_path / "inbox"
+    _write(inbox, "1.xml", einvoice("INV-9001", EUPEN, "10.00"))
+    _write(inbox, "2.xml", einvoice("INV-9002", GENT, "20.00"))
+    calls = []
+    _run(sample_copy, inbox, progress=lambda done, total, message: calls.append((done, total, message)))
+    assert [c[2] for c in calls[:2]] == ["Reading 1.xml", "Reading 2.xml"]
+    assert calls[-1] == (4, 4, "Done") and [c[0] for c in calls] == sorted(c[0] for c in calls)
