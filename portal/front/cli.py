@@ -12,7 +12,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from ..app import build, check, errors, init, load, publish, refresh, remind
+from ..app import build, check, errors, import_bank, import_ubl, init, load, publish, refresh, remind
 from ..app.errors import EXIT_OK, EXIT_PROBLEMS
 from ..domain import problems
 from ..workbook import cells, schema
@@ -88,6 +88,19 @@ def parser() -> argparse.ArgumentParser:
     _add_write_options(remind)
     remind.add_argument("--outbox", type=Path, help="folder for the .eml drafts (default: outbox next to the workbook)")
     remind.add_argument("--send", action="store_true", help="send them through the SMTP server of the Settings")
+    bank = sub.add_parser(
+        "import-bank", help="payments from bank statements (camt.053, CODA), matched to invoices, into Payments"
+    )
+    _add_workbook(bank)
+    bank.add_argument("files", type=Path, nargs="+", metavar="FILE", help="camt.053/054 (.xml) or CODA statements")
+    _add_as_of(bank)
+    _add_write_options(bank, secret=False)
+    einvoices = sub.add_parser("import-ubl", help="Peppol e-invoices and credit notes (UBL) into Invoices")
+    _add_workbook(einvoices)
+    einvoices.add_argument(
+        "paths", type=Path, nargs="+", metavar="FILE_OR_FOLDER", help="UBL .xml files, or folders holding them"
+    )
+    _add_write_options(einvoices, secret=False)
     serve = sub.add_parser("serve", help="preview the built site on http://127.0.0.1")
     serve.add_argument("folder", type=Path, nargs="?", default=Path("site_out"))
     serve.add_argument("--port", type=int, default=8000)
@@ -95,8 +108,9 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _add_write_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
+def _add_write_options(parser: argparse.ArgumentParser, *, secret: bool = True) -> None:
+    if secret:
+        parser.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--in-place",
@@ -229,13 +243,16 @@ def _serve(folder: Path, port: int, open_browser: bool) -> int:
     return EXIT_OK
 
 
+_WRITING = ("refresh", "remind", "import-bank", "import-ubl")
+
+
 def _workbook(args: argparse.Namespace) -> FileWorkbook:
     """The workbook named on the command line; writing commands get the clock and where to write."""
     return FileWorkbook(
         args.workbook,
         now=datetime.now(),
         in_place=getattr(args, "in_place", False),
-        out=getattr(args, "out", None) if args.command in ("refresh", "remind") else None,
+        out=getattr(args, "out", None) if args.command in _WRITING else None,
     )
 
 
@@ -306,6 +323,16 @@ def run(args: argparse.Namespace) -> int:
             secret_file=args.secret_file,
         )
         _print_remind(reminded)
+        return EXIT_OK
+    if args.command == "import-bank":
+        imported = import_bank.import_bank(
+            workbook, args.files, today=date.today(), as_of=args.as_of, creditor=creditor
+        )
+        print("\n".join(imported.lines()))
+        return EXIT_OK
+    if args.command == "import-ubl":
+        added = import_ubl.import_ubl(workbook, args.paths, today=date.today(), creditor=creditor)
+        print("\n".join(added.lines()))
         return EXIT_OK
     raise AssertionError(f"unknown command {args.command}")
 

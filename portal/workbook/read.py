@@ -440,6 +440,8 @@ def read_ledger(grids: list[Grid], overrides: dict[str, str] | None = None) -> R
             counterparty_iban=str(t.get("counterparty_iban", "")),
             invoice=str(t.get("invoice", "")),
             source=str(t.get("source", "")),
+            bank_ref=str(t.get("bank_ref", "")),
+            suggested=t.get("suggested") == "no",
             where=w,
         )
         for w, t in _records(tables.get("payments"), problems)

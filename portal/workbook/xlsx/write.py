@@ -70,7 +70,13 @@ MAX_CELL_TEXT = 32767  # Excel's limit: longer text makes Excel repair the file
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 
 
-APPEND_TABLES: dict[str, schema.Table] = {"log": schema.LOG, "reminders": schema.REMINDERS}
+APPEND_TABLES: dict[str, schema.Table] = {
+    "log": schema.LOG,
+    "reminders": schema.REMINDERS,
+    "payments": schema.PAYMENTS,
+    "customers": schema.CUSTOMERS,
+    "invoices": schema.INVOICES,
+}
 
 
 # --------------------------------------------------------------------------------------------
