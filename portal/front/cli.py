@@ -15,6 +15,7 @@ from ..domain import problems
 from ..workbook import cells, schema
 from ..workbook.file import FileWorkbook
 from ..workbook.xlsx.grids import UnreadableWorkbook
+from .addin import commands as addin_commands
 
 
 def _creditor_option(text: str) -> tuple[str, str]:
@@ -84,6 +85,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("folder", type=Path, nargs="?", default=Path("site_out"))
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--open", action="store_true", help="open it in the browser")
+    addin_commands.add_parser(sub)
     return p
 
 
@@ -215,6 +217,8 @@ def run(args: argparse.Namespace) -> int:
         return _secret(args.action, args.secret_file)
     if args.command == "serve":
         return _serve(args.folder, args.port, args.open)
+    if args.command == "addin":
+        return addin_commands.run(args)
     workbook = _workbook(args)
     creditor = dict(args.creditor)
     if args.command == "check":
