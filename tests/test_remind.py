@@ -51,11 +51,11 @@ def test_refresh_writes_the_managed_columns_to_a_copy(sample_copy, tmp_path):
     rows = {r["Invoice number"]: r for r in table_rows(done.written.path, "Invoices")}
     state = done.assessment.invoice("2026-0127")
     row = rows["2026-0127"]
-    assert row["Status"] == state.status and Decimal(str(row["Balance"])) == state.balance
-    assert row["Next action"] == state.reason and row["Portal link"].startswith(
-        "https://pay.atelier-lumiere.example/i/"
-    )
-    assert rows["2026-0001"]["Status"] == "in_plan"
+    assert row["Status"] == "Overdue" and Decimal(str(row["Balance"])) == state.balance
+    assert row["Next action"] == "Formal notice due: 51 d overdue; Reminder 2 sent on 10/10/2026"
+    assert row["Portal link"].startswith("https://pay.atelier-lumiere.example/i/")
+    assert rows["2026-0001"]["Status"] == "Payment plan"
+    assert done.unmatched == ()
     reread = load.load(FileWorkbook(done.written.path))
     assert not reread.errors  # what Refresh wrote reads back cleanly
 
@@ -160,3 +160,25 @@ def test_cli_remind_and_refresh(small_copy, tmp_path, capsys):
     assert "reminder(s) prepared, 0 sent" in printed and (tmp_path / "after.xlsx").exists()
     assert cli.main(["refresh", str(small_copy), "--in-place", *args]) == 0
     assert "cell(s) changed" in capsys.readouterr().out
+
+
+def test_a_french_sheet_is_refreshed_in_french(tmp_path):
+    """Headers added and words written follow the workbook's language (here, its French headers)."""
+    from .test_workbook_write import FLAT_HEADERS, flat_workbook
+
+    source = flat_workbook(tmp_path / "Impayés.xlsx")
+    done = refresh.refresh(
+        FileWorkbook(source, now=NOW),
+        today=TODAY,
+        as_of=date(2026, 3, 1),
+        creditor={"name": "Atelier SRL", "iban": "BE71096123456769"},
+        secret_file=tmp_path / "secret",
+    )
+    ws = openpyxl.load_workbook(done.written.path)["Feuil1"]
+    headers = [c.value for c in ws[3]]
+    assert headers[: len(FLAT_HEADERS)] == FLAT_HEADERS
+    assert {"Payé", "Solde", "Statut", "Jours de retard", "Étape"} <= set(headers[len(FLAT_HEADERS) :])
+    rows = {r[1]: dict(zip(headers, r)) for r in ws.iter_rows(min_row=4, values_only=True) if r[1]}
+    assert rows["F-101"]["Statut"] == "En retard"
+    assert rows["F-101"]["Prochaine action"] == "Rappel 1 à envoyer : en retard de 20 j; rien envoyé"
+    assert rows["F-103"]["Statut"] == "Échéance proche"

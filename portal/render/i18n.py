@@ -11,7 +11,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 
-from ..workbook.schema import LANGUAGES
+from ..domain.languages import LANGUAGES
 
 MESSAGES_FILE = "messages.yml"
 

@@ -19,14 +19,14 @@ import markdown
 import yaml
 
 from ..codes import payment
-from ..domain import dunning, law, scenarios
-from ..workbook.schema import LANGUAGES
+from ..domain import dunning, law
+from ..domain.languages import LANGUAGES
+from ..domain.stages import CLAIM_STAGES, Stage
 from .templating import environment
 
-STAGES = (*scenarios.STAGES, dunning.THANK_YOU)
+STAGES = tuple(Stage)
 TONES = ("friendly", "neutral", "firm", "formal", "warm")
 SUBJECT_MAX = 200
-CLAIM_STAGES = ("formal_notice", "handover")  # the stages that claim interest and fees
 
 # C0/C1 controls except \t and \n (this also drops Python-Markdown's \x02/\x03 placeholders), and the
 # bidi embedding/override/isolate controls that can make a name display the following text reversed.

@@ -24,8 +24,8 @@ import segno
 from ..codes import payment
 from ..domain.dunning import Assessment, CustomerState, InvoiceState
 from ..domain.ledger import Creditor, Where
-from ..domain.scenarios import STAGES
-from ..workbook import cells
+from ..domain.money import CENT
+from ..domain.stages import CLAIM_STAGES, LADDER
 from . import encrypt, i18n, reminders, templating, tokens
 
 CSS_TEMPLATE = "site/portal.css"
@@ -247,7 +247,7 @@ class _Renderer:
             script=COPY_SCRIPT,
             alternates=alternates,
             ref=payment.format_reference,
-            cent=cells.CENT,
+            cent=CENT,
             as_of=self.assessment.as_of,
             days_late=days_late,
             **context,
@@ -327,9 +327,9 @@ def _page_stage(state: InvoiceState) -> str:
     """The reminder the debtor has just received (or receives today), shown on the page."""
     if state.balance <= 0 or state.status in ("disputed", "on_hold"):
         return ""
-    if state.action_due and state.next_action in STAGES:
+    if state.action_due and state.next_action in LADDER:
         return state.next_action
-    return state.stage if state.stage in STAGES else ""
+    return state.stage if state.stage in LADDER else ""
 
 
 def _claims(state: InvoiceState) -> bool:
@@ -394,7 +394,7 @@ def render_site(
             "customer": customer,
             "pdf": pdf,
             "letter": letter,
-            "claim": state.claim if stage in reminders.CLAIM_STAGES and _claims(state) else None,
+            "claim": state.claim if stage in CLAIM_STAGES and _claims(state) else None,
             "statement": statements[customer.id].href if customer and customer.id in statements else "",
             "blocks": blocks,
         }

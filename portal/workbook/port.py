@@ -27,6 +27,7 @@ class Changes:
 
     cells: dict[str, dict[int, dict[str, object]]] = field(default_factory=dict)
     append: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+    lang: str = "en"  # the workbook's language: of any header, sheet or table name the port adds
 
     def __bool__(self) -> bool:
         return any(self.cells.values()) or any(self.append.values())

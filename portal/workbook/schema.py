@@ -12,7 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
-LANGUAGES = ("fr", "nl", "en", "de")
+from ..domain.languages import LANGUAGES
+
 COUNTRIES = ("BE", "FR")
 KINDS = ("B2B", "B2C")
 SCENARIOS = ("gentle", "standard", "strict")

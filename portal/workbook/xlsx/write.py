@@ -135,6 +135,7 @@ class _Target:
     columns: dict[str, int]
     excel: ExcelTable | None
     touched: set[tuple[str, int, int]]  # (sheet, row, column) of every cell written, for the final check
+    lang: str = "en"  # of the headers and sheet names the writer adds
 
     def put(self, row: int, col: int, value: object, kind: str) -> None:
         _put(self.ws, row, col, value, kind)
@@ -177,11 +178,11 @@ def _excel_table_at(ws: Worksheet, header_row: int, columns: dict[str, int]) -> 
     return best
 
 
-def _target(book: Workbook, found: FoundTable, table: schema.Table, touched: set) -> _Target:
+def _target(book: Workbook, found: FoundTable, table: schema.Table, touched: set, lang: str) -> _Target:
     ws = book[found.grid.name]
     header_row = found.header_row + 1
     columns = {key: index + 1 for key, index in found.columns.items()}
-    return _Target(table, ws, header_row, columns, _excel_table_at(ws, header_row, columns), touched)
+    return _Target(table, ws, header_row, columns, _excel_table_at(ws, header_row, columns), touched, lang)
 
 
 def _unique_table_name(book: Workbook, wanted: str) -> str:
@@ -203,22 +204,22 @@ def _unique_sheet_title(book: Workbook, wanted: str) -> str:
     return title
 
 
-def _new_sheet(book: Workbook, table: schema.Table, touched: set) -> _Target:
-    """A sheet for a table the workbook lacks, with English headers and an Excel Table."""
-    ws = book.create_sheet(_unique_sheet_title(book, table.sheet_name("en")))
+def _new_sheet(book: Workbook, table: schema.Table, touched: set, lang: str) -> _Target:
+    """A sheet for a table the workbook lacks, with headers in `lang` and an Excel Table."""
+    ws = book.create_sheet(_unique_sheet_title(book, table.sheet_name(lang)))
     for col, column in enumerate(table.columns, start=1):
-        ws.cell(row=1, column=col, value=column.header("en")).font = Font(bold=True)
+        ws.cell(row=1, column=col, value=column.header(lang)).font = Font(bold=True)
         ws.column_dimensions[get_column_letter(col)].width = column.width
     excel = ExcelTable(
-        displayName=_unique_table_name(book, table.sheet_name("en")), ref=f"A1:{get_column_letter(len(table.columns))}2"
+        displayName=_unique_table_name(book, table.sheet_name(lang)), ref=f"A1:{get_column_letter(len(table.columns))}2"
     )
     excel.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     excel._initialise_columns()
     for table_column, column in zip(excel.tableColumns, table.columns):
-        table_column.name = column.header("en")
+        table_column.name = column.header(lang)
     ws.add_table(excel)
     ws.freeze_panes = "A2"
-    return _Target(table, ws, 1, {c.key: i for i, c in enumerate(table.columns, start=1)}, excel, touched)
+    return _Target(table, ws, 1, {c.key: i for i, c in enumerate(table.columns, start=1)}, excel, touched, lang)
 
 
 def _set_width_if_unset(ws: Worksheet, col: int, width: int) -> None:
@@ -232,7 +233,7 @@ def _set_width_if_unset(ws: Worksheet, col: int, width: int) -> None:
 def _add_column(target: _Target, key: str, added: list[str]) -> int:
     """Add a column the sheet lacks, right of its headers (and inside its Excel Table)."""
     ws, header_row, column = target.ws, target.header_row, target.table.column(key)
-    header = column.header("en")
+    header = column.header(target.lang)
     if target.excel is not None:
         _, _, max_col, max_row = _bounds(target.excel)
         col = max_col + 1
@@ -676,7 +677,7 @@ def write_workbook_changes(
     for key, rows in changes.cells.items():
         if key not in located:
             raise ValueError(f"No {key} table in {source.name}")
-        cells += _write_cells(_target(book, located[key], located[key].table, touched), rows, added)
+        cells += _write_cells(_target(book, located[key], located[key].table, touched, changes.lang), rows, added)
     rows_added: dict[str, int] = {}
     # A Reminders sheet is never another table, even when its headers look like one.
     reminder_sheets = {g.name for g in grids if schema.normalize(g.name) in schema.REMINDERS.names()}
@@ -690,7 +691,11 @@ def write_workbook_changes(
         found = located.get(key) if key != "reminders" else locate_by_name(grids, table, taken)
         if found is not None and key != "reminders" and found.grid.name in reminder_sheets:
             found = None
-        target = _target(book, found, table, touched) if found is not None else _new_sheet(book, table, touched)
+        target = (
+            _target(book, found, table, touched, changes.lang)
+            if found is not None
+            else _new_sheet(book, table, touched, changes.lang)
+        )
         rows_added[key] = _append_rows(target, rows, added)
 
     if in_place and not cells and not rows_added and not added:
