@@ -8,13 +8,24 @@ class of the same name in `xlwings.main`, with a compatible signature: tests/tes
 
 from __future__ import annotations
 
-import contextlib
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 from openpyxl.utils import range_boundaries
+
+# What a test reads or arranges through the stand-in, beyond xlwings' own attributes.
+TEST_HELPERS = {
+    "App": ("alerts", "answers", "status_history"),
+    "Book": ("counter", "of_file"),
+    "Sheet": ("cells", "hyperlinks", "number_formats", "extent", "deleted"),
+}
+# Attributes set on instances (plain attributes here, properties in xlwings).
+INSTANCE_ATTRIBUTES = {
+    "App": ("status_bar", "screen_updating", "calculation", "display_alerts"),
+    "Table": ("show_totals",),
+}
 
 
 class ExcelError(str):
@@ -50,7 +61,11 @@ class App:
         self.alerts: list[dict[str, Any]] = []
         self.answers: list[str] = []  # what the user clicks, in order; "ok"/"yes" when none is left
         self.status_history: list[str | bool] = []
-        self.books: list[Book] = []
+        self._books: list[Book] = []
+
+    @property
+    def books(self) -> Books:
+        return Books(self)
 
     def alert(self, prompt, title=None, buttons="ok", mode=None, callback=None):
         self.alerts.append({"prompt": prompt, "title": title, "buttons": buttons, "mode": mode})
@@ -70,7 +85,7 @@ class Book:
     def __init__(self, fullname: Path | str, app: App | None = None) -> None:
         self._fullname = str(fullname)
         self._app = app or App()
-        self._app.books.append(self)
+        self._app._books.append(self)
         self._sheets: list[Sheet] = []
         self.counter = Counter()
 
@@ -118,6 +133,20 @@ class Book:
                 min_col, min_row, max_col, max_row = range_boundaries(table.ref)
                 sheet._tables.append(Table(sheet, table.displayName, (min_row, min_col, max_row, max_col)))
         return book
+
+
+class Books:
+    def __init__(self, app: App) -> None:
+        self._app = app
+
+    def __iter__(self):
+        return iter(list(self._app._books))
+
+    def __len__(self) -> int:
+        return len(self._app._books)
+
+    def open(self, fullname=None) -> Book:
+        return Book.of_file(Path(fullname), self._app)
 
 
 class Sheets:
@@ -374,8 +403,3 @@ class Table:
         if range.row != self._bounds[0]:
             raise ValueError("a table keeps its header row when resized")
         self._bounds = (*range._first, *range._last)
-
-
-@contextlib.contextmanager
-def no_caller():
-    yield

@@ -53,13 +53,12 @@ class _Session:
     book: Any
     today: date
 
+    def __post_init__(self) -> None:
+        self.workbook = ExcelWorkbook(self.book)
+
     @property
     def app(self) -> Any:
         return self.book.app
-
-    @property
-    def workbook(self) -> ExcelWorkbook:
-        return ExcelWorkbook(self.book)
 
     def status(self, text: str) -> None:
         self.app.status_bar = f"{TITLE}: {text}"
@@ -111,7 +110,7 @@ def new_workbook(book: Any = None, today: date | None = None) -> str | None:
     """Create a workbook from the template with the sample data beside the current one, and open it."""
 
     def work(s: _Session) -> str:
-        folder = ExcelWorkbook(s.book).folder
+        folder = s.workbook.folder
         path, n = folder / "Receivables.xlsx", 1
         while path.exists():
             n += 1

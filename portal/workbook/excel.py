@@ -13,8 +13,9 @@ the ones the file port reads from the same workbook saved.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
@@ -79,6 +80,7 @@ class ExcelWorkbook:
     """A workbook open in Excel (`xlwings.Book`), e.g. `xw.Book.caller()` from a ribbon button."""
 
     book: Any
+    _read: list[Grid] | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -108,7 +110,10 @@ class ExcelWorkbook:
         return tuple(tuple(from_excel(v) for v in row) for row in rows)
 
     def grids(self) -> list[Grid]:
-        return [Grid(str(sheet.name), self._sheet_values(sheet)) for sheet in self.book.sheets]
+        """Every sheet's values; read once per port until `apply` writes (a click reads the workbook once)."""
+        if self._read is None:
+            self._read = [Grid(str(sheet.name), self._sheet_values(sheet)) for sheet in self.book.sheets]
+        return self._read
 
     def fingerprint(self) -> str:
         return grids_fingerprint(self.grids())
@@ -118,6 +123,12 @@ class ExcelWorkbook:
     # ----------------------------------------------------------------------------------------
 
     def apply(self, changes: Changes) -> Applied:
+        try:
+            return self._apply(changes)
+        finally:
+            self._read = None
+
+    def _apply(self, changes: Changes) -> Applied:
         grids = self.grids()
         located = locate_tables(grids)
         added: list[str] = []
@@ -126,7 +137,7 @@ class ExcelWorkbook:
             if key not in located:
                 raise ValueError(f"No {key} table in {self.name}")
             found = located[key]
-            written += _Target(self.book.sheets[found.grid.name], found, key).write_cells(rows, added)
+            written += _Target(self.book.sheets[found.grid.name], found, key, changes.lang).write_cells(rows, added)
         rows_added: dict[str, int] = {}
         reminder_sheets = {g.name for g in grids if schema.normalize(g.name) in schema.REMINDERS.names()}
         taken = {f.grid.name for f in located.values()} - reminder_sheets
@@ -140,9 +151,9 @@ class ExcelWorkbook:
             if found is not None and key != "reminders" and found.grid.name in reminder_sheets:
                 found = None
             target = (
-                _Target(self.book.sheets[found.grid.name], found, key)
+                _Target(self.book.sheets[found.grid.name], found, key, changes.lang)
                 if found is not None
-                else _Target.new_sheet(self.book, table, key)
+                else _Target.new_sheet(self.book, table, key, changes.lang)
             )
             rows_added[key] = target.append(records, added)
         return Applied(self.name, None, written, rows_added, tuple(added))
@@ -162,9 +173,10 @@ def _runs(rows: Iterable[int]) -> list[list[int]]:
 class _Target:
     """One table in a sheet of the open workbook: where its header is and which column holds what (1-based)."""
 
-    def __init__(self, sheet: Any, found: FoundTable | None, key: str, table: schema.Table | None = None):
+    def __init__(self, sheet: Any, found: FoundTable | None, key: str, lang: str, table: schema.Table | None = None):
         self.sheet = sheet
         self.key = key
+        self.lang = lang
         self.table = table or (found.table if found else None)
         assert self.table is not None
         self.grid_rows = found.grid.rows if found else ()
@@ -173,18 +185,20 @@ class _Target:
         self.excel_table = self._excel_table()
 
     @classmethod
-    def new_sheet(cls, book: Any, table: schema.Table, key: str) -> _Target:
-        """A sheet for a table the workbook lacks, with English headers and an Excel Table."""
+    def new_sheet(cls, book: Any, table: schema.Table, key: str, lang: str) -> _Target:
+        """A sheet for a table the workbook lacks, with headers in `lang` and an Excel Table."""
         names = {str(s.name).lower() for s in book.sheets}
-        title, n = table.sheet_name("en"), 1
+        title, n = table.sheet_name(lang), 1
         while title.lower() in names:
             n += 1
-            title = f"{table.sheet_name('en')} ({n})"
+            title = f"{table.sheet_name(lang)} ({n})"
         sheet = book.sheets.add(title, after=book.sheets[len(book.sheets) - 1])
-        headers = [c.header("en") for c in table.columns]
+        headers = [c.header(lang) for c in table.columns]
         sheet.range((1, 1)).value = [headers]
-        sheet.tables.add(source=sheet.range((1, 1), (1, len(headers))), name=title.replace(" ", "_"), has_headers=True)
-        target = cls(sheet, None, key, table)
+        sheet.tables.add(
+            source=sheet.range((1, 1), (1, len(headers))), name=re.sub(r"\W", "_", title), has_headers=True
+        )
+        target = cls(sheet, None, key, lang, table)
         target.columns = {c.key: i for i, c in enumerate(table.columns, start=1)}
         target.excel_table = target._excel_table()
         return target
@@ -210,7 +224,7 @@ class _Target:
 
     def _add_column(self, key: str, added: list[str]) -> int:
         column = self.table.column(key)
-        header = column.header("en")
+        header = column.header(self.lang)
         if self.excel_table is not None:
             top, left, bottom, right = self._table_bounds()
             col = right + 1
