@@ -20,6 +20,7 @@ class BuildOutcome:
     site: site.BuildResult
     assessment: dunning.Assessment
     warnings: tuple[Problem, ...]
+    secret_moved: str = ""  # the user-level secret of older versions, copied beside the workbook by this build
 
 
 def build(
@@ -33,12 +34,13 @@ def build(
 ) -> BuildOutcome:
     """Check the workbook, assess it and write the portal to `out_dir`."""
     loaded, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor)
+    key = secret(workbook.folder, secret_file)
     result = site.build_site(
         assessment,
         out_dir,
-        secret(secret_file),
+        key,
         workbook.folder,
         manifest=state_dir(workbook.folder) / MANIFEST,
         workbook_fingerprint=loaded.fingerprint,
     )
-    return BuildOutcome(result, assessment, tuple(loaded.warnings))
+    return BuildOutcome(result, assessment, tuple(loaded.warnings), key.moved_from)

@@ -283,6 +283,13 @@ def build(book: Any = None, today: date | None = None) -> str | None:
                 f"as of {outcome.assessment.as_of:%d/%m/%Y} in {result.out_dir}. Preview shows them; Publish puts "
                 "them online.",
                 *(f"- {w}" for w in warnings),
+                *(
+                    [
+                        f"The site secret was copied from {outcome.secret_moved} beside the workbook: links stay the same."
+                    ]
+                    if outcome.secret_moved
+                    else []
+                ),
             ]
         )
 

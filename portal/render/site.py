@@ -524,6 +524,7 @@ def build_site(
                     "as_of": assessment.as_of.isoformat(),
                     "out_dir": str(Path(out_dir).resolve()),
                     "workbook_fingerprint": workbook_fingerprint,
+                    "secret_fingerprint": secret.fingerprint,
                     "invoices": len(invoices),
                     "statements": len(statements),
                     "files": hashes,
