@@ -143,7 +143,7 @@ def _write_problems(book: Any, problems: tuple[Problem, ...]) -> None:
         return
     names = {str(s.name).lower() for s in sheets}
     sheet = book.sheets.add(PROBLEMS_SHEET, after=book.sheets[len(book.sheets) - 1])
-    rows: list[list[object]] = [PROBLEM_HEADERS]
+    rows: list[list[object]] = [list(PROBLEM_HEADERS)]
     links = []
     for index, problem in enumerate(problems, start=2):
         text, link = _where(problem, names)
@@ -300,7 +300,9 @@ def _start_preview(site: Path, url_file: Path) -> str:
     url_file.unlink(missing_ok=True)
     options: dict[str, Any] = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     if os.name == "nt":
-        options["creationflags"] = subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP
+        options["creationflags"] = getattr(subprocess, "DETACHED_PROCESS", 0) | getattr(
+            subprocess, "CREATE_NEW_PROCESS_GROUP", 0
+        )
     else:
         options["start_new_session"] = True
     subprocess.Popen([sys.executable, "-m", "portal.front.preview", str(site), str(url_file)], **options)

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,13 +88,13 @@ def load_secret(path: Path | None = None, environ: dict[str, str] | None = None)
 
 
 def workbook_secret(
-    folder: Path, path: Path | None = None, environ: dict[str, str] | None = None, user_secret: Path | None = None
+    folder: Path, path: Path | None = None, environ: Mapping[str, str] | None = None, user_secret: Path | None = None
 ) -> Secret:
     """The secret of the workbook in `folder`: the environment's, else `path`'s, else the one beside the
     workbook, created on first use (from the user-level secret of older versions when there is one)."""
-    environ = os.environ if environ is None else environ
-    if environ.get(SECRET_ENV) or path is not None:
-        return load_secret(path, environ)
+    variables: Mapping[str, str] = os.environ if environ is None else environ
+    if variables.get(SECRET_ENV) or path is not None:
+        return load_secret(path, dict(variables))
     here = workbook_secret_path(folder)
     if here.exists():
         return Secret(_decode(here.read_text(), str(here)), str(here))

@@ -147,12 +147,12 @@ class ExcelWorkbook:
             table = APPEND_TABLES.get(key)
             if table is None:
                 raise ValueError(f"Rows can only be appended to: {', '.join(APPEND_TABLES)} (not {key})")
-            found = located.get(key) if key != "reminders" else locate_by_name(grids, table, taken)
-            if found is not None and key != "reminders" and found.grid.name in reminder_sheets:
-                found = None
+            place = located.get(key) if key != "reminders" else locate_by_name(grids, table, taken)
+            if place is not None and key != "reminders" and place.grid.name in reminder_sheets:
+                place = None
             target = (
-                _Target(self.book.sheets[found.grid.name], found, key, changes.lang)
-                if found is not None
+                _Target(self.book.sheets[place.grid.name], place, key, changes.lang)
+                if place is not None
                 else _Target.new_sheet(self.book, table, key, changes.lang)
             )
             rows_added[key] = target.append(records, added)
@@ -177,8 +177,10 @@ class _Target:
         self.sheet = sheet
         self.key = key
         self.lang = lang
-        self.table = table or (found.table if found else None)
-        assert self.table is not None
+        known = table or (found.table if found else None)
+        if known is None:
+            raise ValueError(f"the {key} table is neither found nor given")
+        self.table: schema.Table = known
         self.grid_rows = found.grid.rows if found else ()
         self.header_row = found.header_row + 1 if found else 1
         self.columns = {k: i + 1 for k, i in found.columns.items()} if found else {}
@@ -219,6 +221,7 @@ class _Target:
 
     def _table_bounds(self) -> tuple[int, int, int, int]:
         """(first row, first column, last row, last column) of the Excel Table."""
+        assert self.excel_table is not None
         whole = self.excel_table.range
         return whole.row, whole.column, whole.row + whole.rows.count - 1, whole.column + whole.columns.count - 1
 
@@ -271,8 +274,9 @@ class _Target:
                 self.sheet.range((run[0], col), (run[-1], col)).value = [[values[row]] for row in run]
             if (self.key, key) in LINK_COLUMNS:
                 for row in sorted(differs):
-                    if isinstance(values[row], str) and values[row].startswith(("http://", "https://")):
-                        self.sheet.range((row, col)).add_hyperlink(values[row], values[row])
+                    link = values[row]
+                    if isinstance(link, str) and link.startswith(("http://", "https://")):
+                        self.sheet.range((row, col)).add_hyperlink(link, link)
             changed += len(differs)
         return changed
 
