@@ -320,3 +320,15 @@ def test_new_workbook_creates_the_sample_beside_and_opens_it(tmp_path):
     handlers.new_workbook(book, TODAY)
     created = Path(book.fullname).parent / "Receivables.xlsx"
     assert created.is_file() and [b.fullname for b in book.app.books][-1] == str(created)
+
+
+def test_overview_help_and_the_imports_say_what_they_can(tmp_path, monkeypatch):
+    monkeypatch.setenv("DEBTOR_PORTAL_SECRET", SECRET)
+    book = standin.Book.of_file(_copy(tmp_path, "x"))
+    overview = handlers.overview(book, TODAY)
+    assert overview.startswith("As of 16/11/2026: ") and "overdue" in overview
+    assert "Check:" in handlers.show_help(book, TODAY)
+    for handler in (handlers.import_bank, handlers.import_invoices):
+        assert "not part of this version" in handler(book, TODAY)
+    assert [a["mode"] for a in book.app.alerts] == ["info"] * 4
+    assert book.counter.writes == 0

@@ -19,6 +19,7 @@ import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ from ..app import publish as publish_command
 from ..app import refresh as refresh_command
 from ..app import remind as remind_command
 from ..domain.problems import ERROR, Problem
+from ..render import i18n, templating
+from ..render.workbook_text import stage_label
 from ..workbook.excel import ExcelWorkbook
 from ..workbook.port import state_dir
 
@@ -241,18 +244,22 @@ def overview(book: Any = None, today: date | None = None) -> str | None:
 
     def work(s: _Session) -> str:
         s.status("assessing the invoices")
-        _, assessment = load.assessed(s.workbook, today=s.today)
+        loaded, assessment = load.assessed(s.workbook, today=s.today)
+        creditor = assessment.ledger.creditor
+        f = i18n.formatter(
+            loaded.reading.language, creditor.country, i18n.load_messages(templating.environment(s.workbook.folder))
+        )
         open_states = [st for st in assessment.invoices if st.balance > 0]
         overdue = [st for st in open_states if st.days_overdue > 0]
         by_stage: dict[str, int] = {}
         for state in overdue:
-            label = str(state.stage.value if hasattr(state.stage, "value") else state.stage or "overdue")
+            label = stage_label(state.stage, f) if state.stage else "(no reminder stage yet)"
             by_stage[label] = by_stage.get(label, 0) + 1
-        total = sum((st.balance for st in open_states), start=0)
-        late = sum((st.balance for st in overdue), start=0)
+        total = sum((st.balance for st in open_states), start=Decimal(0))
+        late = sum((st.balance for st in overdue), start=Decimal(0))
         lines = [
-            f"As of {assessment.as_of:%d/%m/%Y}: {len(open_states)} open invoice(s), {total:,.2f} due in all; "
-            f"{len(overdue)} overdue, {late:,.2f}.",
+            f"As of {assessment.as_of:%d/%m/%Y}: {len(open_states)} open invoice(s), {f.money(total)} due in all; "
+            f"{len(overdue)} overdue, {f.money(late)}.",
             *(f"- {stage}: {count}" for stage, count in sorted(by_stage.items())),
         ]
         return "\n".join(lines)
