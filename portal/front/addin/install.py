@@ -197,20 +197,30 @@ def carry_out(plan: Plan) -> list[str]:
     """Do every step of `plan`; what was done, one sentence each."""
     done = []
     for step in plan.steps:
-        if step.build is not None:
-            package.build(step.build)
-        if step.copy is not None:
-            source, target = step.copy
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-        if step.write is not None:
-            path, text = step.write
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        if step.remove is not None:
-            step.remove.unlink(missing_ok=True)
+        try:
+            _do(step)
+        except PermissionError as exc:
+            raise InstallError(
+                f"{exc.filename or 'A file'} is in use or read-only (is Excel running?): quit Excel and run the "
+                f"command again. Done so far: {'; '.join(done) or 'nothing'}."
+            ) from None
         done.append(step.says)
     return done
+
+
+def _do(step: Step) -> None:
+    if step.build is not None:
+        package.build(step.build)
+    if step.copy is not None:
+        source, target = step.copy
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    if step.write is not None:
+        path, text = step.write
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    if step.remove is not None:
+        step.remove.unlink(missing_ok=True)
 
 
 def no_excel_message() -> str:
