@@ -20,7 +20,7 @@ from portal.front import excel as handlers
 from portal.workbook import cells
 from portal.workbook.excel import ExcelWorkbook
 from portal.workbook.file import FileWorkbook
-from portal.workbook.port import Changes, grids_fingerprint, state_dir
+from portal.workbook.port import Changes, UnsafeToWrite, grids_fingerprint, state_dir
 from portal.workbook.read import locate_tables
 from portal.workbook.xlsx.grids import read_grids
 
@@ -332,3 +332,24 @@ def test_overview_help_and_the_imports_say_what_they_can(tmp_path, monkeypatch):
         assert "not part of this version" in handler(book, TODAY)
     assert [a["mode"] for a in book.app.alerts] == ["info"] * 4
     assert book.counter.writes == 0
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text_and_rows_never_overwrite_what_is_below(tmp_path):
+    book = standin.Book.of_file(_copy(tmp_path, "x"))
+    port = ExcelWorkbook(book)
+    found = locate_tables(port.grids())["invoices"]
+    row = found.header_row + 2
+    port.apply(Changes(cells={"invoices": {row: {"next_action": "=HYPERLINK(1)"}}}))
+    sheet = book.sheets[found.grid.name]
+    assert sheet.cells[(row, found.columns["next_action"] + 1)] == "=HYPERLINK(1)"
+    assert port.apply(Changes(cells={"invoices": {row: {"next_action": "=HYPERLINK(1)"}}})).cells == 0
+
+    log = locate_tables(ExcelWorkbook(book).grids())["log"]
+    log_sheet = book.sheets[log.grid.name]
+    table = next(iter(log_sheet.tables))
+    below = table.range.row + table.range.rows.count
+    log_sheet.range((below, table.range.column)).value = "a note under the table"
+    writes = book.counter.writes
+    with pytest.raises(UnsafeToWrite, match="not empty"):
+        ExcelWorkbook(book).apply(Changes(append={"log": [{"date": TODAY, "customer_id": "C1", "action": "call"}]}))
+    assert book.counter.writes == writes
