@@ -73,7 +73,9 @@ def remind(
     _, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor)
     ledger, as_of = assessment.ledger, assessment.as_of
     warnings, prepared = [], []
-    for key, state, stage, reminder, link in _todays_reminders(assessment, secret(secret_file), workbook.folder):
+    for key, state, stage, reminder, link in _todays_reminders(
+        assessment, secret(workbook.folder, secret_file), workbook.folder
+    ):
         customer = state.customer
         address = customer.email.strip() if customer else ""
         if address and not mail.valid_address(address):

@@ -18,6 +18,7 @@ from ..domain import problems
 from ..workbook import cells, schema
 from ..workbook.file import FileWorkbook
 from ..workbook.xlsx.grids import UnreadableWorkbook
+from .addin import commands as addin_commands
 
 EXIT_INTERRUPTED = 130  # as a shell reports Ctrl-C
 
@@ -59,7 +60,7 @@ def parser() -> argparse.ArgumentParser:
     _add_workbook(build)
     _add_as_of(build)
     build.add_argument("--out", type=Path, help="output folder (default: site_out next to the workbook)")
-    build.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
+    build.add_argument("--secret-file", type=Path, help="the site secret (default: beside the workbook)")
     build.add_argument(
         "--workers", type=int, metavar="N", help="processes rendering pages (default: one per core; 1: none)"
     )
@@ -73,9 +74,11 @@ def parser() -> argparse.ArgumentParser:
         help="a folder, rclone:REMOTE:PATH or git:URL#BRANCH (default: the 'Publish to' setting)",
     )
     publish.add_argument("--dry-run", action="store_true", help="only say what would be added, changed and removed")
-    secret = sub.add_parser("secret", help="manage the site secret behind the private links")
+    publish.add_argument("--secret-file", type=Path, help="the site secret (default: beside the workbook)")
+    secret = sub.add_parser("secret", help="manage the site secret behind a workbook's private links")
     secret.add_argument("action", choices=["rotate", "where"])
-    secret.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
+    secret.add_argument("workbook", type=Path, nargs="?", help="the workbook (its secret is beside it)")
+    secret.add_argument("--secret-file", type=Path, help="a secret file of your own instead of the workbook's")
     refresh = sub.add_parser(
         "refresh", help="write status, balance, stage, next action and portal link into the workbook's grey columns"
     )
@@ -105,12 +108,13 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("folder", type=Path, nargs="?", default=Path("site_out"))
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--open", action="store_true", help="open it in the browser")
+    addin_commands.add_parser(sub)
     return p
 
 
 def _add_write_options(parser: argparse.ArgumentParser, *, secret: bool = True) -> None:
     if secret:
-        parser.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
+        parser.add_argument("--secret-file", type=Path, help="the site secret (default: beside the workbook)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--in-place",
@@ -179,6 +183,11 @@ def _print_build(outcome: build.BuildOutcome) -> None:
         print(f"WARNING: {warning}")
     if result.secret_created:
         print(f"Created the site secret in {result.secret_created} (keep it private; it makes the links).")
+    if outcome.secret_moved:
+        print(
+            f"Copied the site secret from {outcome.secret_moved} beside the workbook, so the links stay the same "
+            "on every computer that opens it."
+        )
     print(
         f"Built {len(result.invoice_pages)} invoice page(s) and {len(result.statement_pages)} statement(s) "
         f"as of {outcome.assessment.as_of:%d/%m/%Y} in {result.out_dir}"
@@ -208,16 +217,25 @@ def _print_publish(done: publish.PublishOutcome) -> None:
     print(f"{verb} to {done.target}: {len(plan.added)} added, {len(plan.changed)} changed, {len(plan.removed)} removed")
 
 
-def _secret(action: str, path: Path | None) -> int:
-    from ..render import tokens
+def _secret(action: str, workbook: Path | None, path: Path | None) -> int:
+    from ..app import secret
 
+    if workbook is None and path is None:
+        print(
+            "ERROR: name the workbook whose secret you mean, e.g. 'debtor-portal secret where invoices.xlsx'.",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
+    folder = Path(workbook).resolve().parent if workbook else Path.cwd()
     if action == "where":
-        print(path or tokens.default_secret_path())
+        print(secret.where(folder, path))
         return EXIT_OK
-    new = tokens.rotate_secret(path)
+    rotated = secret.rotate(folder, path)
     print(
-        f"New site secret in {new.source}. Every portal link has changed: build and publish again; the next "
-        "reminders carry the new links, and the old links stop working once the old pages are removed."
+        f"New site secret in {rotated.secret.source}. Every private link changes: the links already sent (in "
+        "reminders, e-mails and the workbook's portal link column) stop working once you publish again. Run "
+        "refresh to write the new links into the workbook, then build and publish; the next reminders carry "
+        "the new links."
     )
     return EXIT_OK
 
@@ -262,9 +280,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"Created {result.path}" + (" with the sample data" if result.sample else ""))
         return EXIT_OK
     if args.command == "secret":
-        return _secret(args.action, args.secret_file)
+        return _secret(args.action, args.workbook, args.secret_file)
     if args.command == "serve":
         return _serve(args.folder, args.port, args.open)
+    if args.command == "addin":
+        return addin_commands.run(args)
     workbook = _workbook(args)
     creditor = dict(args.creditor)
     if args.command == "check":
@@ -295,7 +315,14 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "publish":
         site_dir = args.site or workbook.folder / "site_out"
-        done = publish.publish(workbook, site_dir=site_dir, to=args.to, dry_run=args.dry_run, creditor=creditor)
+        done = publish.publish(
+            workbook,
+            site_dir=site_dir,
+            to=args.to,
+            dry_run=args.dry_run,
+            creditor=creditor,
+            secret_file=args.secret_file,
+        )
         _print_publish(done)
         return EXIT_OK
     if args.command == "refresh":

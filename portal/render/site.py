@@ -36,7 +36,7 @@ from ..domain.ledger import Creditor, Where
 from ..domain.money import CENT
 from ..domain.stages import CLAIM_STAGES, LADDER
 from . import cache, encrypt, i18n, reminders, templating, tokens
-from .manifest import Manifest, secret_fingerprint
+from .manifest import Manifest
 
 CSS_TEMPLATE = "site/portal.css"
 COPY_SCRIPT = (
@@ -752,7 +752,7 @@ def build_site(
             as_of=assessment.as_of,
             out_dir=str(out_dir),
             workbook_fingerprint=workbook_fingerprint,
-            secret_fingerprint=secret_fingerprint(secret.key),
+            secret_fingerprint=secret.fingerprint,
             invoices=len(plan.invoices),
             statements=len(plan.statements),
             files=hashes,

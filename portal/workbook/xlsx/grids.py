@@ -98,8 +98,7 @@ def _calamine_grids(path: Path) -> list[Grid] | None:
             if sheet.typ != python_calamine.SheetTypeEnum.WorkSheet:
                 continue
             rows = book.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
-            width = max((len(r) for r in rows), default=0)
-            grids.append(Grid(sheet.name, tuple(tuple(map(_cell, r)) + (None,) * (width - len(r)) for r in rows)))
+            grids.append(Grid.of(sheet.name, (tuple(map(_cell, r)) for r in rows)))
         return grids
     except Exception:  # any file calamine cannot read is left to openpyxl, whose errors are explained
         return None
@@ -130,8 +129,7 @@ def read_grids(path: Path) -> list[Grid]:
         for sheet in book.worksheets:
             sheet.reset_dimensions()  # a stated size may be too small: read every row that is there
             rows = [tuple(row) for row in sheet.iter_rows(min_row=1, min_col=1, values_only=True)]
-            width = max((len(r) for r in rows), default=0)
-            grids.append(Grid(sheet.title, tuple(r + (None,) * (width - len(r)) for r in rows)))
+            grids.append(Grid.of(sheet.title, rows))
         return grids
     finally:
         book.close()
