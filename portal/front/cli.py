@@ -9,7 +9,7 @@ import webbrowser
 from datetime import date, datetime
 from pathlib import Path
 
-from ..app import build, check, errors, init, load, publish, refresh, remind
+from ..app import actions, build, check, errors, init, load, publish, refresh, remind
 from ..app.errors import EXIT_OK, EXIT_PROBLEMS
 from ..domain import problems
 from ..workbook import cells, schema
@@ -80,6 +80,9 @@ def parser() -> argparse.ArgumentParser:
     _add_write_options(remind)
     remind.add_argument("--outbox", type=Path, help="folder for the .eml drafts (default: outbox next to the workbook)")
     remind.add_argument("--send", action="store_true", help="send them through the SMTP server of the Settings")
+    week = sub.add_parser("actions", help="this week's follow-up: what to send, whom to call, what waits")
+    _add_workbook(week)
+    _add_as_of(week)
     serve = sub.add_parser("serve", help="preview the built site on http://127.0.0.1")
     serve.add_argument("folder", type=Path, nargs="?", default=Path("site_out"))
     serve.add_argument("--port", type=int, default=8000)
@@ -235,6 +238,10 @@ def run(args: argparse.Namespace) -> int:
         site_dir = args.site or workbook.folder / "site_out"
         done = publish.publish(workbook, site_dir=site_dir, to=args.to, dry_run=args.dry_run, creditor=creditor)
         _print_publish(done)
+        return EXIT_OK
+    if args.command == "actions":
+        found = actions.actions_for(workbook, today=date.today(), as_of=args.as_of, creditor=creditor)
+        print("\n".join(found.lines))
         return EXIT_OK
     if args.command == "refresh":
         refreshed = refresh.refresh(
