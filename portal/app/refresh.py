@@ -13,6 +13,7 @@ from ..render.workbook_text import describe, stage_label, status_label
 from ..workbook.port import Applied, Changes, WorkbookPort
 from .actions import week_actions
 from .load import assessed, secret
+from .report import overview_sheet
 
 
 def managed_values(
@@ -59,7 +60,7 @@ def refresh(
     secret_file: Path | None = None,
 ) -> RefreshOutcome:
     """Write status, balance, stage, next action and portal link of every invoice into the workbook, and
-    the Actions sheet (this week's follow-up)."""
+    the Actions sheet (this week's follow-up) and the Overview sheet."""
     loaded, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor)
     lang = loaded.reading.language
     f = i18n.formatter(
@@ -69,6 +70,6 @@ def refresh(
     changes = Changes(
         cells={"invoices": managed_values(assessment, secret(secret_file), f)},
         lang=lang,
-        sheets={week.sheet: week.rows},
+        sheets={week.sheet: week.rows, **dict([overview_sheet(assessment, f)])},
     )
     return RefreshOutcome(assessment, workbook.apply(changes))

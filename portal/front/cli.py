@@ -9,7 +9,7 @@ import webbrowser
 from datetime import date, datetime
 from pathlib import Path
 
-from ..app import actions, build, check, errors, init, load, publish, refresh, remind
+from ..app import actions, build, check, errors, init, load, publish, refresh, remind, report
 from ..app.errors import EXIT_OK, EXIT_PROBLEMS
 from ..domain import problems
 from ..workbook import cells, schema
@@ -83,6 +83,12 @@ def parser() -> argparse.ArgumentParser:
     week = sub.add_parser("actions", help="this week's follow-up: what to send, whom to call, what waits")
     _add_workbook(week)
     _add_as_of(week)
+    overview = sub.add_parser("report", help="the overview for you (never published): a local HTML page")
+    _add_workbook(overview)
+    _add_as_of(overview)
+    overview.add_argument(
+        "--out", type=Path, help="the HTML file (default: in .debtor-portal/reports next to the workbook)"
+    )
     serve = sub.add_parser("serve", help="preview the built site on http://127.0.0.1")
     serve.add_argument("folder", type=Path, nargs="?", default=Path("site_out"))
     serve.add_argument("--port", type=int, default=8000)
@@ -242,6 +248,10 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "actions":
         found = actions.actions_for(workbook, today=date.today(), as_of=args.as_of, creditor=creditor)
         print("\n".join(found.lines))
+        return EXIT_OK
+    if args.command == "report":
+        written = report.report(workbook, today=date.today(), out=args.out, as_of=args.as_of, creditor=creditor)
+        print(f"Wrote the overview as of {written.assessment.as_of:%d/%m/%Y} to {written.path} (not published)")
         return EXIT_OK
     if args.command == "refresh":
         refreshed = refresh.refresh(
