@@ -152,6 +152,8 @@ def _print_remind(done: remind.RemindOutcome) -> None:
         print(f"WARNING: {warning}")
     for p in done.prepared:
         print(f"  {p.invoice:18} {p.stage:14} {p.to or '(no address)':32} {p.draft}")
+        if p.letter:
+            print(f"  {'':18} {'':14} {'letter to post:':32} {p.letter}")
     if not done.prepared:
         print("No reminder is due today.")
         return
