@@ -9,7 +9,7 @@ import webbrowser
 from datetime import date, datetime
 from pathlib import Path
 
-from ..app import actions, build, check, errors, init, load, publish, refresh, remind, report
+from ..app import actions, build, check, errors, handover, init, load, publish, refresh, remind, report
 from ..app.errors import EXIT_OK, EXIT_PROBLEMS
 from ..domain import problems
 from ..workbook import cells, schema
@@ -89,6 +89,16 @@ def parser() -> argparse.ArgumentParser:
     overview.add_argument(
         "--out", type=Path, help="the HTML file (default: in .debtor-portal/reports next to the workbook)"
     )
+    collect = sub.add_parser(
+        "handover", help="one customer's file for a collection agency, lawyer or bailiff, as a ZIP"
+    )
+    _add_workbook(collect)
+    collect.add_argument("customer", help="the customer's ID, as in the Customers sheet")
+    _add_as_of(collect)
+    collect.add_argument(
+        "--out", type=Path, help="the ZIP file (default: handover-<ID>-<date>.zip next to the workbook)"
+    )
+    collect.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
     serve = sub.add_parser("serve", help="preview the built site on http://127.0.0.1")
     serve.add_argument("folder", type=Path, nargs="?", default=Path("site_out"))
     serve.add_argument("--port", type=int, default=8000)
@@ -254,6 +264,24 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "report":
         written = report.report(workbook, today=date.today(), out=args.out, as_of=args.as_of, creditor=creditor)
         print(f"Wrote the overview as of {written.assessment.as_of:%d/%m/%Y} to {written.path} (not published)")
+        return EXIT_OK
+    if args.command == "handover":
+        packed = handover.handover(
+            workbook,
+            args.customer,
+            today=date.today(),
+            out=args.out,
+            as_of=args.as_of,
+            creditor=creditor,
+            secret_file=args.secret_file,
+        )
+        for warning in packed.warnings:
+            print(f"WARNING: {warning}")
+        ready = sum(1 for file in packed.files if file.eligible)
+        print(
+            f"Wrote {packed.path}: {len(packed.files)} open invoice(s), {len(packed.names)} file(s); "
+            f"{ready} meet every condition of the procedure for uncontested debts (see checklist.txt)"
+        )
         return EXIT_OK
     if args.command == "refresh":
         refreshed = refresh.refresh(
