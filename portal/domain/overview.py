@@ -175,7 +175,7 @@ def _payers(assessment: Assessment, states: list[InvoiceState], log_by_invoice: 
     found = []
     for customer in assessment.ledger.customers:
         paid = [
-            s
+            (s, s.paid_on)
             for s in states
             if s.invoice.customer_id == customer.id
             and not s.invoice.is_credit_note
@@ -185,15 +185,15 @@ def _payers(assessment: Assessment, states: list[InvoiceState], log_by_invoice: 
         ]
         if not paid:
             continue
-        amount = sum((s.invoice.amount for s in paid), ZERO)
-        weighted = sum((s.invoice.amount * (s.paid_on - s.invoice.due_date).days for s in paid), ZERO)
-        late = sum(1 for s in paid if s.paid_on > s.invoice.due_date)
+        amount = sum((s.invoice.amount for s, _ in paid), ZERO)
+        weighted = sum((s.invoice.amount * (day - s.invoice.due_date).days for s, day in paid), ZERO)
+        late = sum(1 for s, day in paid if day > s.invoice.due_date)
         reminded = within = 0
-        for s in paid:
-            before = _reminders_before(log_by_invoice.get(s.invoice.number, []), s.invoice.due_date, s.paid_on)
+        for s, day in paid:
+            before = _reminders_before(log_by_invoice.get(s.invoice.number, []), s.invoice.due_date, day)
             if before:
                 reminded += 1
-                within += (s.paid_on - before[-1]).days <= REMINDER_EFFECT_DAYS
+                within += int((day - before[-1]).days <= REMINDER_EFFECT_DAYS)
         found.append(
             Payer(
                 customer,

@@ -262,8 +262,8 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(found.lines))
         return EXIT_OK
     if args.command == "report":
-        written = report.report(workbook, today=date.today(), out=args.out, as_of=args.as_of, creditor=creditor)
-        print(f"Wrote the overview as of {written.assessment.as_of:%d/%m/%Y} to {written.path} (not published)")
+        overview = report.report(workbook, today=date.today(), out=args.out, as_of=args.as_of, creditor=creditor)
+        print(f"Wrote the overview as of {overview.assessment.as_of:%d/%m/%Y} to {overview.path} (not published)")
         return EXIT_OK
     if args.command == "handover":
         packed = handover.handover(

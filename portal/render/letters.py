@@ -114,7 +114,8 @@ class _Blocks(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.blocks: list[tuple[str, str]] = []  # (kind, markup)
-        self.kind, self.parts = "", []
+        self.kind = ""
+        self.parts: list[str] = []
 
     def _flush(self) -> None:
         text = re.sub(r"\s+", " ", "".join(self.parts)).strip()

@@ -37,6 +37,10 @@ def _yes(value: bool, f: Formatter) -> str:
     return t(f, "yes" if value else "no")
 
 
+def _row(*values: object) -> list[object]:
+    return list(values)
+
+
 def _number(value: Decimal | None) -> float | None:
     """A figure that is not money, for a cell (a Decimal would be shown as an amount)."""
     return None if value is None else float(value)
@@ -64,7 +68,7 @@ def sheet_rows(ov: Overview, f: Formatter) -> list[list[object]]:
         [],
         [t(f, "ov_dso_trend")],
         [t(f, "ov_month_end"), t(f, "ov_dso")],
-        *([day, _number(dso)] for day, dso in ov.dso_trend),
+        *(_row(day, _number(dso)) for day, dso in ov.dso_trend),
         [],
         [t(f, "ov_expected")],
         [t(f, "col_date"), t(f, "col_amount")],
@@ -83,7 +87,7 @@ def sheet_rows(ov: Overview, f: Formatter) -> list[list[object]]:
             t(f, "ov_faster"),
         ],
         *(
-            [
+            _row(
                 p.customer.id,
                 p.customer.name,
                 p.invoices,
@@ -92,13 +96,13 @@ def sheet_rows(ov: Overview, f: Formatter) -> list[list[object]]:
                 _yes(p.always_late, f),
                 t(f, "ov_reminded_paid", within=p.paid_within_7, reminded=p.reminded) if p.reminded else "",
                 _yes(p.faster_after_reminder, f),
-            ]
+            )
             for p in ov.payers
         ),
         [],
         [t(f, "ov_reminder_results")],
         [t(f, "col_stage"), t(f, "ov_sent"), t(f, "ov_reminded"), t(f, "ov_paid_7"), t(f, "ov_share")],
-        *([stage_label(r.stage, f), r.sent, r.reminded, r.paid_within_7, _number(r.share)] for r in ov.reminders),
+        *(_row(stage_label(r.stage, f), r.sent, r.reminded, r.paid_within_7, _number(r.share)) for r in ov.reminders),
         [],
         [t(f, "ov_written_off")],
     ]
@@ -192,7 +196,7 @@ def line(chart_id: str, title: str, points: list[tuple[str, Decimal | None, str]
     parts = [
         f'<line x1="0" y1="{top_pad + chart_h}" x2="{len(points) * step}" y2="{top_pad + chart_h}" stroke="#000"/>'
     ]
-    coords = []
+    coords: list[tuple[float, float] | None] = []
     for n, (label, value, shown) in enumerate(points):
         x = n * step + step / 2
         parts.append(
@@ -207,7 +211,8 @@ def line(chart_id: str, title: str, points: list[tuple[str, Decimal | None, str]
             f'<rect x="{x - 4}" y="{y - 4:.1f}" width="8" height="8" fill="#000"/>'
             f'<text x="{x}" y="{y - 8:.1f}" text-anchor="middle" class="small">{escape(shown)}</text>'
         )
-    runs, run = [], []
+    runs: list[list[tuple[float, float]]] = []
+    run: list[tuple[float, float]] = []
     for c in [*coords, None]:
         if c is None:
             if len(run) > 1:
