@@ -138,3 +138,41 @@ def test_a_customer_without_an_e_mail_address_gets_a_letter_to_post(tmp_path):
     assert payload.split("\n")[7] == "EUR1234.56" and side >= 30
     assert re.sub(r"\D", "", re.search(r"\+\+\+[\d/]+\+\+\+", body).group(0)) == payload.split("\n")[9]
     assert date(2026, 11, 16).strftime("%d") in body
+
+
+def test_with_letters_every_reminder_gets_one(tmp_path, capsys):
+    from portal.front.cli import main
+
+    book = _book(tmp_path / "m.xlsx")
+    import openpyxl
+
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Customers"]
+    column = next(c.column for c in ws[1] if c.value == "E-mail")
+    ws.cell(row=2, column=column, value="jean@example.be")
+    wb.save(book)
+    outbox = tmp_path / "outbox"
+    assert (
+        main(["remind", str(book), "--as-of", "16/11/2026", "--outbox", str(outbox), "--out", str(tmp_path / "o.xlsx")])
+        == 0
+    )
+    assert not (outbox / "letters").exists()
+    assert (
+        main(
+            [
+                "remind",
+                str(book),
+                "--as-of",
+                "16/11/2026",
+                "--outbox",
+                str(outbox),
+                "--out",
+                str(tmp_path / "p.xlsx"),
+                "--letters",
+            ]
+        )
+        == 0
+    )
+    [pdf] = (outbox / "letters").glob("*.pdf")
+    assert pdf.name == "2026-11-16-P-1-reminder_1.pdf" and "letter to post:" in capsys.readouterr().out
+    assert "Jean Dupuis" in text(pdf)

@@ -39,6 +39,9 @@ def test_a_report_sheet_is_created_then_replaced_whole_and_nothing_else_changes(
     for title, rows in others.items():
         assert [[c.value for c in r] for r in written[title].iter_rows()] == rows, title
 
+    again = book.apply(Changes(sheets={"Actions": first}))
+    assert again.sheets == () and again.backup is None  # it already held these rows: nothing written
+
     second = [["Debtor Portal — Actions, again"], ["only this"]]
     book.apply(Changes(sheets={"Actions": second}))
     assert _values(sample_copy, "Actions")[:2] == [["Debtor Portal — Actions, again", None], ["only this", None]]

@@ -79,9 +79,11 @@ def remind(
     send: bool = False,
     creditor: dict[str, str] | None = None,
     secret_file: Path | None = None,
+    paper: bool = False,
 ) -> RemindOutcome:
     """Today's reminders: an .eml draft each in `outbox` (sent by SMTP with `send`), a row each in the
-    Reminders table and a Log entry each, so that no reminder is produced twice."""
+    Reminders table and a Log entry each, so that no reminder is produced twice. A PDF letter goes with every
+    formal notice, every reminder to a customer without an e-mail address, and with `paper` every reminder."""
     _, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor)
     ledger, as_of = assessment.ledger, assessment.as_of
     warnings, prepared = [], []
@@ -103,7 +105,7 @@ def remind(
         )
         draft = mail.save_draft(msg, Path(outbox), f"{as_of:%Y-%m-%d}-{key}-{stage}")
         pdf = None
-        if stage == Stage.FORMAL_NOTICE or not address:
+        if paper or stage == Stage.FORMAL_NOTICE or not address:
             f = i18n.formatter(reminder.lang, ledger.creditor.country, messages)
             letter = _paper(assessment, key, state, stage, reminder)
             pdf = letters.write_letter(Path(outbox) / "letters", draft.stem, ledger.creditor, letter, f)

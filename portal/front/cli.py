@@ -80,6 +80,11 @@ def parser() -> argparse.ArgumentParser:
     _add_write_options(remind)
     remind.add_argument("--outbox", type=Path, help="folder for the .eml drafts (default: outbox next to the workbook)")
     remind.add_argument("--send", action="store_true", help="send them through the SMTP server of the Settings")
+    remind.add_argument(
+        "--letters",
+        action="store_true",
+        help="a PDF letter for post with every reminder (always for formal notices and customers without e-mail)",
+    )
     week = sub.add_parser("actions", help="this week's follow-up: what to send, whom to call, what waits")
     _add_workbook(week)
     _add_as_of(week)
@@ -293,6 +298,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"Refreshed {len(refreshed.assessment.invoices)} invoice(s) as of {refreshed.assessment.as_of:%d/%m/%Y}: "
             f"{written.cells} cell(s) changed in {written.target}"
+            + (f", sheet(s) {', '.join(written.sheets)} rewritten" if written.sheets else "")
             + (f" (backup: {written.backup})" if written.backup else "")
         )
         return EXIT_OK
@@ -306,6 +312,7 @@ def run(args: argparse.Namespace) -> int:
             send=args.send,
             creditor=creditor,
             secret_file=args.secret_file,
+            paper=args.letters,
         )
         _print_remind(reminded)
         return EXIT_OK

@@ -51,7 +51,7 @@ class Applied:
     cells: int  # cells whose value changed
     rows_added: dict[str, int]  # table key -> rows appended
     columns_added: tuple[str, ...] = ()  # "Sheet!Header" of each column added
-    sheets: tuple[str, ...] = ()  # the report sheets written
+    sheets: tuple[str, ...] = ()  # the report sheets written (a sheet that already held the rows is not)
     path: Path | None = None  # the file written, when the port writes files
 
 

@@ -453,8 +453,15 @@ def _append_rows(target: _Target, rows: list[dict[str, object]], added: list[str
     return len(rows)
 
 
-def _report_sheet(book: Workbook, title: str, rows: list[list[object]], touched: set) -> None:
-    """Make the sheet `title` hold exactly `rows` (see `Changes.sheets`)."""
+def _holds(ws: Worksheet, rows: list[list[object]]) -> bool:
+    """Whether the sheet already holds exactly these values."""
+    wanted = {(r, c): v for r, row in enumerate(rows, 1) for c, v in enumerate(row, 1) if not _blank(v)}
+    held = {(r, c) for (r, c) in list(_cells(ws)) if _occupied(ws, r, c)}
+    return held == set(wanted) and all(_same(_cells(ws)[key], value) for key, value in wanted.items())
+
+
+def _report_sheet(book: Workbook, title: str, rows: list[list[object]], touched: set) -> bool:
+    """Make the sheet `title` hold exactly `rows` (see `Changes.sheets`); False when it already did."""
     if not rows or not str(rows[0][0] if rows[0] else "").startswith(REPORT_MARK):
         raise ValueError(f"A report sheet's cell A1 must begin with {REPORT_MARK!r} ({title})")
     if title in book.sheetnames:
@@ -466,6 +473,8 @@ def _report_sheet(book: Workbook, title: str, rows: list[list[object]], touched:
                 f"The sheet '{title}' is not one Debtor Portal wrote (its cell A1 does not begin with "
                 f"'{REPORT_MARK}'): rename it, and Debtor Portal will write its own. Nothing was written."
             )
+        if _holds(ws, rows):
+            return False
         if ws.tables or ws._charts or ws._images:
             raise UnsafeToWrite(
                 f"The sheet '{title}' holds a table, chart or picture: Debtor Portal rewrites that sheet whole. "
@@ -484,6 +493,7 @@ def _report_sheet(book: Workbook, title: str, rows: list[list[object]], touched:
                 _put(ws, r, c, value, "")
                 touched.add((title, r, c))
     ws.cell(row=1, column=1).font = Font(bold=True, size=13)
+    return True
 
 
 def _blank(value: object) -> bool:
@@ -751,10 +761,9 @@ def write_workbook_changes(
             else _new_sheet(book, table, touched, changes.lang)
         )
         rows_added[key] = _append_rows(target, rows, added)
-    for title, sheet_rows in changes.sheets.items():
-        _report_sheet(book, title, sheet_rows, touched)
+    sheets = tuple(title for title, rows in changes.sheets.items() if _report_sheet(book, title, rows, touched))
 
-    if in_place and not cells and not rows_added and not added and not changes.sheets:
+    if in_place and not cells and not rows_added and not added and not sheets:
         return Applied(str(source), None, 0, {}, (), path=source)
     book.calculation.fullCalcOnLoad = True  # formulas that depend on what changed are recalculated on opening
 
