@@ -10,11 +10,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 import zxingcpp
 from PIL import Image
 
 from portal.app import remind
+from portal.front.cli import main
 from portal.workbook import sample
 from portal.workbook.file import FileWorkbook
 from portal.workbook.template import write_workbook
@@ -141,11 +143,7 @@ def test_a_customer_without_an_e_mail_address_gets_a_letter_to_post(tmp_path):
 
 
 def test_with_letters_every_reminder_gets_one(tmp_path, capsys):
-    from portal.front.cli import main
-
     book = _book(tmp_path / "m.xlsx")
-    import openpyxl
-
     wb = openpyxl.load_workbook(book)
     ws = wb["Customers"]
     column = next(c.column for c in ws[1] if c.value == "E-mail")
