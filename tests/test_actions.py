@@ -42,9 +42,10 @@ def test_the_sample_actions_sheet_as_of_its_date(sample_copy):
         "Note",
     ]
     body = [r[:9] for r in rows[3:]]
-    # Worked out from the sample's Invoices, Payments and Log sheets: C032 has two invoices past a formal
-    # notice sent more than 30 days after it was due (handover due), C030 has three, plus 2026-0067 nine
-    # days late with only the nudge sent; C002's 2026-0023 is disputed.
+    # Worked out from the sample's Invoices, Payments and Log sheets: C032's two invoices had their formal
+    # notice more than 15 days ago and are still unpaid (hand over, and call first), C030 has three such,
+    # plus 2026-0067 nine days late with only the nudge sent (reminder 1 due since 08/11); C002's 2026-0023
+    # is disputed (waiting); C040's 2026-0017 had reminder 2 on 08/10 and its formal notice is due.
     expected_top = [
         [
             "C032",
