@@ -27,7 +27,7 @@ from enum import StrEnum
 from .dunning import Assessment, InvoiceState, ladder
 from .ledger import Customer, Ledger, LogEntry
 from .money import ZERO
-from .reasons import Reason, phrase
+from .reasons import Phrase, Reason, phrase
 from .stages import Channel, Stage, Status, stage_key
 
 WEEK_DAYS = 7
@@ -61,6 +61,7 @@ class ToDo(StrEnum):
 
 
 ORDER: tuple[ToDo, ...] = tuple(ToDo)
+STAGE_ORDER: dict[str, int] = {str(stage): n for n, stage in enumerate(Stage)}
 
 
 @dataclass(frozen=True)
@@ -150,8 +151,10 @@ def _euro(state: InvoiceState, amount: Decimal) -> Decimal:
     return amount if state.invoice.currency == "EUR" else ZERO
 
 
-def _invoice_actions(assessment: Assessment, state: InvoiceState, found: dict[str, list[Note]], end: date):
-    """(action, is a call) for one invoice: its sends, its waits, and whether to call about it."""
+def _invoice_actions(
+    assessment: Assessment, state: InvoiceState, found: dict[str, list[Note]], end: date
+) -> tuple[list[Action], Phrase | None]:
+    """One invoice's sends and waits this week, and why to call about it (None: no call)."""
     as_of = assessment.as_of
     number, balance = state.invoice.number, max(state.balance, ZERO)
     if state.status in (Status.WRITTEN_OFF, Status.ON_HOLD):
@@ -200,7 +203,7 @@ def _invoice_actions(assessment: Assessment, state: InvoiceState, found: dict[st
         actions.append(
             Action(todo, state.next_action, channel, (number,), _euro(state, balance), state.next_action_date)
         )
-    call = None
+    call: Phrase | None = None
     if state.balance > 0 and state.days_overdue > 0:
         if promise is not None and promise.until is not None and promise.until < as_of:
             call = phrase("promise_broken", date=promise.until, noted=promise.entry.date)
@@ -228,10 +231,9 @@ def _merge(actions: list[Action]) -> list[Action]:
             )
         else:
             merged[key] = a
-    return sorted(merged.values(), key=lambda a: (ORDER.index(a.todo), LADDER_INDEX.get(a.stage, 9), a.invoices))
-
-
-LADDER_INDEX = {stage: n for n, stage in enumerate((*Stage,))}
+    return sorted(
+        merged.values(), key=lambda a: (ORDER.index(a.todo), STAGE_ORDER.get(a.stage, len(STAGE_ORDER)), a.invoices)
+    )
 
 
 def _at_risk(state: InvoiceState) -> Decimal:
@@ -254,7 +256,7 @@ def week(assessment: Assessment, days: int = WEEK_DAYS) -> tuple[CustomerWeek, .
     for customer in assessment.ledger.customers:
         states = by_customer.get(customer.id, [])
         actions: list[Action] = []
-        calls: list[tuple[InvoiceState, object]] = []
+        calls: list[tuple[InvoiceState, Phrase]] = []
         for state in states:
             more, call = _invoice_actions(assessment, state, found, end)
             actions += more
