@@ -56,7 +56,9 @@ def text_lines(weeks: tuple[CustomerWeek, ...], as_of: date, days: int, f: Forma
     """The same for a terminal: a block per customer."""
     lines = [title(as_of, days, f), ""]
     for w in weeks:
-        lines.append(f"{w.customer.id}  {w.customer.name}  ({f.t(PREFIX + 'col_at_risk')}: {f.money(w.at_risk)})")
+        lines.append(
+            f"{w.customer.id}  {w.customer.name}  ({f.t(PREFIX + 'actions_at_risk', amount=f.money(w.at_risk))})"
+        )
         for a in w.actions:
             cells = row(w, a, f)
             what = " · ".join(str(c) for c in cells[3:6] if c)
