@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import openpyxl
+import pytest
 
 from portal.app import refresh
 from portal.app.actions import actions_for
@@ -23,6 +24,7 @@ def _sheet(path, title="Actions"):
     return [list(r) for r in openpyxl.load_workbook(path)[title].iter_rows(values_only=True)]
 
 
+@pytest.mark.slow
 def test_the_sample_actions_sheet_as_of_its_date(sample_copy):
     applied = refresh.refresh(FileWorkbook(sample_copy, now=NOW, in_place=True), today=AS_OF).written
     assert "Actions" in applied.sheets

@@ -57,6 +57,7 @@ def _csv(z: zipfile.ZipFile, name: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
 
 
+@pytest.mark.slow
 def test_the_listing_and_every_file(pack, tmp_path):
     assert pack.namelist() == [
         "README.txt",

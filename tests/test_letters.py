@@ -72,6 +72,7 @@ def reminded(tmp_path_factory):
     return done
 
 
+@pytest.mark.slow
 def test_every_formal_notice_gets_a_letter_for_registered_post(reminded, tmp_path):
     notices = [p for p in reminded.prepared if p.stage == "formal_notice"]
     assert notices and all(p.letter is not None and p.letter.exists() for p in notices)

@@ -19,6 +19,7 @@ def _values(path, title):
     return [[c.value for c in row] for row in ws.iter_rows()]
 
 
+@pytest.mark.slow
 def test_a_report_sheet_is_created_then_replaced_whole_and_nothing_else_changes(sample_copy):
     before = openpyxl.load_workbook(sample_copy)
     others = {ws.title: [[c.value for c in r] for r in ws.iter_rows()] for ws in before.worksheets}
