@@ -218,7 +218,7 @@ def _address_lines(name: str, address: str) -> list[str]:
     return [pdf_text(line) for line in lines]
 
 
-def _creditor_lines(creditor, f: Formatter) -> list[str]:
+def _creditor_lines(creditor: Creditor) -> list[str]:
     lines = [creditor.address]
     if creditor.enterprise_number:
         lines.append(creditor.enterprise_number)
@@ -240,7 +240,7 @@ def letter_pdf(creditor: Creditor, letter: Letter, f: Formatter) -> bytes:
         canvas.setFont("Helvetica-Bold", 12)
         canvas.drawString(MARGIN, top, pdf_text(creditor.name))
         canvas.setFont("Helvetica", 8.5)
-        for n, line in enumerate(_creditor_lines(creditor, f), start=1):
+        for n, line in enumerate(_creditor_lines(creditor), start=1):
             canvas.drawString(MARGIN, top - n * 11, line)
         left, window_top, _, height = WINDOW
         y = PAGE_H - window_top - 11

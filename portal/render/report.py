@@ -230,13 +230,13 @@ def line(chart_id: str, title: str, points: list[tuple[str, Decimal | None, str]
 # --- the page -----------------------------------------------------------------------------------------
 
 
-def _month(day: date, f: Formatter) -> str:
+def _month(day: date) -> str:
     return f"{day:%m/%Y}"
 
 
 def charts(ov: Overview, f: Formatter) -> dict[str, Chart]:
     ageing = [(t(f, "ov_bucket_" + b), amount, f.money(amount)) for b, amount, _ in ov.ageing]
-    trend = [(_month(day, f), dso, _days(dso, f)) for day, dso in ov.dso_trend]
+    trend = [(_month(day), dso, _days(dso, f)) for day, dso in ov.dso_trend]
     weeks = [(f.short_day(week)[:5], amount, f.money(amount)) for week, amount in ov.expected]
     weeks.append((t(f, "ov_later"), ov.expected_later, f.money(ov.expected_later)))
     return {
@@ -258,5 +258,4 @@ def render_html(ov: Overview, creditor: Creditor, f: Formatter, folder: Path | N
         yes=lambda v: _yes(v, f),
         stage_label=lambda s: stage_label(s, f),
         charts=charts(ov, f),
-        month=lambda d: _month(d, f),
     )
