@@ -22,7 +22,7 @@ DOCUMENT_KINDS = ("invoice", "credit note")
 YES_NO = ("yes", "no")
 REFERENCE_KINDS = ("ogm", "rf")
 INTEREST_RULES = ("legal", "contractual", "none")
-CHANNELS = ("email", "letter", "phone", "portal")
+CHANNELS = ("email", "letter", "registered", "phone", "portal")
 
 # Every word a user may type for a choice, normalized, mapped to the canonical value.
 CHOICE_ALIASES: dict[str, str] = {
@@ -38,6 +38,10 @@ CHOICE_ALIASES: dict[str, str] = {
     **{w: "credit note" for w in ("creditnote", "credit", "notedecredit", "avoir", "creditnota", "gutschrift")},
     **{w: "email" for w in ("email", "mail", "courriel")},
     **{w: "letter" for w in ("letter", "lettre", "courrier", "brief", "post")},
+    **{
+        w: "registered"
+        for w in ("registered", "registeredpost", "recommande", "lettrerecommandee", "aangetekend", "einschreiben")
+    },
     **{w: "phone" for w in ("phone", "telephone", "telefoon", "telefon", "call")},
     **{w: "portal" for w in ("portal", "portail", "portaal")},
 }
