@@ -11,7 +11,7 @@ add: no letter ever carries a rate forward.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
@@ -244,6 +244,7 @@ class Claim:
     # (key, params) for the UI to translate. Amounts in params are rounded for display, so the segment
     # amounts may differ by a cent from `interest`, which is rounded once from the unrounded sum.
     explanations: tuple[tuple[str, dict], ...] = ()
+    rates: Table | Decimal | None = field(default=None, compare=False)  # what the interest ran at
 
 
 LEGAL_REFERENCES = {
@@ -417,6 +418,7 @@ def claim(
         start if detail else None,
         tuple(warnings),
         tuple(explanations),
+        rate,
     )
 
 

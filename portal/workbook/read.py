@@ -166,7 +166,7 @@ def _setting_cells(grid: Grid) -> Iterator[tuple[schema.Setting, object, Where]]
 
 
 def _convert_setting(setting: schema.Setting, raw: object, where: Where, problems: list[Problem]) -> object:
-    type_ = setting.type if setting.type in ("date", "number", "percent", "choice") else "text"
+    type_ = setting.type if setting.type in ("date", "number", "percent", "choice", "money") else "text"
     try:
         value = cells.convert(raw, type_, setting.choices)
     except ValueError as exc:
@@ -217,6 +217,9 @@ def read_creditor(grids: list[Grid], overrides: dict[str, str], problems: list[P
         value = _convert_setting(setting, raw, where, problems)
         if value is not None:
             found[setting.key] = value
+    for setting in schema.SETTINGS:
+        if setting.key not in found and setting.default:
+            found[setting.key] = _convert_setting(setting, setting.default, Where("Settings"), problems)
     sheet = grid.name if grid else schema.SETTINGS_TABLE.sheet_name()
     for setting in schema.SETTINGS:
         if setting.required and setting.key not in found:
@@ -463,6 +466,8 @@ def read_ledger(grids: list[Grid], overrides: dict[str, str] | None = None) -> R
             invoice=str(t.get("invoice", "")),
             channel=str(t.get("channel", "")),
             note=str(t.get("note", "")),
+            sent_on=t.get("sent_on"),
+            letter=str(t.get("letter", "") or ""),
             where=w,
         )
         for w, t in _records(tables.get("log"), problems)

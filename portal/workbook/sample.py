@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from stdnum.be import vat as be_vat
 
 from ..codes.payment import ogm
+from ..domain.ledger import THANK_YOU_DAYS
 from ..domain.money import CENT
 from ..domain.scenarios import BUILTIN_STEPS
 
@@ -329,7 +330,10 @@ def sample_rows() -> dict[str, list[dict[str, object]]]:
         i
         for i in invoices
         for p in payments
-        if p["invoice"] == i["number"] and p["amount"] == i["amount"] and p["date"] > i["due_date"] + timedelta(days=3)
+        if p["invoice"] == i["number"]
+        and p["amount"] == i["amount"]
+        and p["date"] > i["due_date"] + timedelta(days=3)
+        and p["date"] >= AS_OF - timedelta(days=THANK_YOU_DAYS)
     )
     log.append(
         {
