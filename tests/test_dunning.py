@@ -564,7 +564,7 @@ CLAIM_NONE_CASES = [
         "before_the_rate_table",
         ledger(invoice(issue_date=date(2021, 5, 1), due_date=date(2021, 6, 1))),
         date(2021, 8, 1),
-        "no interest computed: No interest rate known for 2021 H1",
+        "no formal notice or claim: No interest rate known for 2021 H1",
     ),
     (
         "contractual_without_rate",

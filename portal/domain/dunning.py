@@ -567,6 +567,8 @@ def _claim(
         return None, (phrase("no_interest_customer"),)
     try:
         return claim_for(ledger, customer, history, balance, invoice.due_date, as_of), ()
+    except law.RateMissing as exc:
+        return None, (phrase("no_rate", why=str(exc)),)
     except (ValueError, TypeError) as exc:
         return None, (phrase("no_interest", why=str(exc)),)
 

@@ -102,7 +102,6 @@ FR_LEGAL_RATE_PROFESSIONAL: Table = (
 )
 
 
-
 def _year(year: int, rate: str, source: str) -> RatePeriod:
     return RatePeriod(date(year, 1, 1), date(year, 12, 31), Decimal(rate), source)
 
@@ -117,6 +116,7 @@ BE_LEGAL_RATES: Table = (
     _year(2025, "4.5", "Taux d'intérêt légal 2025 (leuropeinfo.eu)"),
     _year(2026, "4.5", "Taux d'intérêt légal 2026 (embuild.be)"),
 )
+
 
 class RateMissing(ValueError):
     """A day outside a rate table: no claim and no formal notice until the rate is added."""
@@ -380,7 +380,10 @@ def claim(
             )
             if basis == "be_b2c" and rate is not BE_B2B_RATES and s.rate != wanted:
                 explanations.append(
-                    ("contractual_rate_above_ceiling", {"contractual": wanted, "rate": s.rate, "from": s.start, "to": s.end})
+                    (
+                        "contractual_rate_above_ceiling",
+                        {"contractual": wanted, "rate": s.rate, "from": s.start, "to": s.end},
+                    )
                 )
                 warnings.append(
                     f"The consumer rate {wanted} % exceeds the rate of the Law of 2 Aug 2002: such a clause does not "

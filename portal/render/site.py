@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import urllib.parse
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -22,10 +23,11 @@ from pathlib import Path
 import segno
 
 from ..codes import payment
+from ..domain import law, letters
 from ..domain.dunning import Assessment, CustomerState, InvoiceState
 from ..domain.ledger import Creditor, Where
 from ..domain.money import CENT
-from ..domain.stages import CLAIM_STAGES, LADDER
+from ..domain.stages import CLAIM_STAGES, LADDER, stage_key
 from . import encrypt, i18n, reminders, templating, tokens
 
 CSS_TEMPLATE = "site/portal.css"
@@ -332,6 +334,36 @@ def _page_stage(state: InvoiceState) -> str:
     return state.stage if state.stage in LADDER else ""
 
 
+def _logged_letter(assessment: Assessment, number: str) -> letters.Letter | None:
+    """The record of the highest ladder letter logged for an invoice (prepared or sent), if it has one."""
+    logged = [
+        (LADDER.index(key), entry.date, entry)
+        for entry in assessment.ledger.log
+        if entry.invoice.strip() == number
+        and entry.date <= assessment.as_of
+        and (key := stage_key(entry.action)) in LADDER
+    ]
+    if not logged:
+        return None
+    top = max(logged, key=lambda item: (item[0], item[1]))[2]
+    record = letters.read(top.letter)
+    return record if record is not None and record.stage == stage_key(top.action) else None
+
+
+def answer_links(f: i18n.Formatter, creditor: Creditor, number: str, reference: str) -> list[tuple[str, str]]:
+    """(label, mailto: link) for each answer a debtor may give, subject and body prefilled in the page's language."""
+    if not creditor.email:
+        return []
+    links = []
+    for kind in ("paid", "dispute", "plan", "question"):
+        what = f.t(f"answer_{kind}")
+        subject = f.t("answer_subject", what=what, number=number, reference=reference)
+        body = f.t(f"answer_body_{kind}", number=number, reference=reference).replace("\n", "\r\n")
+        query = urllib.parse.urlencode({"subject": subject, "body": body}, quote_via=urllib.parse.quote)
+        links.append((what, f"mailto:{urllib.parse.quote(creditor.email, safe='@')}?{query}"))
+    return links
+
+
 def _claims(state: InvoiceState) -> bool:
     return state.claim is not None and bool(state.claim.interest or state.claim.flat_fee)
 
@@ -365,7 +397,20 @@ def render_site(
         customer = state.customer
         pdf = _copy_pdf(r, state, link)
         owed = state.balance > 0 and not state.installments
-        pay_amount = state.discount if state.discount is not None else state.balance
+        stage = _page_stage(state)
+        record = (
+            None
+            if state.action_due and state.next_action == stage
+            else _logged_letter(assessment, state.invoice.number)
+        )
+        try:
+            if stage and record is None:
+                record = reminders.letter_record(assessment, state, stage)
+        except law.RateMissing as exc:
+            r.warnings.append(f"Invoice {state.invoice.number}: its page shows no letter. {exc}")
+            stage = ""
+        claimed = stage in CLAIM_STAGES and _claims(state)
+        pay_amount = state.claim.total if claimed else state.discount if state.discount is not None else state.balance
 
         def blocks(
             f: i18n.Formatter, state: InvoiceState = state, owed: bool = owed, pay_amount: Decimal = pay_amount
@@ -381,25 +426,37 @@ def render_site(
             ]
             return {"pay": invoice_block, "plan": plan}
 
-        stage = _page_stage(state)
-
-        def letter(f: i18n.Formatter, state: InvoiceState = state, stage: str = stage, link: PageLink = link) -> str:
-            if not stage:
+        def letter(
+            f: i18n.Formatter,
+            state: InvoiceState = state,
+            stage: str = stage,
+            link: PageLink = link,
+            record: letters.Letter | None = record,
+        ) -> str:
+            if not stage or record is None:
                 return ""
-            context = reminders.reminder_context(assessment, state, stage, f, absolute_url(creditor, link))
-            return r.letters.render(stage, f.lang, context).html
+            context = reminders.reminder_context(
+                assessment, state, record.stage, f, absolute_url(creditor, link), letter=record
+            )
+            return r.letters.render(record.stage, f.lang, context).html
 
+        def answers(f: i18n.Formatter, state: InvoiceState = state) -> object:
+            return answer_links(f, creditor, state.invoice.number, payment.format_reference(state.reference))
+
+        calendar = owed and not claimed and state.days_overdue <= 0 and not creditor.encrypt_pages
         context = {
             "state": state,
             "customer": customer,
             "pdf": pdf,
             "letter": letter,
-            "claim": state.claim if stage in CLAIM_STAGES and _claims(state) else None,
+            "claim": state.claim if claimed else None,
             "statement": statements[customer.id].href if customer and customer.id in statements else "",
             "blocks": blocks,
+            "answers": answers,
+            "calendar": calendar,
         }
         r.per_language(link.path.rstrip("/"), customer.language if customer else "", "site/invoice.html", **context)
-        if owed and not creditor.encrypt_pages:  # a calendar file cannot be encrypted: it would show the amount
+        if calendar:  # a calendar file cannot be encrypted: it would show the amount; none once overdue
             f = r.formatter(customer.language if customer else "")
             summary = f.t(
                 "calendar_event", number=state.invoice.number, amount=f.money(pay_amount, state.invoice.currency)

@@ -36,7 +36,10 @@ SETTINGS: dict[str, object] = {
     "portal_base_url": "https://pay.atelier-lumiere.example/",
     "payment_terms_days": 30,
     "reference_kind": "ogm",
-    "interest_rule": "legal",
+    # The sample's date is past the last published semester rate of the Law of 2 Aug 2002 (see law.py), so
+    # its general terms state a rate of their own: 10 % a year.
+    "interest_rule": "contractual",
+    "interest_rate": Decimal("10"),
     "flat_fee": "yes",
     "b2c_terms_allow_damages": "yes",
     "default_scenario": "standard",
