@@ -272,9 +272,9 @@ NEXT_CASES = [
         "",
         None,
         False,
-        "Credit note: 150,00\xa0€ owed to the customer",
+        "Credit note: €150.00 owed to the customer",
     ),
-    ("overpaid", ledger(payments=[paid(days(1), "1200.00")]), days(4), "", None, False, "overpaid by 200,00\xa0€"),
+    ("overpaid", ledger(payments=[paid(days(1), "1200.00")]), days(4), "", None, False, "overpaid by €200.00"),
     ("disputed", ledger(invoice(disputed=True)), days(40), "", None, False, "Disputed"),
     (
         "on_hold_customer",
@@ -500,7 +500,7 @@ def test_plan_on_schedule():
     assert (s.status, s.next_action, said(s)) == (
         "in_plan",
         "",
-        "Payment plan on schedule: installment 2 (1.000,00\xa0€) due on 11/04/2026",
+        "Payment plan on schedule: installment 2 (€1,000.00) due on 11/04/2026",
     )
     assert not any(i.late for i in s.installments)
 

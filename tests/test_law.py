@@ -74,9 +74,9 @@ def test_rate_on(table, day, rate):
 
 
 def test_rate_on_outside_the_table_names_the_rate_to_add():
-    with pytest.raises(RateMissing, match=r"2021 H2 \(2021-12-31\).*Loi 2 août 2002 art. 5, 2022 H1"):
+    with pytest.raises(RateMissing, match=r"2021 H2: add.*Loi 2 août 2002 art. 5, 2022 H1"):
         rate_on(BE_B2B_RATES, date(2021, 12, 31))
-    with pytest.raises(RateMissing, match=r"2026 H2 \(2026-07-01\).*Loi 2 août 2002 art. 5, 2026 H1"):
+    with pytest.raises(RateMissing, match=r"2026 H2: add.*Loi 2 août 2002 art. 5, 2026 H1"):
         rate_on(BE_B2B_RATES, date(2026, 7, 1))
 
 

@@ -118,7 +118,7 @@ def test_special_invoices_on_their_pages(sample_site):
         return (out / outcome.site.invoice_pages[number].path / "index.html").read_text()
 
     gbp = page("2026-0149")
-    assert "<svg" not in gbp and "EPC" in gbp and "2.400,00" in gbp  # English, en_BE: no QR for pounds
+    assert "<svg" not in gbp and "EPC" in gbp and "£2,400.00" in gbp  # English amounts; no QR for pounds
     discounted = outcome.assessment.invoice("2026-0148")
     block = pay_blocks(page("2026-0148"))[0][2]
     lines = decode_svg(re.search(r"<svg.*?</svg>", block, re.S).group(0)).decode().split("\n")
@@ -257,12 +257,20 @@ def test_calendar_file_for_the_due_date(sample_site):
     state = next(
         s
         for s in outcome.assessment.invoices
-        if s.invoice.number in outcome.site.invoice_pages and s.balance > 0 and not s.installments
+        if s.invoice.number in outcome.site.invoice_pages
+        and s.balance > 0
+        and not s.installments
+        and s.days_overdue < 0
     )
     ics = (out / outcome.site.invoice_pages[state.invoice.number].path / "due.ics").read_bytes().decode()
     assert ics.startswith("BEGIN:VCALENDAR\r\n") and ics.endswith("END:VCALENDAR\r\n")
     assert f"DTSTART;VALUE=DATE:{state.invoice.due_date:%Y%m%d}" in ics
     assert all(len(line.encode()) <= 75 for line in ics.split("\r\n"))
+    late = next(
+        s for s in outcome.assessment.invoices if s.invoice.number in outcome.site.invoice_pages and s.days_overdue > 0
+    )
+    folder = out / outcome.site.invoice_pages[late.invoice.number].path
+    assert not (folder / "due.ics").exists() and 'href="due.ics"' not in (folder / "index.html").read_text()
 
 
 def test_serve_previews_with_security_headers(sample_site):
@@ -347,9 +355,10 @@ def test_a_rebuild_leaves_unchanged_files_untouched(small_copy, tmp_path):
     assert changed and all(path.startswith(folder) for path in changed)
 
 
-def test_build_says_when_a_legal_rate_is_carried_forward(small_copy, tmp_path, capsys):
+def test_build_says_which_legal_rate_to_add_rather_than_carry_one_forward(small_copy, tmp_path, capsys):
     from portal.front import cli
 
-    assert cli.main(["build", str(small_copy), "--out", str(tmp_path / "o"), "--secret-file", str(tmp_path / "s")]) == 0
+    args = ["build", str(small_copy), "--out", str(tmp_path / "o"), "--secret-file", str(tmp_path / "s")]
+    assert cli.main([*args, "--creditor", "interest_rule=legal"]) == 0
     out = capsys.readouterr().out
-    assert out.count("WARNING: No rate known after 2026-06-30") == 1 and "Update the rate table" in out
+    assert out.count("WARNING: No interest rate known for 2026 H2") == 1 and "add the rate of that period" in out

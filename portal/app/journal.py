@@ -67,7 +67,7 @@ class Entry:
             "channel": self.channel,
             "action": self.stage,
             "note": self.note,
-            "sent_on": self.sent_on,
+            "sent_date": self.sent_on,
             "letter": self.letter,
         }
 

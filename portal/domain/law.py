@@ -138,7 +138,7 @@ def rate_on(table: Table, day: date) -> RatePeriod:
             return period
     edge = table[0] if day < table[0].start else table[-1]
     raise RateMissing(
-        f"No interest rate known for {_semester_name(day)} ({day}): add the rate of that period next to "
+        f"No interest rate known for {_semester_name(day)}: add the rate of that period next to "
         f"'{edge.source}' in portal/domain/law.py (or install a newer Debtor Portal). No claim or formal notice "
         "is made until then."
     )

@@ -466,7 +466,7 @@ def read_ledger(grids: list[Grid], overrides: dict[str, str] | None = None) -> R
             invoice=str(t.get("invoice", "")),
             channel=str(t.get("channel", "")),
             note=str(t.get("note", "")),
-            sent_on=t.get("sent_on"),
+            sent_on=t.get("sent_date"),
             letter=str(t.get("letter", "") or ""),
             where=w,
         )

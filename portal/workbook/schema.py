@@ -822,7 +822,7 @@ LOG = Table(
         ),
         Column("note", _h("Note", "Remarque", "Opmerking", "Notiz"), "text", width=40),
         Column(
-            "sent_on",
+            "sent_date",
             _h("Sent", "Envoyé", "Verzonden", "Versandt"),
             "date",
             width=12,
