@@ -454,7 +454,7 @@ def _announced(ledger: Ledger, history: _History) -> tuple[Decimal | None, Decim
     creditor = ledger.creditor
     record = records.read(history.first_reminder.letter) if history.first_reminder else None
     if record is not None and record.notice is not None:
-        return record.notice.rate, record.notice.fee
+        return (None if record.notice.legal_rate else record.notice.rate), record.notice.fee
     return creditor.b2c_interest_rate, creditor.b2c_fixed_compensation
 
 

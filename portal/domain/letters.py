@@ -29,6 +29,7 @@ class Notice:
     grace_end: date
     rate: Decimal | None  # None: no interest announced
     fee: Decimal | None  # None: no fixed compensation announced
+    legal_rate: bool = False  # the rate announced is the legal maximum, which follows each semester's rate
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Letter:
                     "grace_end": self.notice.grace_end.isoformat(),
                     "rate": _text(self.notice.rate),
                     "fee": _text(self.notice.fee),
+                    "legal_rate": self.notice.legal_rate,
                 },
                 "agent": self.agent,
                 "after_claim": self.after_claim,
@@ -81,7 +83,12 @@ class Letter:
                 claim=_claim(data.get("claim")),
                 notice=None
                 if not notice
-                else Notice(date.fromisoformat(notice["grace_end"]), _decimal(notice["rate"]), _decimal(notice["fee"])),
+                else Notice(
+                    date.fromisoformat(notice["grace_end"]),
+                    _decimal(notice["rate"]),
+                    _decimal(notice["fee"]),
+                    bool(notice.get("legal_rate", False)),
+                ),
                 agent=data.get("agent", ""),
                 after_claim=bool(data.get("after_claim", False)),
             )

@@ -272,16 +272,18 @@ def _b2c_notice(ledger, state, sent: date) -> letters.Notice | None:
     grace_end = law.b2c_grace_end(sent, "email")
     allowed = creditor.b2c_terms_allow_damages and bool(creditor.enterprise_number.strip())
     rate = fee = None
+    legal_rate = False
     if allowed and creditor.interest_rule != "none" and not creditor.waive_extras:
         ceiling = law.rate_on(law.BE_B2B_RATES, grace_end + law.ONE_DAY).rate
         wanted = creditor.b2c_interest_rate
         if wanted is None and creditor.interest_rule == "contractual":
             wanted = creditor.interest_rate
         rate = ceiling if wanted is None else wanted
+        legal_rate = wanted is None
     if allowed and creditor.flat_fee and not creditor.waive_extras:
         cap = law.b2c_indemnity_cap(max(state.balance, ZERO))
         fee = cap if creditor.b2c_fixed_compensation is None else min(creditor.b2c_fixed_compensation, cap)
-    return letters.Notice(grace_end, rate, fee)
+    return letters.Notice(grace_end, rate, fee, legal_rate)
 
 
 def _claim_context(claim: law.Claim | None, creditor, f) -> SimpleNamespace | None:
