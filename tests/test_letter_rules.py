@@ -129,7 +129,9 @@ def test_a_claim_across_a_rate_change_prints_one_line_per_period(kind):
     assert notice.date > date(2025, 7, 1) and rates == [D("11.5"), D("10.5")]
     state = assess(ledger, notice.date).invoice(NUMBER)
     f = i18n.formatter("fr", "BE", MESSAGES)
-    context = reminders.reminder_context(assess(ledger, notice.date), state, "formal_notice", f, "https://x", letter=record)
+    context = reminders.reminder_context(
+        assess(ledger, notice.date), state, "formal_notice", f, "https://x", letter=record
+    )
     text = reminders.render_reminder("formal_notice", "fr", context).text
     lines = [line for line in text.splitlines() if line.startswith("- Intérêts de retard du")]
     assert len(lines) == len(rates)

@@ -364,6 +364,10 @@ def answer_links(f: i18n.Formatter, creditor: Creditor, number: str, reference: 
     return links
 
 
+def _letter_shown(state: InvoiceState) -> bool:
+    return state.balance > 0 and state.status not in ("disputed", "on_hold")
+
+
 def _claims(state: InvoiceState) -> bool:
     return state.claim is not None and bool(state.claim.interest or state.claim.flat_fee)
 
@@ -398,11 +402,10 @@ def render_site(
         pdf = _copy_pdf(r, state, link)
         owed = state.balance > 0 and not state.installments
         stage = _page_stage(state)
-        record = (
-            None
-            if state.action_due and state.next_action == stage
-            else _logged_letter(assessment, state.invoice.number)
-        )
+        record = None
+        if not (state.action_due and state.next_action == stage) and _letter_shown(state):
+            record = _logged_letter(assessment, state.invoice.number)  # prepared or sent, as it was written
+            stage = record.stage if record is not None else stage
         try:
             if stage and record is None:
                 record = reminders.letter_record(assessment, state, stage)
