@@ -319,3 +319,11 @@ def test_answer_links_parse_and_carry_the_invoice(tmp_path):
             reference = state.reference[:3]
             assert state.invoice.number in subject and word in subject and reference in subject
             assert state.invoice.number in body and "\r\n" in body
+
+
+def test_a_belgian_creditor_with_consumers_and_no_enterprise_number_is_an_error(sample_copy):
+    from portal.app import load
+
+    edit_workbook(sample_copy, "Settings", {f"B{SETTING_ROWS['enterprise_number']}": None})
+    problems = [p for p in load.load(FileWorkbook(sample_copy)).errors if p.code == "missing_enterprise_number"]
+    assert len(problems) == 1 and "no interest or compensation" in problems[0].message
