@@ -4,7 +4,8 @@ from types import SimpleNamespace as NS
 
 import pytest
 
-from portal.render.reminders import LANGUAGES, STAGES, Reminder, TemplateError, render_reminder
+from portal.render.reminders import LANGUAGES, STAGES, Reminder, render_reminder
+from portal.render.templating import TemplateError
 
 LEGAL_BASIS = "Loi du 2 août 2002 concernant la lutte contre le retard de paiement dans les transactions commerciales"
 

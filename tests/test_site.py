@@ -54,11 +54,21 @@ def test_layout_of_the_site(sample_site):
     ]
     assert (out / "robots.txt").read_text() == "User-agent: *\nDisallow: /\n"
     assert "Referrer-Policy: no-referrer" in (out / "_headers").read_text()
+    creditor = outcome.assessment.ledger.creditor
+
+    def language_pages(main: str) -> set[str]:
+        """index.html in the customer's language, and one page per other site language: no more, no less."""
+        return {"index.html"} | {f"{lang}.html" for lang in creditor.site_languages if lang != main}
+
     for number, link in outcome.site.invoice_pages.items():
         assert re.fullmatch(r"i/[a-z2-7]{26}/", link.path)  # 26 base32 characters: 130 bits
-        for lang in ("index", "fr", "nl", "en", "de"):
-            page = out / link.path / f"{lang}.html"
-            assert page.exists() or lang == outcome.assessment.invoice(number).customer.language
+        customer = outcome.assessment.invoice(number).customer
+        pages = {p.name for p in (out / link.path).glob("*.html")}
+        assert pages == language_pages(customer.language or creditor.default_language), number
+    for customer_id, link in outcome.site.statement_pages.items():
+        customer = outcome.assessment.customer(customer_id).customer
+        pages = {p.name for p in (out / link.path).glob("*.html")}
+        assert pages == language_pages(customer.language or creditor.default_language), customer_id
     assert len(outcome.site.statement_pages) == sum(1 for c in outcome.assessment.customers if c.invoices)
 
 

@@ -9,8 +9,8 @@ import jinja2
 from ..domain.problems import Problem, errors
 from ..publish.targets import PublishError
 from ..render.mail import MailError
-from ..render.reminders import TemplateError
 from ..render.site import BuildError
+from ..render.templating import TemplateError, template_error
 from ..render.tokens import SecretError
 from ..workbook.port import UnsafeToWrite
 from ..workbook.xlsx.grids import UnreadableWorkbook
@@ -46,18 +46,8 @@ def failure(exc: BaseException) -> Failure | None:
     if isinstance(exc, UnreadableWorkbook):
         return Failure((f"ERROR: {exc}",), EXIT_UNREADABLE)
     if isinstance(exc, jinja2.TemplateError):
-        return Failure((f"ERROR: {template_message(exc)}",), EXIT_PROBLEMS)
+        return Failure((f"ERROR: {template_error(exc)}",), EXIT_PROBLEMS)
     if isinstance(exc, _EXPECTED):
         problems = errors(list(getattr(exc, "problems", ())))
         return Failure((*(str(p) for p in problems), f"ERROR: {exc}"), EXIT_PROBLEMS)
     return None
-
-
-def template_message(exc: jinja2.TemplateError) -> str:
-    """A broken template named by file and line, with what Jinja found."""
-    if isinstance(exc, jinja2.TemplateSyntaxError):
-        where = exc.filename or exc.name or "a template"
-        return (
-            f"{where}, line {exc.lineno}: {exc.message}. Correct the template (or delete it to use the built-in one)."
-        )
-    return f"a template could not be rendered: {exc}. Correct the template (or delete it to use the built-in one)."

@@ -23,7 +23,7 @@ from ..domain import dunning, law, letters
 from ..domain.languages import LANGUAGES
 from ..domain.money import CENT, ZERO
 from ..domain.stages import CLAIM_STAGES, Stage
-from .templating import environment
+from .templating import TemplateError, environment
 
 STAGES = tuple(Stage)
 TONES = ("friendly", "neutral", "firm", "formal", "warm")
@@ -37,10 +37,6 @@ _LINE_BREAKS = re.compile(r"\s*\n\s*")
 # Markdown writes attributes double-quoted; only web and mail links survive (a template may put a value in a link).
 _UNSAFE_LINK = re.compile(r'\b(href|src)="(?!https?:|mailto:)[^"]*"', re.IGNORECASE)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
-
-
-class TemplateError(ValueError):
-    """A reminder template is missing, has bad front matter, or fails to render."""
 
 
 @dataclass(frozen=True)

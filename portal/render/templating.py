@@ -9,6 +9,27 @@ import jinja2
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
+class TemplateError(ValueError):
+    """A template (a page, a reminder text, the words file) cannot be used; the message names the file and line."""
+
+
+def template_error(exc: jinja2.TemplateError) -> TemplateError:
+    """A Jinja error as one line naming the template file and line and what is wrong."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        where = f"{exc.filename or exc.name or 'a template'}, line {exc.lineno}"
+        what = exc.message
+    else:
+        frames = []
+        tb = exc.__traceback__
+        while tb is not None:
+            name = tb.tb_frame.f_code.co_filename
+            if name.endswith((".html", ".md", ".css", ".txt", ".yml")):
+                frames.append(f"{name}, line {tb.tb_lineno}")
+            tb = tb.tb_next
+        where, what = (frames[-1] if frames else "a template"), str(exc)
+    return TemplateError(f"{where}: {what}. Correct the template, or delete your copy to use the built-in one.")
+
+
 def builtin_templates_dir() -> Path:
     """The built-in templates: inside the installed package, or the checkout's top-level folder."""
     for candidate in (PACKAGE_DIR / "templates", PACKAGE_DIR.parent / "templates"):

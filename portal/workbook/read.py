@@ -217,9 +217,6 @@ def read_creditor(grids: list[Grid], overrides: dict[str, str], problems: list[P
         value = _convert_setting(setting, raw, where, problems)
         if value is not None:
             found[setting.key] = value
-    for setting in schema.SETTINGS:
-        if setting.key not in found and setting.default:
-            found[setting.key] = _convert_setting(setting, setting.default, Where("Settings"), problems)
     sheet = grid.name if grid else schema.SETTINGS_TABLE.sheet_name()
     for setting in schema.SETTINGS:
         if setting.required and setting.key not in found:

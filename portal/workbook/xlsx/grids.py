@@ -6,6 +6,7 @@ The file is opened read-only and never written here; formulas give their cached 
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -52,11 +53,35 @@ def _refuse_non_xlsx(path: Path) -> None:
         )
 
 
+_PROLOG_BYTES = 1 << 16
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
+
+
+def _refuse_declarations(path: Path) -> None:
+    """Excel never writes a DTD: an XML part that declares one (entities that expand, or point at other
+    files) is refused before any XML parser sees it."""
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            if not info.filename.endswith((".xml", ".rels", ".vml")):
+                continue
+            with z.open(info) as part:
+                head = part.read(_PROLOG_BYTES)
+            root = _ROOT_START.search(head)
+            prolog = head[: root.start()] if root else head
+            if b"<!DOCTYPE" in prolog.upper() or b"<!ENTITY" in prolog.upper():
+                raise UnreadableWorkbook(
+                    f"{path}: its part {info.filename} declares XML entities (a DOCTYPE), which Excel never "
+                    "writes: the file was made or changed by another program and is not read, for safety. "
+                    "Open it in Excel and save it as a new .xlsx workbook."
+                )
+
+
 def read_grids(path: Path) -> list[Grid]:
     """Every worksheet's values, in workbook order."""
     path = Path(path)
     _refuse_non_xlsx(path)
     try:
+        _refuse_declarations(path)
         book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
         raise UnreadableWorkbook(
