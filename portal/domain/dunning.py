@@ -137,9 +137,10 @@ class InvoiceState:
 class CustomerState:
     customer: Customer
     reference: str
-    invoices: tuple[InvoiceState, ...]
+    invoices: tuple[InvoiceState, ...]  # open items the statement asks for
     total: Decimal
     other_currencies: tuple[tuple[str, Decimal], ...] = ()  # (currency, total) of open non-EUR items
+    held: tuple[InvoiceState, ...] = ()  # disputed or on hold: listed apart, outside the total
 
 
 @dataclass(frozen=True)
@@ -653,14 +654,16 @@ def _invoice_state(
 
 
 def _customer_state(ledger: Ledger, customer: Customer, invoices: tuple[InvoiceState, ...]) -> CustomerState:
-    items = sorted(
+    open_items = sorted(
         (s for s in invoices if s.invoice.customer_id == customer.id and s.is_open), key=lambda s: s.invoice.due_date
     )
+    held = tuple(s for s in open_items if s.status in (Status.DISPUTED, Status.ON_HOLD))
+    items = tuple(s for s in open_items if s not in held)
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for state in items:
         totals[state.invoice.currency] += state.balance
     others = tuple(sorted((c, t) for c, t in totals.items() if c != "EUR"))
-    return CustomerState(customer, customer_reference(ledger, customer.id), tuple(items), totals["EUR"], others)
+    return CustomerState(customer, customer_reference(ledger, customer.id), items, totals["EUR"], others, held)
 
 
 def _log_by_invoice(ledger: Ledger, as_of: date) -> dict[str, list[LogEntry]]:

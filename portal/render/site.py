@@ -164,7 +164,16 @@ def due_ics(uid: str, due: date, summary: str, url: str, stamp: date) -> bytes:
     ]
     if url:
         lines.append(f"URL:{_ics_text(url)}")
-    lines += ["TRANSP:TRANSPARENT", "END:VEVENT", "END:VCALENDAR"]
+    lines += [
+        "TRANSP:TRANSPARENT",
+        "BEGIN:VALARM",
+        "ACTION:DISPLAY",
+        f"DESCRIPTION:{_ics_text(summary)}",
+        "TRIGGER:-P1D",
+        "END:VALARM",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
     return ("\r\n".join(_ics_fold(line) for line in lines) + "\r\n").encode()
 
 
@@ -193,6 +202,7 @@ class _Renderer:
         self.iban_text = payment.format_iban(self.iban)
         self.bic = self.creditor.bic or payment.bic_for_iban(self.iban)
         self.languages = tuple(dict.fromkeys(lang for lang in self.creditor.site_languages if lang in i18n.LANGUAGES))
+        self.identity = identity(self.creditor)
 
     def _checked_iban(self) -> str:
         try:
@@ -252,6 +262,7 @@ class _Renderer:
             cent=CENT,
             as_of=self.assessment.as_of,
             days_late=days_late,
+            identity=self.identity,
             **context,
         )
         if self.creditor.encrypt_pages and path.startswith(("i/", "c/")):
@@ -264,6 +275,9 @@ class _Renderer:
                 title=f"{f.t('landing_title')} – {self.creditor.name}",
                 csp=content_security_policy(),
                 noscript_text=f.t("encrypted_noscript", creditor=self.creditor.name),
+                identity_html=self.env.get_template("site/_identity.html").render(
+                    f=f, creditor=self.creditor, identity=self.identity
+                ),
                 wrong_key_text=f.t("encrypted_wrong_key", creditor=self.creditor.name),
             )
         self.files[path] = page.encode()
@@ -312,6 +326,9 @@ def _aging(items: tuple[InvoiceState, ...]) -> list[tuple[str, Decimal]]:
     buckets: list[Decimal] = [Decimal("0.00")] * (len(AGING_BUCKETS) + 2)
     for item in items:
         if item.invoice.currency != "EUR":
+            continue
+        if item.invoice.is_credit_note:  # owed to the customer: never late
+            buckets[0] += item.balance
             continue
         for days, amount in _open_parts(item):
             index = (
@@ -368,6 +385,21 @@ def _letter_shown(state: InvoiceState) -> bool:
     return state.balance > 0 and state.status not in ("disputed", "on_hold")
 
 
+def identity(creditor: Creditor) -> dict[str, str]:
+    """The creditor's enterprise number as labelled and linked to its public register, and its phone as a tel: link."""
+    label, number = reminders.enterprise_number(creditor)
+    digits = "".join(c for c in number if c.isdigit())
+    if not number:
+        register = ""
+    elif creditor.country == "FR":
+        register = f"https://annuaire-entreprises.data.gouv.fr/entreprise/{digits}"
+    else:
+        register = f"https://kbopub.economie.fgov.be/kbopub/toonondernemingps.html?ondernemingsnummer={digits}"
+    phone = creditor.phone.strip()
+    tel = ("+" if phone.startswith("+") else "") + "".join(c for c in phone if c.isdigit())
+    return {"label": label, "number": number, "register": register, "tel": tel}
+
+
 def _claims(state: InvoiceState) -> bool:
     return state.claim is not None and bool(state.claim.interest or state.claim.flat_fee)
 
@@ -387,7 +419,7 @@ def render_site(
     """Every file of the site, in memory: (files, invoice pages, statement pages, warnings)."""
     r = _Renderer(assessment, secret, folder)
     creditor, as_of = r.creditor, assessment.as_of
-    statements = {c.customer.id: r.link("c", c.customer.id) for c in assessment.customers if c.invoices}
+    statements = {c.customer.id: r.link("c", c.customer.id) for c in assessment.customers if c.invoices or c.held}
     invoices = {
         s.invoice.number: r.link("i", s.invoice.number)
         for s in assessment.invoices
@@ -493,8 +525,15 @@ def render_site(
         )
 
     landing = r.formatter(creditor.default_language)
-    for path in ("index.html", "assets/index.html", "i/index.html", "c/index.html"):  # no host lists a folder
+    for path in ("assets/index.html", "i/index.html", "c/index.html"):  # no host lists a folder
         r.render("site/landing.html", path, landing, [])
+    home = [creditor.default_language] + [lang for lang in r.languages if lang != creditor.default_language]
+    names = {lang: "index.html" if n == 0 else f"{lang}.html" for n, lang in enumerate(home)}
+    for lang in home:
+        f = r.formatter(lang)
+        alternates = [(r.messages["lang_name"][o], names[o], o) for o in home if o != lang]
+        r.render("site/landing.html", names[lang], f, alternates)
+    r.render("site/404.html", "404.html", landing, [], others=[r.formatter(lang) for lang in home[1:]])
     r.files["robots.txt"] = b"User-agent: *\nDisallow: /\n"
     r.files["_headers"] = _headers_file().encode()
     return r.files, invoices, statements, r.warnings
