@@ -151,7 +151,9 @@ def _page_languages(outcome: build.BuildOutcome, html: list[str]) -> dict[str, s
     languages = {}
     for rel in html:
         folder, _, name = rel.rpartition("/")
-        if name == "index.html":
+        if rel == "404.html":
+            languages[rel] = default
+        elif name == "index.html":
             languages[rel] = main.get(folder + "/", default)
         else:
             languages[rel] = name.removesuffix(".html")

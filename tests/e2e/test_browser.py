@@ -529,10 +529,20 @@ def test_axe_finds_no_wcag_21_aa_violation(browser, site: Site):
     reports = []
     try:
         page = context.new_page()
+        kinds = {
+            "disputed": next(s for s in assessment.invoices if s.status == "disputed"),
+            "paid": next(s for s in assessment.invoices if s.status == "paid"),
+            "claim": next(s for s in assessment.invoices if s.stage == "formal_notice" and s.balance > 0),
+        }
+        published = site.outcome.site.invoice_pages
         for rel in (
             site.invoice(PLAN_INVOICE, "nl"),
             site.invoice(NON_EUR_INVOICE),
             site.statement(assessment.invoice(PLAN_INVOICE).customer.id),
+            *(site.invoice(s.invoice.number) for s in kinds.values() if s.invoice.number in published),
+            "index.html",
+            "de.html",
+            "404.html",
         ):
             page.goto(site.url(rel))
             page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
@@ -545,3 +555,45 @@ def test_axe_finds_no_wcag_21_aa_violation(browser, site: Site):
     finally:
         context.close()
     assert not reports, "\n".join(reports)
+
+
+def test_a_disputed_invoice_is_neutral_and_out_of_the_statement(browser, site: Site):
+    from ..qr import decode_svg
+
+    assessment = site.outcome.assessment
+    disputed = next(
+        s for s in assessment.invoices if s.status == "disputed" and s.invoice.number in site.outcome.site.invoice_pages
+    )
+    customer = assessment.customer(disputed.invoice.customer_id)
+    assert disputed in customer.held and disputed not in customer.invoices
+    context = guarded_context(browser, site, viewport=PHONE)
+    try:
+        page = context.new_page()
+        page.goto(site.url(site.invoice(disputed.invoice.number, "en")))
+        status = page.locator(".status").first.inner_text()
+        assert status == "Being checked" and "overdue" not in page.locator("main").inner_text()
+        assert not page.locator(".qr-box svg").first.is_visible()  # behind "Pay anyway"
+        page.get_by_text("Pay anyway").click()
+        assert page.locator(".qr-box svg").first.is_visible()
+        statement = site.statement(customer.customer.id, "en")
+        page.goto(site.url(statement))
+        assert disputed.invoice.number in page.locator("ul.held").inner_text()
+    finally:
+        context.close()
+    html_text = (site.out_dir / statement).read_text()
+    total_row = re.search(r"<tfoot>.*?</tfoot>", html_text, re.S).group(0)
+    assert f"€{customer.total:,.2f}" in total_row
+    if customer.total > 0:
+        payload = decode_svg(re.search(r"<svg.*?</svg>", html_text, re.S).group(0)).decode().split("\n")
+        assert Decimal(payload[7][3:]) == customer.total
+
+
+def test_every_site_language_has_a_landing_page_and_the_404_page_speaks_them_all(site: Site):
+    languages = site.outcome.assessment.ledger.creditor.site_languages
+    default = site.outcome.assessment.ledger.creditor.default_language
+    for lang in languages:
+        page = (site.out_dir / ("index.html" if lang == default else f"{lang}.html")).read_text()
+        assert f'<html lang="{lang}">' in page and "iban_never_changes" not in page
+    missing = (site.out_dir / "404.html").read_text()
+    assert all(f'lang="{lang}"' in missing for lang in languages)
+    assert "kbopub.economie.fgov.be" in missing and 'href="tel:+3221234567"' in missing
