@@ -75,6 +75,10 @@ class Formatter:
     def short_day(self, value: date | None) -> str:
         return format_date(value, "dd/MM/y", locale=self.locale) if value else ""
 
+    def plain(self, amount: Decimal) -> str:
+        """An amount as a banking app's amount field takes it: no currency, no grouping ("1234,56", "1234.56")."""
+        return format_decimal(amount, "0.00", locale=self.locale)
+
     def number(self, value: Decimal | int) -> str:
         return format_decimal(value, locale=self.locale)
 

@@ -263,6 +263,7 @@ class _Renderer:
             as_of=self.assessment.as_of,
             days_late=days_late,
             identity=self.identity,
+            timedelta=timedelta,
             **context,
         )
         if self.creditor.encrypt_pages and path.startswith(("i/", "c/")):
@@ -400,6 +401,17 @@ def identity(creditor: Creditor) -> dict[str, str]:
     return {"label": label, "number": number, "register": register, "tel": tel}
 
 
+def _calendar_day(state: InvoiceState, deadline: date | None, as_of: date) -> date | None:
+    """The one future date the page asks payment by (discount end, the letter's deadline, the due date), if any."""
+    if state.status in ("disputed", "on_hold"):
+        return None
+    if state.discount is not None and state.invoice.discount_date and state.invoice.discount_date >= as_of:
+        return state.invoice.discount_date
+    if deadline is not None:
+        return deadline
+    return state.invoice.due_date if state.invoice.due_date >= as_of else None
+
+
 def _claims(state: InvoiceState) -> bool:
     return state.claim is not None and bool(state.claim.interest or state.claim.flat_fee)
 
@@ -478,7 +490,9 @@ def render_site(
         def answers(f: i18n.Formatter, state: InvoiceState = state) -> object:
             return answer_links(f, creditor, state.invoice.number, payment.format_reference(state.reference))
 
-        calendar = owed and not claimed and state.days_overdue <= 0 and not creditor.encrypt_pages
+        deadline = record.pay_by if record is not None and record.pay_by and record.pay_by >= as_of else None
+        ics_day = _calendar_day(state, deadline, as_of) if owed and not creditor.encrypt_pages else None
+        calendar = ics_day is not None
         context = {
             "state": state,
             "customer": customer,
@@ -489,15 +503,17 @@ def render_site(
             "blocks": blocks,
             "answers": answers,
             "calendar": calendar,
+            "deadline": deadline,
+            "held": state.status in ("disputed", "on_hold"),
         }
         r.per_language(link.path.rstrip("/"), customer.language if customer else "", "site/invoice.html", **context)
-        if calendar:  # a calendar file cannot be encrypted: it would show the amount; none once overdue
+        if ics_day is not None:  # a calendar file cannot be encrypted: it would show the amount
             f = r.formatter(customer.language if customer else "")
             summary = f.t(
                 "calendar_event", number=state.invoice.number, amount=f.money(pay_amount, state.invoice.currency)
             )
             r.files[f"{link.path}due.ics"] = due_ics(
-                f"{link.token}@debtor-portal", state.invoice.due_date, summary, absolute_url(creditor, link), as_of
+                f"{link.token}@debtor-portal", ics_day, summary, absolute_url(creditor, link), as_of
             )
 
     for customer_state in assessment.customers:

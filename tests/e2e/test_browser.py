@@ -338,7 +338,7 @@ def test_without_javascript_everything_needed_to_pay_is_there(browser, site: Sit
             assert page.goto(site.url(rel)).status == 200
             assert page.evaluate("() => document.querySelector('button.copy').hidden")  # the script did not run
             pay = page.locator("div.pay").first
-            assert pay.locator("button.copy").is_hidden()
+            assert all(button.is_hidden() for button in pay.locator("button.copy").all())
             reference = pay.locator(".reference")
             assert reference.is_visible()
             assert reference.evaluate("e => getComputedStyle(e).userSelect") != "none"
@@ -352,7 +352,9 @@ def test_without_javascript_everything_needed_to_pay_is_there(browser, site: Sit
         context.close()
 
 
-def test_copy_button_puts_exactly_the_reference_on_the_clipboard(browser, site: Site, visits: dict[str, Visit]):
+def test_copy_buttons_put_exactly_the_iban_amount_and_reference_on_the_clipboard(
+    browser, site: Site, visits: dict[str, Visit]
+):
     for visit in visits.values():  # JavaScript on: every copy button is offered
         assert all(b["copy"]["shown"] for b in visit.opened["blocks"]), f"{visit.rel}: a copy button is hidden"
     context = guarded_context(browser, site, viewport=PHONE)
@@ -362,17 +364,26 @@ def test_copy_button_puts_exactly_the_reference_on_the_clipboard(browser, site: 
         for rel in (site.invoice(DISCOUNT_INVOICE), site.invoice(PLAN_INVOICE, "en")):
             page.goto(site.url(rel))
             page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
-            buttons = page.locator("div.pay button.copy")
-            assert buttons.count() >= 1
-            for n in range(buttons.count()):
-                button = buttons.nth(n)
-                label, done = button.inner_text(), button.get_attribute("data-done")
-                reference = page.locator("div.pay").nth(n).locator(".reference").inner_text()
-                assert button.is_visible() and label and done and done != label
-                button.click()
-                page.wait_for_function("b => b.textContent === b.dataset.done", arg=button.element_handle())
-                assert page.evaluate("navigator.clipboard.readText()") == reference, f"{rel} button {n}"
-                assert button.inner_text() == done
+            pays = page.locator("div.pay")
+            assert pays.count() >= 1
+            for n in range(pays.count()):
+                pay = pays.nth(n)
+                buttons = pay.locator("button.copy")
+                assert buttons.count() == 3  # IBAN, amount, reference
+                copied = []
+                for k in range(3):
+                    button = buttons.nth(k)
+                    label, done = button.inner_text(), button.get_attribute("data-done")
+                    assert button.is_visible() and label and done and done != label
+                    assert button.get_attribute("aria-live") == "polite"  # the change is spoken
+                    button.click()
+                    page.wait_for_function("b => b.textContent === b.dataset.done", arg=button.element_handle())
+                    copied.append(page.evaluate("navigator.clipboard.readText()"))
+                    assert button.inner_text() == done
+                block = transfer(page.evaluate(PROBE)["blocks"][n])
+                assert copied[0] == pay.get_attribute("data-iban") and " " not in copied[0], f"{rel} block {n}"
+                assert parse_amount(copied[1]) == parse_amount(block["amount"]), f"{rel} block {n}"
+                assert copied[2] == pay.locator(".reference").inner_text(), f"{rel} block {n}"
         assert not context.foreign
     finally:
         context.close()
