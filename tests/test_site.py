@@ -375,3 +375,36 @@ def test_build_says_which_legal_rate_to_add_rather_than_carry_one_forward(small_
     assert cli.main([*args, "--creditor", "interest_rule=legal"]) == 0
     out = capsys.readouterr().out
     assert out.count("WARNING: No interest rate known for 2026 H2") == 1 and "add the rate of that period" in out
+
+
+def test_calendar_files_only_for_a_future_date_with_a_reminder_the_day_before(sample_site):
+    outcome, out = sample_site
+    as_of = outcome.assessment.as_of
+    for number, link in outcome.site.invoice_pages.items():
+        folder = out / link.path
+        ics = folder / "due.ics"
+        linked = 'href="due.ics"' in (folder / "index.html").read_text()
+        assert linked == ics.exists(), number  # the link only when the file exists
+        if ics.exists():
+            text = ics.read_text()
+            day = re.search(r"DTSTART;VALUE=DATE:(\d{8})", text).group(1)
+            assert day >= f"{as_of:%Y%m%d}", number
+            assert "BEGIN:VALARM" in text and "TRIGGER:-P1D" in text
+            state = outcome.assessment.invoice(number)
+            assert state.status not in ("disputed", "on_hold")
+
+
+def test_links_between_a_debtors_pages_keep_the_chosen_language(sample_site):
+    outcome, out = sample_site
+    state = next(
+        s
+        for s in outcome.assessment.invoices
+        if s.invoice.number in outcome.site.invoice_pages and s.customer and s.customer.language == "fr"
+    )
+    invoice_folder = out / outcome.site.invoice_pages[state.invoice.number].path
+    statement = outcome.site.statement_pages[state.customer.id]
+    nl_page = (invoice_folder / "nl.html").read_text()
+    assert f'href="../../{statement.path}nl.html"' in nl_page
+    assert f'href="../../{statement.path}"' in (invoice_folder / "index.html").read_text()
+    statement_nl = (out / statement.path / "nl.html").read_text()
+    assert f'href="../../{outcome.site.invoice_pages[state.invoice.number].path}nl.html"' in statement_nl

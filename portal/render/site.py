@@ -289,9 +289,17 @@ class _Renderer:
     def link(self, kind: str, key: str) -> PageLink:
         return page_link(self.secret, self.creditor, kind, key)
 
+    def main_language(self, customer_lang: str) -> str:
+        """The language of a customer's index.html pages."""
+        return customer_lang if customer_lang in i18n.LANGUAGES else self.creditor.default_language
+
+    def href_in(self, link: PageLink, lang: str, main: str) -> str:
+        """A link to another page of the same customer, in the language the reader chose."""
+        return f"../../{link.path}{'' if lang == main else f'{lang}.html'}{link.fragment}"
+
     def per_language(self, folder: str, customer_lang: str, template: str, **context: object) -> None:
         """index.html in the customer's language, <lang>.html for each other site language."""
-        main = customer_lang if customer_lang in i18n.LANGUAGES else self.creditor.default_language
+        main = self.main_language(customer_lang)
         langs = [main] + [lang for lang in self.languages if lang != main]
         names = {lang: ("index.html" if lang == main else f"{lang}.html") for lang in langs}
         fragment = "#" + encrypt.fragment(self.page_key(folder + "/")) if self.creditor.encrypt_pages else ""
@@ -490,6 +498,11 @@ def render_site(
         def answers(f: i18n.Formatter, state: InvoiceState = state) -> object:
             return answer_links(f, creditor, state.invoice.number, payment.format_reference(state.reference))
 
+        def statement_link(f: i18n.Formatter, customer=customer) -> str:
+            if customer is None or customer.id not in statements:
+                return ""
+            return r.href_in(statements[customer.id], f.lang, r.main_language(customer.language))
+
         deadline = record.pay_by if record is not None and record.pay_by and record.pay_by >= as_of else None
         ics_day = _calendar_day(state, deadline, as_of) if owed and not creditor.encrypt_pages else None
         calendar = ics_day is not None
@@ -499,7 +512,7 @@ def render_site(
             "pdf": pdf,
             "letter": letter,
             "claim": state.claim if claimed else None,
-            "statement": statements[customer.id].href if customer and customer.id in statements else "",
+            "statement": statement_link,
             "blocks": blocks,
             "answers": answers,
             "calendar": calendar,
@@ -525,7 +538,10 @@ def render_site(
         def statement_blocks(f: i18n.Formatter, c: CustomerState = customer_state, owed: bool = owed) -> object:
             return {"pay": r.payment_block(f, c.total, "EUR", c.reference, c.customer.where) if owed else None}
 
-        item_links = {number: page.href for number, page in invoices.items()}
+        def item_links(f: i18n.Formatter, c: CustomerState = customer_state) -> object:
+            main = r.main_language(c.customer.language)
+            return {number: r.href_in(page, f.lang, main) for number, page in invoices.items()}
+
         others = sorted({i.invoice.currency for i in customer_state.invoices if i.invoice.currency != "EUR"})
         r.per_language(
             link.path.rstrip("/"),

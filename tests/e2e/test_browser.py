@@ -608,3 +608,35 @@ def test_every_site_language_has_a_landing_page_and_the_404_page_speaks_them_all
     missing = (site.out_dir / "404.html").read_text()
     assert all(f'lang="{lang}"' in missing for lang in languages)
     assert "kbopub.economie.fgov.be" in missing and 'href="tel:+3221234567"' in missing
+
+
+def test_every_invoice_page_prints_on_one_a4_page(browser, site: Site, tmp_path):
+    import subprocess
+
+    context = guarded_context(browser, site)
+    pages = {}
+    try:
+        page = context.new_page()
+        for number, link in site.outcome.site.invoice_pages.items():
+            page.goto(site.url(link.path + "index.html"))
+            pdf = tmp_path / f"{number}.pdf"
+            pdf.write_bytes(page.pdf(format="A4", print_background=True, prefer_css_page_size=True))
+            info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+            pages[number] = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+            assert re.search(r"^Page size:.*\(A4\)", info, re.M), info
+    finally:
+        context.close()
+    assert len(pages) > 100 and {n: p for n, p in pages.items() if p != 1} == {}
+
+
+def test_in_dark_mode_the_qr_code_stays_dark_on_light_and_scans(browser, site: Site):
+    context = guarded_context(browser, site, viewport=PHONE, device_scale_factor=2, color_scheme="dark")
+    try:
+        page = context.new_page()
+        page.goto(site.url(site.invoice(DISCOUNT_INVOICE)))
+        background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        assert background != "rgb(255, 255, 255)"  # the dark theme is on
+        shot = page.locator("svg.qr").first.screenshot()
+        assert any(text.startswith("BCD\n") for text in decode_qr(shot))
+    finally:
+        context.close()
