@@ -467,3 +467,17 @@ def test_svg_draws_the_code_with_quiet_zone_and_reads_back(kind):
 def test_svg_without_title():
     root = ET.fromstring(qr_svg(qr_code("BCD")))
     assert root.find(f"{SVG_NS}title") is None
+
+
+def test_the_fast_svg_is_segnos_svg_byte_for_byte():
+    from portal.codes.payment import qr_svg_of, titled_svg
+
+    payloads = [
+        max_size_payload(),
+        epc_payload("Atelier Lumière SRL", IBAN, Decimal("48000.00"), reference="+++090/9337/55493+++"),
+        epc_payload("A", IBAN, Decimal("0.01")),
+    ]
+    for payload in payloads:
+        assert qr_svg_of(payload) == qr_svg(qr_code(payload))
+        title = "Pay <1 €> & \"co\" to 'A'"
+        assert titled_svg(qr_svg_of(payload), title) == qr_svg(qr_code(payload), title=title)

@@ -67,6 +67,6 @@ def law_warnings(assessment: dunning.Assessment) -> list[str]:
     return sorted(found)
 
 
-def secret(secret_file: Path | None) -> tokens.Secret:
-    """The site secret behind the private links."""
-    return tokens.load_secret(secret_file)
+def secret(folder: Path, secret_file: Path | None = None) -> tokens.Secret:
+    """The site secret behind the private links of the workbook in `folder`."""
+    return tokens.workbook_secret(folder, secret_file)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..publish import targets as publish_module
+from ..render import manifest as site_manifest
 from ..render import site
 from ..workbook.port import WorkbookPort, state_dir
+from . import secret as secrets
 from .build import MANIFEST
 from .errors import Refused
-from .load import load
+from .load import load, secret
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ def publish(
     to: str = "",
     dry_run: bool = False,
     creditor: dict[str, str] | None = None,
+    secret_file: Path | None = None,
 ) -> PublishOutcome:
     """Mirror the built site to the target, refusing a stale, unchecked or unsafe site."""
     loaded = load(workbook, creditor)
@@ -43,16 +45,15 @@ def publish(
             "No publish target: pass --to (a folder, rclone:REMOTE:PATH or git:URL#BRANCH) or fill in "
             "the 'Publish to' setting."
         )
-    manifest_file = state_dir(workbook.folder) / MANIFEST
-    if not manifest_file.exists() or not Path(site_dir).is_dir():
+    manifest = site_manifest.load(state_dir(workbook.folder) / MANIFEST)
+    if manifest is None or not Path(site_dir).is_dir():
         raise Refused(f"No built site in {site_dir}: run 'debtor-portal build {workbook.name}' first.")
-    manifest = json.loads(manifest_file.read_text())
-    if manifest.get("workbook_fingerprint") != loaded.fingerprint:
+    if manifest.workbook_fingerprint != loaded.fingerprint:
         raise Refused(
             f"The workbook changed since the site was built: run 'debtor-portal build {workbook.name}' "
             "again, then publish."
         )
-    if publish_module.site_files(Path(site_dir)) != manifest["files"]:
+    if publish_module.site_files(Path(site_dir)) != manifest.files:
         raise Refused(
             f"{site_dir} is not the site that was last built (files were changed, added or removed): "
             "build again, then publish."
@@ -62,11 +63,36 @@ def publish(
             "Pages carry payment details that do not validate, so nothing was published:\n  " + "\n  ".join(unsafe)
         )
     target = publish_module.parse_target(spec, base_dir=workbook.folder)
+    fingerprint = _check_secret(workbook, manifest, str(target), secret_file)
     message = (
-        f"Publish the portal as of {manifest['as_of']}: {manifest['invoices']} invoice page(s), "
-        f"{manifest['statements']} statement(s)"
+        f"Publish the portal as of {manifest.as_of.isoformat()}: {manifest.invoices} invoice page(s), "
+        f"{manifest.statements} statement(s)"
     )
     plan = publish_module.publish(
         Path(site_dir), target, state_dir=state_dir(workbook.folder), message=message, dry_run=dry_run
     )
+    if not dry_run:
+        secrets.record_published(workbook.folder, str(target), fingerprint)
     return PublishOutcome(str(target), plan, dry_run)
+
+
+def _check_secret(
+    workbook: WorkbookPort, manifest: site_manifest.Manifest, target: str, secret_file: Path | None
+) -> str:
+    """The fingerprint of the secret the site was built with, when it may replace what `target` holds."""
+    current = secret(workbook.folder, secret_file)
+    built = manifest.secret_fingerprint
+    if built != current.fingerprint:
+        raise Refused(
+            "The built site's links were made with another site secret than this workbook's (built on another "
+            f"computer, or by an older version): run 'debtor-portal build {workbook.name}' again, then publish."
+        )
+    published = secrets.published_with(workbook.folder, target)
+    if published and published != built and published not in secrets.rotated_away(workbook.folder):
+        raise Refused(
+            f"{target} holds a portal published with another site secret: publishing this site would replace every "
+            "private link already sent to debtors. Build on the computer, or from the workbook copy, it was "
+            f"published from (the secret is in .debtor-portal/site-secret beside the workbook); to change every link "
+            f"on purpose, run 'debtor-portal secret rotate {workbook.name}', then build and publish."
+        )
+    return built

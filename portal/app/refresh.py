@@ -63,5 +63,7 @@ def refresh(
     f = i18n.formatter(
         lang, assessment.ledger.creditor.country, i18n.load_messages(templating.environment(workbook.folder))
     )
-    changes = Changes(cells={"invoices": managed_values(assessment, secret(secret_file), f)}, lang=lang)
+    changes = Changes(
+        cells={"invoices": managed_values(assessment, secret(workbook.folder, secret_file), f)}, lang=lang
+    )
     return RefreshOutcome(assessment, workbook.apply(changes))

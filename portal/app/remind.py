@@ -112,7 +112,7 @@ def remind(
     prepared: list[Prepared] = []
     fresh: list[journals.Entry] = []
     for key, state, stage, reminder, link, record in _todays_reminders(
-        assessment, secret(secret_file), workbook.folder, warnings
+        assessment, secret(workbook.folder, secret_file), workbook.folder, warnings
     ):
         customer = state.customer
         address = customer.email.strip() if customer else ""

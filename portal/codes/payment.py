@@ -26,6 +26,8 @@ import io
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from xml.sax.saxutils import escape as xml_escape
 
 import segno
 from schwifty import IBAN
@@ -265,6 +267,7 @@ def _iban_error(s: str, problem: str) -> PaymentCodeError:
     )
 
 
+@lru_cache(maxsize=4096)
 def validate_iban(s: str) -> str:
     """The compact, upper-case form of a valid IBAN, or PaymentCodeError (field "iban").
 
@@ -508,9 +511,39 @@ def qr_svg(code: segno.QRCode, *, title: str = "") -> str:
         dark="#000",
         light="#fff",
         svgclass="qr",
-        title=title or None,
     )
-    return out.getvalue().decode("utf-8")
+    return titled_svg(out.getvalue().decode("utf-8"), title)
+
+
+def titled_svg(svg: str, title: str) -> str:
+    """An untitled `qr_svg` with `title` as its accessible name: one drawing serves every language."""
+    if not title:
+        return svg
+    head, _, body = svg.partition(">")
+    return f"{head}><title>{xml_escape(title)}</title>{body}"
+
+
+_RUN = re.compile(b"\x01+")
+
+
+def qr_svg_of(payload: str) -> str:
+    """`qr_svg(qr_code(payload))`, drawn from the module matrix without segno's general writer
+    (several times faster, the same bytes). Add a title with `titled_svg`."""
+    matrix = qr_code(payload).matrix
+    width = len(matrix) + 2 * QUIET_ZONE
+    path: list[str] = []
+    x = y = 0
+    for number, row in enumerate(matrix):
+        top = number + QUIET_ZONE
+        for run in _RUN.finditer(bytes(row)):
+            left, length = run.start() + QUIET_ZONE, run.end() - run.start()
+            path.append(f"m{left - x} {top - y}h{length}" if path else f"M{left} {top}.5h{length}")
+            x, y = left + length, top
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {width}" class="qr">'
+        f'<path fill="#fff" d="M0 0h{width}v{width}h-{width}z"/>'
+        f'<path class="qrline" stroke="#000" d="{"".join(path)}"/></svg>'
+    )
 
 
 def qr_png_bytes(payload: str, scale: int = 8) -> bytes:

@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 import holidays
 
@@ -42,9 +43,14 @@ ONE_DAY = timedelta(days=1)
 # --- stages and deadlines -----------------------------------------------------------
 
 
+@lru_cache(maxsize=64)
+def _public_holidays(country: str, year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays(country, years=range(year, year + 2))
+
+
 def business_days_after(start: date, count: int, country: str) -> date:
     """The `count`-th working day after `start` (Monday to Friday, not a public holiday of `country`)."""
-    public = holidays.country_holidays(country, years=range(start.year, start.year + 2))
+    public = _public_holidays(country, start.year)
     day, counted = start, 0
     while counted < count:
         day += ONE_DAY
@@ -684,5 +690,8 @@ def assess(ledger: Ledger, as_of: date) -> Assessment:
         _invoice_state(ledger, i, references[i.number], allocation, installments.get(i.number, []), log, as_of)
         for i in ledger.invoices
     )
-    customers = tuple(_customer_state(ledger, c, invoices) for c in ledger.customers)
+    by_customer: dict[str, list[InvoiceState]] = defaultdict(list)
+    for state in invoices:
+        by_customer[state.invoice.customer_id].append(state)
+    customers = tuple(_customer_state(ledger, c, tuple(by_customer[c.id])) for c in ledger.customers)
     return Assessment(as_of, ledger, invoices, customers, tuple(allocation.unmatched))

@@ -8,13 +8,19 @@ import sys
 import webbrowser
 from datetime import date, datetime
 from pathlib import Path
+from typing import TextIO
 
-from ..app import build, check, errors, init, load, publish, refresh, remind
+from tqdm import tqdm
+
+from ..app import build, check, errors, import_bank, import_ubl, init, load, publish, refresh, remind
 from ..app.errors import EXIT_OK, EXIT_PROBLEMS
 from ..domain import problems
 from ..workbook import cells, schema
 from ..workbook.file import FileWorkbook
 from ..workbook.xlsx.grids import UnreadableWorkbook
+from .addin import commands as addin_commands
+
+EXIT_INTERRUPTED = 130  # as a shell reports Ctrl-C
 
 
 def _creditor_option(text: str) -> tuple[str, str]:
@@ -54,7 +60,10 @@ def parser() -> argparse.ArgumentParser:
     _add_workbook(build)
     _add_as_of(build)
     build.add_argument("--out", type=Path, help="output folder (default: site_out next to the workbook)")
-    build.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
+    build.add_argument("--secret-file", type=Path, help="the site secret (default: beside the workbook)")
+    build.add_argument(
+        "--workers", type=int, metavar="N", help="processes rendering pages (default: one per core; 1: none)"
+    )
     publish = sub.add_parser("publish", help="mirror the built site to a folder, an rclone remote or a git branch")
     _add_workbook(publish)
     publish.add_argument("--site", type=Path, help="the built site (default: site_out next to the workbook)")
@@ -65,9 +74,11 @@ def parser() -> argparse.ArgumentParser:
         help="a folder, rclone:REMOTE:PATH or git:URL#BRANCH (default: the 'Publish to' setting)",
     )
     publish.add_argument("--dry-run", action="store_true", help="only say what would be added, changed and removed")
-    secret = sub.add_parser("secret", help="manage the site secret behind the private links")
+    publish.add_argument("--secret-file", type=Path, help="the site secret (default: beside the workbook)")
+    secret = sub.add_parser("secret", help="manage the site secret behind a workbook's private links")
     secret.add_argument("action", choices=["rotate", "where"])
-    secret.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
+    secret.add_argument("workbook", type=Path, nargs="?", help="the workbook (its secret is beside it)")
+    secret.add_argument("--secret-file", type=Path, help="a secret file of your own instead of the workbook's")
     refresh = sub.add_parser(
         "refresh", help="write status, balance, stage, next action and portal link into the workbook's grey columns"
     )
@@ -80,15 +91,30 @@ def parser() -> argparse.ArgumentParser:
     _add_write_options(remind)
     remind.add_argument("--outbox", type=Path, help="folder for the .eml drafts (default: outbox next to the workbook)")
     remind.add_argument("--send", action="store_true", help="send them through the SMTP server of the Settings")
+    bank = sub.add_parser(
+        "import-bank", help="payments from bank statements (camt.053, CODA), matched to invoices, into Payments"
+    )
+    _add_workbook(bank)
+    bank.add_argument("files", type=Path, nargs="+", metavar="FILE", help="camt.053/054 (.xml) or CODA statements")
+    _add_as_of(bank)
+    _add_write_options(bank, secret=False)
+    einvoices = sub.add_parser("import-ubl", help="Peppol e-invoices and credit notes (UBL) into Invoices")
+    _add_workbook(einvoices)
+    einvoices.add_argument(
+        "paths", type=Path, nargs="+", metavar="FILE_OR_FOLDER", help="UBL .xml files, or folders holding them"
+    )
+    _add_write_options(einvoices, secret=False)
     serve = sub.add_parser("serve", help="preview the built site on http://127.0.0.1")
     serve.add_argument("folder", type=Path, nargs="?", default=Path("site_out"))
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--open", action="store_true", help="open it in the browser")
+    addin_commands.add_parser(sub)
     return p
 
 
-def _add_write_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
+def _add_write_options(parser: argparse.ArgumentParser, *, secret: bool = True) -> None:
+    if secret:
+        parser.add_argument("--secret-file", type=Path, help="the site secret (default: beside the workbook)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--in-place",
@@ -124,6 +150,31 @@ def _print_check(result: check.CheckResult) -> None:
     print(f"{result.workbook}: {status}, {len(noted)} warning(s)" + (f" — {summary}" if summary else ""))
 
 
+class ProgressBar:
+    """A terminal progress bar fed by a command's `progress(done, total, label)`; silent when not a terminal."""
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream or sys.stderr
+        self.bar: tqdm | None = None
+        self.label = ""
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        if self.bar is None:
+            self.bar = tqdm(total=total, unit="", file=self.stream, disable=None, leave=False, dynamic_ncols=True)
+        if label != self.label:
+            self.label = label
+            self.bar.set_description(label)
+        self.bar.total = total
+        self.bar.update(done - self.bar.n)
+
+
 def _print_build(outcome: build.BuildOutcome) -> None:
     result = outcome.site
     for problem in outcome.warnings:
@@ -132,6 +183,11 @@ def _print_build(outcome: build.BuildOutcome) -> None:
         print(f"WARNING: {warning}")
     if result.secret_created:
         print(f"Created the site secret in {result.secret_created} (keep it private; it makes the links).")
+    if outcome.secret_moved:
+        print(
+            f"Copied the site secret from {outcome.secret_moved} beside the workbook, so the links stay the same "
+            "on every computer that opens it."
+        )
     print(
         f"Built {len(result.invoice_pages)} invoice page(s) and {len(result.statement_pages)} statement(s) "
         f"as of {outcome.assessment.as_of:%d/%m/%Y} in {result.out_dir}"
@@ -161,16 +217,25 @@ def _print_publish(done: publish.PublishOutcome) -> None:
     print(f"{verb} to {done.target}: {len(plan.added)} added, {len(plan.changed)} changed, {len(plan.removed)} removed")
 
 
-def _secret(action: str, path: Path | None) -> int:
-    from ..render import tokens
+def _secret(action: str, workbook: Path | None, path: Path | None) -> int:
+    from ..app import secret
 
+    if workbook is None and path is None:
+        print(
+            "ERROR: name the workbook whose secret you mean, e.g. 'debtor-portal secret where invoices.xlsx'.",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
+    folder = Path(workbook).resolve().parent if workbook else Path.cwd()
     if action == "where":
-        print(path or tokens.default_secret_path())
+        print(secret.where(folder, path))
         return EXIT_OK
-    new = tokens.rotate_secret(path)
+    rotated = secret.rotate(folder, path)
     print(
-        f"New site secret in {new.source}. Every portal link has changed: build and publish again; the next "
-        "reminders carry the new links, and the old links stop working once the old pages are removed."
+        f"New site secret in {rotated.secret.source}. Every private link changes: the links already sent (in "
+        "reminders, e-mails and the workbook's portal link column) stop working once you publish again. Run "
+        "refresh to write the new links into the workbook, then build and publish; the next reminders carry "
+        "the new links."
     )
     return EXIT_OK
 
@@ -196,13 +261,16 @@ def _serve(folder: Path, port: int, open_browser: bool) -> int:
     return EXIT_OK
 
 
+_WRITING = ("refresh", "remind", "import-bank", "import-ubl")
+
+
 def _workbook(args: argparse.Namespace) -> FileWorkbook:
     """The workbook named on the command line; writing commands get the clock and where to write."""
     return FileWorkbook(
         args.workbook,
         now=datetime.now(),
         in_place=getattr(args, "in_place", False),
-        out=getattr(args, "out", None) if args.command in ("refresh", "remind") else None,
+        out=getattr(args, "out", None) if args.command in _WRITING else None,
     )
 
 
@@ -212,9 +280,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"Created {result.path}" + (" with the sample data" if result.sample else ""))
         return EXIT_OK
     if args.command == "secret":
-        return _secret(args.action, args.secret_file)
+        return _secret(args.action, args.workbook, args.secret_file)
     if args.command == "serve":
         return _serve(args.folder, args.port, args.open)
+    if args.command == "addin":
+        return addin_commands.run(args)
     workbook = _workbook(args)
     creditor = dict(args.creditor)
     if args.command == "check":
@@ -226,14 +296,33 @@ def run(args: argparse.Namespace) -> int:
         return checked.exit_code
     if args.command == "build":
         out = args.out or workbook.folder / "site_out"
-        outcome = build.build(
-            workbook, today=date.today(), out_dir=out, as_of=args.as_of, creditor=creditor, secret_file=args.secret_file
-        )
+        try:
+            with ProgressBar() as bar:
+                outcome = build.build(
+                    workbook,
+                    today=date.today(),
+                    out_dir=out,
+                    as_of=args.as_of,
+                    creditor=creditor,
+                    secret_file=args.secret_file,
+                    workers=args.workers,
+                    progress=bar,
+                )
+        except KeyboardInterrupt:
+            print(f"Interrupted: {out} is as it was before this build.", file=sys.stderr)
+            return EXIT_INTERRUPTED
         _print_build(outcome)
         return EXIT_OK
     if args.command == "publish":
         site_dir = args.site or workbook.folder / "site_out"
-        done = publish.publish(workbook, site_dir=site_dir, to=args.to, dry_run=args.dry_run, creditor=creditor)
+        done = publish.publish(
+            workbook,
+            site_dir=site_dir,
+            to=args.to,
+            dry_run=args.dry_run,
+            creditor=creditor,
+            secret_file=args.secret_file,
+        )
         _print_publish(done)
         return EXIT_OK
     if args.command == "refresh":
@@ -261,6 +350,16 @@ def run(args: argparse.Namespace) -> int:
             secret_file=args.secret_file,
         )
         _print_remind(reminded)
+        return EXIT_OK
+    if args.command == "import-bank":
+        imported = import_bank.import_bank(
+            workbook, args.files, today=date.today(), as_of=args.as_of, creditor=creditor
+        )
+        print("\n".join(imported.lines()))
+        return EXIT_OK
+    if args.command == "import-ubl":
+        added = import_ubl.import_ubl(workbook, args.paths, today=date.today(), creditor=creditor)
+        print("\n".join(added.lines()))
         return EXIT_OK
     raise AssertionError(f"unknown command {args.command}")
 

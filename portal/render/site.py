@@ -1,26 +1,35 @@
 """The static portal: one private page per invoice and per customer, built aside and swapped in.
 
-Everything is rendered in memory first (deterministic: same assessment, same secret →
-same bytes), every payment code is validated, and only then is the tree written to a
-staging folder that replaces the old site in one rename.
+The site is cut into units (an invoice's pages, a customer's statement, the shared files), each
+with a fingerprint of its inputs. Rendering is deterministic (same inputs, same secret → same
+bytes), so a unit whose fingerprint is unchanged is carried over from the previous site. Every
+payment code of the units to render is validated and every QR code drawn before anything is
+written; pages are then rendered (by several processes when there are cores to spare) and
+streamed into a staging folder that replaces the old site in one rename.
 """
 
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import hashlib
 import html
-import json
+import multiprocessing
 import os
 import re
 import shutil
+import signal
+import sys
+import threading
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
-import segno
+import jinja2
 
 from ..codes import payment
 from ..domain import law, letters
@@ -28,7 +37,8 @@ from ..domain.dunning import Assessment, CustomerState, InvoiceState
 from ..domain.ledger import Creditor, Where
 from ..domain.money import CENT
 from ..domain.stages import CLAIM_STAGES, LADDER, stage_key
-from . import encrypt, i18n, reminders, templating, tokens
+from . import cache, encrypt, i18n, reminders, templating, tokens
+from .manifest import Manifest
 
 CSS_TEMPLATE = "site/portal.css"
 COPY_SCRIPT = (
@@ -69,6 +79,8 @@ class BuildResult:
     statement_pages: dict[str, PageLink]
     warnings: tuple[str, ...] = ()
     secret_created: str = ""  # the secret file's path when this build created it
+    rendered: int = 0  # units (an invoice's or a statement's pages, …) rendered by this build
+    reused: int = 0  # units carried over unchanged from the previous build
 
     def url(self, base_url: str, link: PageLink) -> str:
         return (base_url.rstrip("/") + "/" if base_url else "") + link.path + link.fragment
@@ -192,16 +204,14 @@ class _Renderer:
         self.env = templating.environment(folder)
         self.letters = reminders.ReminderTemplates(folder)
         self.messages = i18n.load_messages(self.env)
-        self.files: dict[str, bytes] = {}
-        self.warnings: list[str] = []
-        self.codes: dict[str, segno.QRCode] = {}  # each payload is encoded once, whatever the languages
-        css = self.env.loader.get_source(self.env, CSS_TEMPLATE)[0].encode()
-        self.css_name = f"portal.{hashlib.sha256(css).hexdigest()[:12]}.css"
-        self.files[f"assets/{self.css_name}"] = css
+        self.svgs: dict[str, str] = {}  # payload -> untitled SVG: each code drawn once, whatever the languages
+        self.css = self.env.loader.get_source(self.env, CSS_TEMPLATE)[0].encode()
+        self.css_name = f"portal.{hashlib.sha256(self.css).hexdigest()[:12]}.css"
         self.iban = self._checked_iban()
         self.iban_text = payment.format_iban(self.iban)
         self.bic = self.creditor.bic or payment.bic_for_iban(self.iban)
         self.languages = tuple(dict.fromkeys(lang for lang in self.creditor.site_languages if lang in i18n.LANGUAGES))
+        self.formatters: dict[str, i18n.Formatter] = {}
         self.identity = identity(self.creditor)
 
     def _checked_iban(self) -> str:
@@ -211,29 +221,43 @@ class _Renderer:
             raise BuildError(f"Settings, IBAN: {exc}. No page was built: correct the IBAN and build again.") from None
 
     def formatter(self, lang: str) -> i18n.Formatter:
-        return i18n.formatter(lang or self.creditor.default_language, self.creditor.country, self.messages)
+        lang = lang or self.creditor.default_language
+        if lang not in self.formatters:
+            self.formatters[lang] = i18n.formatter(lang, self.creditor.country, self.messages)
+        return self.formatters[lang]
 
-    def payment_block(
-        self, f: i18n.Formatter, amount: Decimal, currency: str, reference: str, where: Where | None
-    ) -> PaymentBlock:
+    def payment_code(self, amount: Decimal, currency: str, reference: str, where: Where | None) -> tuple[str, str]:
+        """The checked reference and the EPC payload ('' when there is no QR code) of one amount to pay."""
         try:
             compact = payment.validate_reference(reference)
         except payment.PaymentCodeError as exc:
             raise BuildError(f"{exc}{_where(where)}. No page was built: correct or clear the reference.") from None
+        if currency != "EUR" or amount <= 0:
+            return compact, ""
+        try:
+            return compact, payment.epc_payload(self.creditor.name, self.iban, amount, bic=self.bic, reference=compact)
+        except payment.PaymentCodeError as exc:
+            raise BuildError(f"The payment QR code cannot be made{_where(where)}: {exc}.") from None
+
+    def svg(self, payload: str) -> str:
+        if payload not in self.svgs:
+            try:
+                self.svgs[payload] = payment.qr_svg_of(payload)
+            except payment.PaymentCodeError as exc:
+                raise BuildError(f"The payment QR code cannot be made: {exc}.") from None
+        return self.svgs[payload]
+
+    def payment_block(
+        self, f: i18n.Formatter, amount: Decimal, currency: str, reference: str, where: Where | None
+    ) -> PaymentBlock:
+        compact, payload = self.payment_code(amount, currency, reference, where)
         label = "reference_rf" if compact.startswith("RF") else "reference_ogm"
         qr, no_qr = "", ""
         if currency != "EUR":
             no_qr = f.t("no_qr_currency", amount=f.money(amount, currency))
-        elif amount > 0:
-            try:
-                payload = payment.epc_payload(self.creditor.name, self.iban, amount, bic=self.bic, reference=compact)
-            except payment.PaymentCodeError as exc:
-                raise BuildError(f"The payment QR code cannot be made{_where(where)}: {exc}.") from None
-            if payload not in self.codes:
-                self.codes[payload] = payment.qr_code(payload)
-            qr = payment.qr_svg(
-                self.codes[payload], title=f.t("qr_title", amount=f.money(amount), name=self.creditor.name)
-            )
+        elif payload:
+            title = f.t("qr_title", amount=f.money(amount), name=self.creditor.name)
+            qr = payment.titled_svg(self.svg(payload), title)
         return PaymentBlock(
             amount,
             currency,
@@ -249,23 +273,26 @@ class _Renderer:
 
     def render(
         self, template: str, path: str, f: i18n.Formatter, alternates: list[tuple[str, str]], **context: object
-    ) -> None:
+    ) -> bytes:
         css = ("../" * path.count("/")) + f"assets/{self.css_name}"
-        page = self.env.get_template(template).render(
-            f=f,
-            creditor=self.creditor,
-            css=css,
-            csp=content_security_policy(),
-            script=COPY_SCRIPT,
-            alternates=alternates,
-            ref=payment.format_reference,
-            cent=CENT,
-            as_of=self.assessment.as_of,
-            days_late=days_late,
-            identity=self.identity,
-            timedelta=timedelta,
-            **context,
-        )
+        try:
+            page = self.env.get_template(template).render(
+                f=f,
+                creditor=self.creditor,
+                css=css,
+                csp=content_security_policy(),
+                script=COPY_SCRIPT,
+                alternates=alternates,
+                ref=payment.format_reference,
+                cent=CENT,
+                as_of=self.assessment.as_of,
+                days_late=days_late,
+                identity=self.identity,
+                timedelta=timedelta,
+                **context,
+            )
+        except jinja2.TemplateError as exc:  # named here, where the traceback is (pages render in workers)
+            raise templating.template_error(exc) from None
         if self.creditor.encrypt_pages and path.startswith(("i/", "c/")):
             page = encrypt.encrypt_page(
                 page,
@@ -276,12 +303,12 @@ class _Renderer:
                 title=f"{f.t('landing_title')} – {self.creditor.name}",
                 csp=content_security_policy(),
                 noscript_text=f.t("encrypted_noscript", creditor=self.creditor.name),
+                wrong_key_text=f.t("encrypted_wrong_key", creditor=self.creditor.name),
                 identity_html=self.env.get_template("site/_identity.html").render(
                     f=f, creditor=self.creditor, identity=self.identity
                 ),
-                wrong_key_text=f.t("encrypted_wrong_key", creditor=self.creditor.name),
             )
-        self.files[path] = page.encode()
+        return page.encode()
 
     def page_key(self, folder: str) -> bytes:
         return encrypt.page_key(self.secret.key, folder)
@@ -297,24 +324,26 @@ class _Renderer:
         """A link to another page of the same customer, in the language the reader chose."""
         return f"../../{link.path}{'' if lang == main else f'{lang}.html'}{link.fragment}"
 
-    def per_language(self, folder: str, customer_lang: str, template: str, **context: object) -> None:
+    def per_language(self, folder: str, customer_lang: str, template: str, **context: object) -> dict[str, bytes]:
         """index.html in the customer's language, <lang>.html for each other site language."""
         main = self.main_language(customer_lang)
         langs = [main] + [lang for lang in self.languages if lang != main]
         names = {lang: ("index.html" if lang == main else f"{lang}.html") for lang in langs}
         fragment = "#" + encrypt.fragment(self.page_key(folder + "/")) if self.creditor.encrypt_pages else ""
+        pages = {}
         for lang in langs:
             f = self.formatter(lang)
             alternates = [
                 (self.messages["lang_name"][other], names[other] + fragment, other) for other in langs if other != lang
             ]
-            self.render(
+            pages[f"{folder}/{names[lang]}"] = self.render(
                 template,
                 f"{folder}/{names[lang]}",
                 f,
                 alternates,
                 **{k: (v(f) if callable(v) else v) for k, v in context.items()},
             )
+        return pages
 
 
 def _open_parts(state: InvoiceState) -> list[tuple[int, Decimal]]:
@@ -394,6 +423,17 @@ def _letter_shown(state: InvoiceState) -> bool:
     return state.balance > 0 and state.status not in ("disputed", "on_hold")
 
 
+def _calendar_day(state: InvoiceState, deadline: date | None, as_of: date) -> date | None:
+    """The one future date the page asks payment by (discount end, the letter's deadline, the due date), if any."""
+    if state.status in ("disputed", "on_hold"):
+        return None
+    if state.discount is not None and state.invoice.discount_date and state.invoice.discount_date >= as_of:
+        return state.invoice.discount_date
+    if deadline is not None:
+        return deadline
+    return state.invoice.due_date if state.invoice.due_date >= as_of else None
+
+
 def identity(creditor: Creditor) -> dict[str, str]:
     """The creditor's enterprise number as labelled and linked to its public register, and its phone as a tel: link."""
     label, number = reminders.enterprise_number(creditor)
@@ -409,15 +449,36 @@ def identity(creditor: Creditor) -> dict[str, str]:
     return {"label": label, "number": number, "register": register, "tel": tel}
 
 
-def _calendar_day(state: InvoiceState, deadline: date | None, as_of: date) -> date | None:
-    """The one future date the page asks payment by (discount end, the letter's deadline, the due date), if any."""
-    if state.status in ("disputed", "on_hold"):
-        return None
-    if state.discount is not None and state.invoice.discount_date and state.invoice.discount_date >= as_of:
-        return state.invoice.discount_date
-    if deadline is not None:
-        return deadline
-    return state.invoice.due_date if state.invoice.due_date >= as_of else None
+@dataclass(frozen=True)
+class _Page:
+    """What an invoice's page shows beyond its state: the letter (as recorded), the amount asked, one deadline."""
+
+    stage: str
+    record: letters.Letter | None
+    claimed: bool
+    pay_amount: Decimal
+    deadline: date | None
+    ics_day: date | None
+
+
+def _page_of(r: _Renderer, state: InvoiceState, owed: bool, warnings: list[str]) -> _Page:
+    assessment, as_of = r.assessment, r.assessment.as_of
+    stage = _page_stage(state)
+    record = None
+    if not (state.action_due and state.next_action == stage) and _letter_shown(state):
+        record = _logged_letter(assessment, state.invoice.number)  # prepared or sent, as it was written
+        stage = record.stage if record is not None else stage
+    try:
+        if stage and record is None:
+            record = reminders.letter_record(assessment, state, stage)
+    except law.RateMissing as exc:
+        warnings.append(f"Invoice {state.invoice.number}: its page shows no letter. {exc}")
+        stage = ""
+    claimed = stage in CLAIM_STAGES and _claims(state)
+    pay_amount = state.claim.total if claimed else state.discount if state.discount is not None else state.balance
+    deadline = record.pay_by if record is not None and record.pay_by and record.pay_by >= as_of else None
+    ics_day = _calendar_day(state, deadline, as_of) if owed and not r.creditor.encrypt_pages else None
+    return _Page(stage, record, claimed, pay_amount, deadline, ics_day)
 
 
 def _claims(state: InvoiceState) -> bool:
@@ -433,142 +494,201 @@ def _published(state: InvoiceState, as_of: date, retention_days: int) -> bool:
     return state.paid_on is not None and state.paid_on + timedelta(days=retention_days) >= as_of
 
 
-def render_site(
-    assessment: Assessment, secret: tokens.Secret, folder: Path | None = None
-) -> tuple[dict[str, bytes], dict[str, PageLink], dict[str, PageLink], list[str]]:
-    """Every file of the site, in memory: (files, invoice pages, statement pages, warnings)."""
-    r = _Renderer(assessment, secret, folder)
-    creditor, as_of = r.creditor, assessment.as_of
+PaymentCode = tuple[Decimal, str, str, "Where | None"]  # amount, currency, reference, where
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """Files that are rendered together from the same inputs: an invoice's pages, a statement's, the rest."""
+
+    name: str
+    key: str  # fingerprint of every input: the same key gives the same bytes
+    codes: tuple[PaymentCode, ...]
+    make: Callable[[], dict[str, bytes]]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    units: tuple[_Unit, ...]
+    invoices: dict[str, PageLink]
+    statements: dict[str, PageLink]
+    warnings: tuple[str, ...]
+
+
+def _plan(r: _Renderer) -> _Plan:
+    """Every unit of the site with the fingerprint of its inputs; nothing is rendered yet."""
+    assessment, creditor = r.assessment, r.creditor
+    as_of = assessment.as_of
+    common = cache.fingerprint(
+        cache.code_fingerprint(),
+        cache.tree_fingerprint(templating.user_templates_dir(r.folder), templating.builtin_templates_dir()),
+        creditor,
+        as_of,
+        hashlib.sha256(r.secret.key).hexdigest(),
+        r.languages,
+    )
     statements = {c.customer.id: r.link("c", c.customer.id) for c in assessment.customers if c.invoices or c.held}
     invoices = {
         s.invoice.number: r.link("i", s.invoice.number)
         for s in assessment.invoices
         if _published(s, as_of, creditor.retention_days)
     }
-
+    units: list[_Unit] = []
+    warnings: list[str] = []
     for state in assessment.invoices:
         link = invoices.get(state.invoice.number)
         if link is None:
             continue
-        customer = state.customer
-        pdf = _copy_pdf(r, state, link)
+        pdf, warning = _pdf_source(r, state)
+        if warning:
+            warnings.append(warning)
         owed = state.balance > 0 and not state.installments
-        stage = _page_stage(state)
-        record = None
-        if not (state.action_due and state.next_action == stage) and _letter_shown(state):
-            record = _logged_letter(assessment, state.invoice.number)  # prepared or sent, as it was written
-            stage = record.stage if record is not None else stage
-        try:
-            if stage and record is None:
-                record = reminders.letter_record(assessment, state, stage)
-        except law.RateMissing as exc:
-            r.warnings.append(f"Invoice {state.invoice.number}: its page shows no letter. {exc}")
-            stage = ""
-        claimed = stage in CLAIM_STAGES and _claims(state)
-        pay_amount = state.claim.total if claimed else state.discount if state.discount is not None else state.balance
-
-        def blocks(
-            f: i18n.Formatter, state: InvoiceState = state, owed: bool = owed, pay_amount: Decimal = pay_amount
-        ) -> object:
-            invoice_block = (
-                r.payment_block(f, pay_amount, state.invoice.currency, state.reference, state.invoice.where)
-                if owed
-                else None
-            )
-            plan = [
-                (i, r.payment_block(f, i.balance, state.invoice.currency, i.reference, i.installment.where))
-                for i in state.installments
-            ]
-            return {"pay": invoice_block, "plan": plan}
-
-        def letter(
-            f: i18n.Formatter,
-            state: InvoiceState = state,
-            stage: str = stage,
-            link: PageLink = link,
-            record: letters.Letter | None = record,
-        ) -> str:
-            if not stage or record is None:
-                return ""
-            context = reminders.reminder_context(
-                assessment, state, record.stage, f, absolute_url(creditor, link), letter=record
-            )
-            return r.letters.render(record.stage, f.lang, context).html
-
-        def answers(f: i18n.Formatter, state: InvoiceState = state) -> object:
-            return answer_links(f, creditor, state.invoice.number, payment.format_reference(state.reference))
-
-        def statement_link(f: i18n.Formatter, customer=customer) -> str:
-            if customer is None or customer.id not in statements:
-                return ""
-            return r.href_in(statements[customer.id], f.lang, r.main_language(customer.language))
-
-        deadline = record.pay_by if record is not None and record.pay_by and record.pay_by >= as_of else None
-        ics_day = _calendar_day(state, deadline, as_of) if owed and not creditor.encrypt_pages else None
-        calendar = ics_day is not None
-        context = {
-            "state": state,
-            "customer": customer,
-            "pdf": pdf,
-            "letter": letter,
-            "claim": state.claim if claimed else None,
-            "statement": statement_link,
-            "blocks": blocks,
-            "answers": answers,
-            "calendar": calendar,
-            "deadline": deadline,
-            "held": state.status in ("disputed", "on_hold"),
-        }
-        r.per_language(link.path.rstrip("/"), customer.language if customer else "", "site/invoice.html", **context)
-        if ics_day is not None:  # a calendar file cannot be encrypted: it would show the amount
-            f = r.formatter(customer.language if customer else "")
-            summary = f.t(
-                "calendar_event", number=state.invoice.number, amount=f.money(pay_amount, state.invoice.currency)
-            )
-            r.files[f"{link.path}due.ics"] = due_ics(
-                f"{link.token}@debtor-portal", ics_day, summary, absolute_url(creditor, link), as_of
-            )
-
+        shown = _page_of(r, state, owed, warnings)
+        pay_amount = shown.pay_amount
+        currency = state.invoice.currency
+        codes = ([(pay_amount, currency, state.reference, state.invoice.where)] if owed else []) + [
+            (i.balance, currency, i.reference, i.installment.where) for i in state.installments
+        ]
+        customer = state.customer
+        statement = statements.get(customer.id) if customer else None
+        pdf_stamp = (str(pdf), pdf.stat().st_size, pdf.stat().st_mtime_ns) if pdf else None
+        record = shown.record.to_json() if shown.record else ""
+        key = cache.fingerprint(common, "i", state, statement, pdf_stamp, shown.stage, record, shown.ics_day)
+        make = partial(_invoice_files, r, state, link, statement, pdf, owed, shown)
+        units.append(_Unit(link.path, key, tuple(codes), make))
     for customer_state in assessment.customers:
         link = statements.get(customer_state.customer.id)
         if link is None:
             continue
-        owed = customer_state.total > 0
+        item_links = {
+            i.invoice.number: invoices[i.invoice.number]
+            for i in (*customer_state.invoices, *customer_state.held)
+            if i.invoice.number in invoices
+        }
+        codes = [(customer_state.total, "EUR", customer_state.reference, customer_state.customer.where)]
+        key = cache.fingerprint(common, "c", customer_state, item_links)
+        make = partial(_statement_files, r, customer_state, link, item_links)
+        units.append(_Unit(link.path, key, tuple(codes if customer_state.total > 0 else ()), make))
+    units.append(_Unit("", cache.fingerprint(common, "site"), (), partial(_common_files, r)))
+    return _Plan(tuple(units), invoices, statements, tuple(warnings))
 
-        def statement_blocks(f: i18n.Formatter, c: CustomerState = customer_state, owed: bool = owed) -> object:
-            return {"pay": r.payment_block(f, c.total, "EUR", c.reference, c.customer.where) if owed else None}
 
-        def item_links(f: i18n.Formatter, c: CustomerState = customer_state) -> object:
-            main = r.main_language(c.customer.language)
-            return {number: r.href_in(page, f.lang, main) for number, page in invoices.items()}
+def _invoice_files(
+    r: _Renderer,
+    state: InvoiceState,
+    link: PageLink,
+    statement: PageLink | None,
+    pdf: Path | None,
+    owed: bool,
+    shown: _Page,
+) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    if pdf is not None:
+        files[f"{link.path}invoice.pdf"] = pdf.read_bytes()
+    customer = state.customer
+    creditor = r.creditor
 
-        others = sorted({i.invoice.currency for i in customer_state.invoices if i.invoice.currency != "EUR"})
+    pay_amount = shown.pay_amount
+    main = r.main_language(customer.language if customer else "")
+
+    def blocks(f: i18n.Formatter) -> object:
+        invoice_block = (
+            r.payment_block(f, pay_amount, state.invoice.currency, state.reference, state.invoice.where)
+            if owed
+            else None
+        )
+        plan = [
+            (i, r.payment_block(f, i.balance, state.invoice.currency, i.reference, i.installment.where))
+            for i in state.installments
+        ]
+        return {"pay": invoice_block, "plan": plan}
+
+    def letter(f: i18n.Formatter) -> str:
+        record = shown.record
+        if not shown.stage or record is None:
+            return ""
+        context = reminders.reminder_context(
+            r.assessment, state, record.stage, f, absolute_url(creditor, link), letter=record
+        )
+        return r.letters.render(record.stage, f.lang, context).html
+
+    def answers(f: i18n.Formatter) -> object:
+        return answer_links(f, creditor, state.invoice.number, payment.format_reference(state.reference))
+
+    def statement_link(f: i18n.Formatter) -> str:
+        return r.href_in(statement, f.lang, main) if statement is not None else ""
+
+    files.update(
         r.per_language(
             link.path.rstrip("/"),
-            customer_state.customer.language,
-            "site/statement.html",
-            c=customer_state,
-            customer=customer_state.customer,
-            item_links=item_links,
-            other_currencies=others,
-            aging=_aging(customer_state.invoices),
-            buckets=AGING_BUCKETS,
-            blocks=statement_blocks,
+            customer.language if customer else "",
+            "site/invoice.html",
+            state=state,
+            customer=customer,
+            pdf="invoice.pdf" if pdf is not None else "",
+            letter=letter,
+            claim=state.claim if shown.claimed else None,
+            statement=statement_link,
+            blocks=blocks,
+            answers=answers,
+            calendar=shown.ics_day is not None,
+            deadline=shown.deadline,
+            held=state.status in ("disputed", "on_hold"),
         )
+    )
+    if shown.ics_day is not None:  # a calendar file cannot be encrypted: it would show the amount
+        f = r.formatter(customer.language if customer else "")
+        summary = f.t("calendar_event", number=state.invoice.number, amount=f.money(pay_amount, state.invoice.currency))
+        files[f"{link.path}due.ics"] = due_ics(
+            f"{link.token}@debtor-portal",
+            shown.ics_day,
+            summary,
+            absolute_url(creditor, link),
+            r.assessment.as_of,
+        )
+    return files
 
-    landing = r.formatter(creditor.default_language)
+
+def _statement_files(r: _Renderer, c: CustomerState, link: PageLink, pages: dict[str, PageLink]) -> dict[str, bytes]:
+    owed = c.total > 0
+    main = r.main_language(c.customer.language)
+
+    def item_links(f: i18n.Formatter) -> object:
+        return {number: r.href_in(page, f.lang, main) for number, page in pages.items()}
+
+    def statement_blocks(f: i18n.Formatter) -> object:
+        return {"pay": r.payment_block(f, c.total, "EUR", c.reference, c.customer.where) if owed else None}
+
+    return r.per_language(
+        link.path.rstrip("/"),
+        c.customer.language,
+        "site/statement.html",
+        c=c,
+        customer=c.customer,
+        item_links=item_links,
+        other_currencies=sorted({i.invoice.currency for i in c.invoices if i.invoice.currency != "EUR"}),
+        aging=_aging(c.invoices),
+        buckets=AGING_BUCKETS,
+        blocks=statement_blocks,
+    )
+
+
+def _common_files(r: _Renderer) -> dict[str, bytes]:
+    files = {f"assets/{r.css_name}": r.css}
+    landing = r.formatter(r.creditor.default_language)
     for path in ("assets/index.html", "i/index.html", "c/index.html"):  # no host lists a folder
-        r.render("site/landing.html", path, landing, [])
-    home = [creditor.default_language] + [lang for lang in r.languages if lang != creditor.default_language]
+        files[path] = r.render("site/landing.html", path, landing, [])
+    default = r.creditor.default_language
+    home = [default] + [lang for lang in r.languages if lang != default]
     names = {lang: "index.html" if n == 0 else f"{lang}.html" for n, lang in enumerate(home)}
     for lang in home:
-        f = r.formatter(lang)
         alternates = [(r.messages["lang_name"][o], names[o], o) for o in home if o != lang]
-        r.render("site/landing.html", names[lang], f, alternates)
-    r.render("site/404.html", "404.html", landing, [], others=[r.formatter(lang) for lang in home[1:]])
-    r.files["robots.txt"] = b"User-agent: *\nDisallow: /\n"
-    r.files["_headers"] = _headers_file().encode()
-    return r.files, invoices, statements, r.warnings
+        files[names[lang]] = r.render("site/landing.html", names[lang], r.formatter(lang), alternates)
+    others = [r.formatter(lang) for lang in home[1:]]
+    files["404.html"] = r.render("site/404.html", "404.html", landing, [], others=others)
+    files["robots.txt"] = b"User-agent: *\nDisallow: /\n"
+    files["_headers"] = _headers_file().encode()
+    return files
 
 
 def absolute_url(creditor: Creditor, link: PageLink) -> str:
@@ -577,16 +697,15 @@ def absolute_url(creditor: Creditor, link: PageLink) -> str:
     return base + link.path + link.fragment
 
 
-def _copy_pdf(r: _Renderer, state: InvoiceState, link: PageLink) -> str:
-    """Publish the invoice's PDF beside its page; only files inside the workbook's folder."""
+def _pdf_source(r: _Renderer, state: InvoiceState) -> tuple[Path | None, str]:
+    """The invoice's PDF to publish beside its page (only files inside the workbook's folder), or a warning."""
     name = state.invoice.pdf
     if not name or r.folder is None:
-        return ""
+        return None, ""
     if r.creditor.encrypt_pages:
-        r.warnings.append(
+        return None, (
             f"PDF file '{name}'{_where(state.invoice.where)} not published: pages are encrypted and a PDF cannot be."
         )
-        return ""
     base = r.folder.resolve()
     source = (base / name).resolve()
     if not source.is_relative_to(base):
@@ -595,44 +714,126 @@ def _copy_pdf(r: _Renderer, state: InvoiceState, link: PageLink) -> str:
             f"{base}: move the PDF into that folder (or a subfolder) and give its path from there."
         )
     if not source.is_file():
-        r.warnings.append(f"PDF file '{name}' not found{_where(state.invoice.where)}: the page has no PDF link.")
-        return ""
-    r.files[f"{link.path}invoice.pdf"] = source.read_bytes()
-    return "invoice.pdf"
+        return None, f"PDF file '{name}' not found{_where(state.invoice.where)}: the page has no PDF link."
+    return source, ""
 
 
-def _keep_unchanged(old: Path, new: Path, data: bytes) -> bool:
-    """Carry an unchanged file over (a hard link: same file, same modification time) rather than rewrite it."""
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What a worker process needs; inherited when it forks, never pickled."""
+
+    renderer: _Renderer
+    units: tuple[_Unit, ...]
+    staging: Path
+    out_dir: Path
+    previous: dict[str, cache.FileStamp]
+
+
+_job: _Job | None = None
+
+
+def _write_units(indices: list[int]) -> list[tuple[int, dict[str, cache.FileStamp]]]:
+    """Render units and write their files into the staging folder; an unchanged file is linked, not rewritten."""
+    job = _job
+    assert job is not None
+    done = []
+    for index in indices:
+        stamps = {}
+        for relative, data in sorted(job.units[index].make().items()):
+            target = job.staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            sha = hashlib.sha256(data).hexdigest()
+            old = job.previous.get(relative)
+            if not (old and old[0] == sha and _link_unchanged(job.out_dir / relative, target, old)):
+                target.write_bytes(data)
+            stamps[relative] = cache.stamp(target, sha)
+        done.append((index, stamps))
+    return done
+
+
+def _link_unchanged(old: Path, new: Path, recorded: cache.FileStamp) -> bool:
+    """Carry a file over from the previous site (a hard link: same file, same modification time)."""
+    if not cache.unchanged_on_disk(old, recorded):
+        return False
     try:
-        if old.stat().st_size != len(data) or old.read_bytes() != data:
-            return False
         os.link(old, new)
-        return True
     except OSError:
         return False
+    return True
 
 
-def write_tree(files: dict[str, bytes], out_dir: Path) -> None:
-    """Write the whole site beside `out_dir`, then swap it in: never a half-written site."""
-    out_dir = Path(out_dir).resolve()
-    staging = out_dir.with_name(f".{out_dir.name}.staging")
-    retired = out_dir.with_name(f".{out_dir.name}.old")
-    for leftover in (staging, retired):
-        if leftover.exists():
-            shutil.rmtree(leftover)
-    for relative, data in sorted(files.items()):
-        target = staging / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not _keep_unchanged(out_dir / relative, target, data):
-            target.write_bytes(data)
-    for name in KEPT_FILES:
-        if (out_dir / name).exists():
-            shutil.copy2(out_dir / name, staging / name)
-    if out_dir.exists():
-        os.replace(out_dir, retired)
-    os.replace(staging, out_dir)
-    if retired.exists():
-        shutil.rmtree(retired)
+def _quiet_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+def _pool(workers: int) -> concurrent.futures.ProcessPoolExecutor | None:
+    """Worker processes forked from this one (they share the renderer without pickling it)."""
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods() or sys.platform != "linux":
+        return None
+    return concurrent.futures.ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=_quiet_worker
+    )
+
+
+def _chunks(items: list, workers: int) -> list[list]:
+    size = max(1, min(64, len(items) // (workers * 8) or 1))
+    return [items[n : n + size] for n in range(0, len(items), size)]
+
+
+def _encode_all(payloads: list[str]) -> list[str]:
+    return [payment.qr_svg_of(payload) for payload in payloads]
+
+
+def _run(
+    function: Callable[[list], list],
+    items: list,
+    workers: int,
+    progress: Progress | None,
+    done: int,
+    total: int,
+    label: str,
+) -> list:
+    """function over chunks of items, in worker processes when there are several; results in order."""
+    results: list = []
+    pool = _pool(workers) if len(items) > 1 else None
+    if pool is None:
+        for chunk in _chunks(items, 1):
+            results += function(chunk)
+            done += len(chunk)
+            if progress:
+                progress(done, total, label)
+        return results
+    try:
+        futures = {pool.submit(function, chunk): chunk for chunk in _chunks(items, workers)}
+        by_future = {}
+        for future in concurrent.futures.as_completed(futures):
+            by_future[future] = future.result()
+            done += len(futures[future])
+            if progress:
+                progress(done, total, label)
+        for future in futures:
+            results += by_future[future]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return results
+
+
+def _only_files_of(out_dir: Path, units: dict[str, cache.Unit]) -> bool:
+    """The folder holds the units' files and nothing else (but the files the site does not own)."""
+    expected = {path for unit in units.values() for path in unit.files}
+    found = 0
+    for folder, _, names in os.walk(out_dir):
+        for name in names:
+            relative = os.path.relpath(os.path.join(folder, name), out_dir).replace(os.sep, "/")
+            if relative in KEPT_FILES:
+                continue
+            if relative not in expected:
+                return False
+            found += 1
+    return found == len(expected)
 
 
 def build_site(
@@ -641,31 +842,136 @@ def build_site(
     secret: tokens.Secret,
     folder: Path | None = None,
     manifest: Path | None = None,
+    *,
     workbook_fingerprint: str = "",
+    workers: int | None = None,
+    progress: Progress | None = None,
 ) -> BuildResult:
-    """Render, validate and write the site; record its manifest outside it."""
-    files, invoices, statements, warnings = render_site(assessment, secret, folder)
-    write_tree(files, out_dir)
-    hashes = {path: hashlib.sha256(data).hexdigest() for path, data in sorted(files.items())}
+    """Render, validate and write the site; record its manifest (and the build cache beside it) outside it.
+
+    Only units whose inputs changed are rendered; every payment code they carry is checked and
+    every QR code drawn before a file is written; the new site is assembled beside `out_dir`
+    (unchanged files linked from the old one) and swapped in whole. Nothing changed, nothing is
+    written. Interrupted, the previous site stays as it was.
+    """
+    out_dir = Path(out_dir).resolve()
+    workers = os.cpu_count() or 1 if workers is None else workers
+    r = _Renderer(assessment, secret, folder)
+    plan = _plan(r)
+    cache_dir = manifest.parent / "cache" if manifest is not None else None
+    index = cache.UnitIndex(cache_dir / "units.json" if cache_dir else None)
+    previous = index.units if index.out_dir == str(out_dir) and out_dir.is_dir() else {}
+    reused: dict[str, cache.Unit] = {}
+    todo: list[_Unit] = []
+    for unit in plan.units:
+        old = previous.get(unit.name)
+        if (
+            old is not None
+            and old.key == unit.key
+            and all(cache.unchanged_on_disk(out_dir / path, stamp) for path, stamp in old.files.items())
+        ):
+            reused[unit.name] = old
+        else:
+            todo.append(unit)
+    payloads = {payload for unit in todo for code in unit.codes if (payload := r.payment_code(*code)[1])}
+    units = dict(reused)
+    if todo or set(reused) != set(previous) or not _only_files_of(out_dir, reused):
+        store = cache.QRStore(cache_dir / "qr" if cache_dir else None)
+        missing = []
+        for payload in sorted(payloads):
+            svg = store.get(payload)
+            if svg is None:
+                missing.append(payload)
+            else:
+                r.svgs[payload] = svg
+        total = len(missing) + len(todo)
+        try:
+            svgs = _run(_encode_all, missing, workers, progress, 0, total, "QR codes")
+        except payment.PaymentCodeError as exc:
+            raise BuildError(f"A payment QR code cannot be made: {exc}.") from None
+        for payload, svg in zip(missing, svgs):
+            r.svgs[payload] = svg
+            store.put(payload, svg)
+        units = _write_site(r, plan, todo, reused, previous, out_dir, workers, progress, len(missing), total)
+    index.save(out_dir, units)
+    hashes = dict(sorted((path, stamp[0]) for unit in units.values() for path, stamp in unit.files.items()))
     if manifest is not None:
-        manifest.parent.mkdir(parents=True, exist_ok=True)
-        manifest.write_text(
-            json.dumps(
-                {
-                    "as_of": assessment.as_of.isoformat(),
-                    "out_dir": str(Path(out_dir).resolve()),
-                    "workbook_fingerprint": workbook_fingerprint,
-                    "invoices": len(invoices),
-                    "statements": len(statements),
-                    "files": hashes,
-                },
-                indent=1,
-                sort_keys=True,
-            )
-        )
+        Manifest(
+            as_of=assessment.as_of,
+            out_dir=str(out_dir),
+            workbook_fingerprint=workbook_fingerprint,
+            secret_fingerprint=secret.fingerprint,
+            invoices=len(plan.invoices),
+            statements=len(plan.statements),
+            files=hashes,
+        ).save(manifest)
     return BuildResult(
-        Path(out_dir), hashes, invoices, statements, tuple(warnings), secret.source if secret.created else ""
+        out_dir,
+        hashes,
+        plan.invoices,
+        plan.statements,
+        plan.warnings,
+        secret.source if secret.created else "",
+        rendered=len(todo),
+        reused=len(reused),
     )
+
+
+def _write_site(
+    r: _Renderer,
+    plan: _Plan,
+    todo: list[_Unit],
+    reused: dict[str, cache.Unit],
+    previous: dict[str, cache.Unit],
+    out_dir: Path,
+    workers: int,
+    progress: Progress | None,
+    done: int,
+    total: int,
+) -> dict[str, cache.Unit]:
+    """Assemble the new site beside `out_dir`, then swap it in: never a half-written site."""
+    global _job
+    staging = out_dir.with_name(f".{out_dir.name}.staging")
+    retired = out_dir.with_name(f".{out_dir.name}.old")
+    for leftover in (staging, retired):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    try:
+        staging.mkdir(parents=True)
+        for unit in reused.values():
+            for relative in unit.files:
+                target = staging / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.link(out_dir / relative, target)
+        old_files = {path: stamp for unit in previous.values() for path, stamp in unit.files.items()}
+        _job = _Job(r, tuple(todo), staging, out_dir, old_files)
+        try:
+            written = _run(_write_units, list(range(len(todo))), workers, progress, done, total, "pages")
+        finally:
+            _job = None
+        units = dict(reused)
+        for index, stamps in written:
+            units[todo[index].name] = cache.Unit(todo[index].key, stamps)
+        for name in KEPT_FILES:
+            if (out_dir / name).exists():
+                shutil.copy2(out_dir / name, staging / name)
+        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+        try:
+            if out_dir.exists():
+                os.replace(out_dir, retired)
+            os.replace(staging, out_dir)
+        finally:
+            if interrupt is not None:
+                signal.signal(signal.SIGINT, interrupt)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
+    return units
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 def unsafe_payment_codes(out_dir: Path) -> list[str]:

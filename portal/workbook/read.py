@@ -136,6 +136,17 @@ def locate_tables(grids: list[Grid]) -> dict[str, FoundTable]:
     return located
 
 
+def locate_by_name(grids: list[Grid], table: schema.Table, taken: set[str]) -> FoundTable | None:
+    """A table that `locate_tables` does not look for (Reminders): on a sheet named for it, by its best header row."""
+    for grid in grids:
+        if grid.name in taken or schema.normalize(grid.name) not in table.names():
+            continue
+        row, columns = _best_header(table, grid)
+        if columns:
+            return _found(table, grid, row, columns)
+    return None
+
+
 def _settings_names() -> frozenset[str]:
     return schema.SETTINGS_TABLE.names()
 
@@ -440,6 +451,8 @@ def read_ledger(grids: list[Grid], overrides: dict[str, str] | None = None) -> R
             counterparty_iban=str(t.get("counterparty_iban", "")),
             invoice=str(t.get("invoice", "")),
             source=str(t.get("source", "")),
+            bank_ref=str(t.get("bank_ref", "")),
+            suggested=t.get("suggested") == "no",
             where=w,
         )
         for w, t in _records(tables.get("payments"), problems)

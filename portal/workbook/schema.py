@@ -766,6 +766,23 @@ PAYMENTS = Table(
             aliases=("invoice", "facture", "factuur", "rechnung"),
         ),
         Column("source", _h("Source", "Source", "Bron", "Quelle"), "text", width=12),
+        Column(
+            "bank_ref",
+            _h("Bank reference", "Référence bancaire", "Bankreferentie", "Bankreferenz"),
+            "text",
+            width=20,
+            aliases=("bank entry reference", "entry reference", "reference de l'operation", "transactiereferentie"),
+            help="The bank's own reference of the entry: importing the same statement again adds nothing.",
+        ),
+        Column(
+            "suggested",
+            _h("Confirmed (suggested)", "Confirmé (suggestion)", "Bevestigd (suggestie)", "Bestätigt (Vorschlag)"),
+            "choice",
+            choices=YES_NO,
+            width=12,
+            aliases=("suggested", "suggestion", "suggere", "voorgesteld", "vorgeschlagen", "confirmed", "confirme"),
+            help="no: a match the import suggested by amount and payer; it counts once you set it to yes.",
+        ),
     ),
     aliases=("reglements", "encaissements", "ontvangsten", "zahlungseingange"),
 )

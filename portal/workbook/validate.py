@@ -280,6 +280,19 @@ def check_payments(ledger: Ledger, locate: Locator) -> list[Problem]:
         )
         for u in allocation.unmatched
         if not u.payment.invoice.strip()
+    ] + [
+        _problem(
+            "suggested_payment",
+            locate.at(p.where, schema.PAYMENTS, "suggested"),
+            f"The payment of {p.amount} on {p.date.isoformat()} is a suggested match"
+            + (f" for invoice '{p.invoice}'" if p.invoice.strip() else "")
+            + ": it counts for nothing until confirmed",
+            "Set its Confirmed cell to yes if the match is right; otherwise correct the Invoice cell, or delete the row.",
+            "no",
+            severity=WARNING,
+        )
+        for p in ledger.payments
+        if p.suggested
     ]
 
 

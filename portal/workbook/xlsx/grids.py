@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 import zipfile
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
+import python_calamine
 from openpyxl.utils.exceptions import InvalidFileException
 
 from ..grid import Grid
@@ -76,12 +78,46 @@ def _refuse_declarations(path: Path) -> None:
                 )
 
 
+def _cell(value: object) -> object:
+    """A calamine value as openpyxl gives it: None for empty, int for whole numbers, datetime for dates."""
+    if value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if type(value) is date:
+        return datetime(value.year, value.month, value.day)
+    return value
+
+
+def _calamine_grids(path: Path) -> list[Grid] | None:
+    """The grids read by calamine (Rust, about ten times faster than openpyxl); None when it cannot."""
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        grids = []
+        for sheet in book.sheets_metadata:
+            if sheet.typ != python_calamine.SheetTypeEnum.WorkSheet:
+                continue
+            rows = book.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
+            grids.append(Grid.of(sheet.name, (tuple(map(_cell, r)) for r in rows)))
+        return grids
+    except Exception:  # any file calamine cannot read is left to openpyxl, whose errors are explained
+        return None
+
+
 def read_grids(path: Path) -> list[Grid]:
     """Every worksheet's values, in workbook order."""
     path = Path(path)
     _refuse_non_xlsx(path)
     try:
         _refuse_declarations(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UnreadableWorkbook(
+            f"{path}: the workbook is damaged or not an .xlsx file ({exc}). Open it in Excel, "
+            "let Excel repair it if it offers to, and save it again."
+        ) from None
+    if (grids := _calamine_grids(path)) is not None:
+        return grids
+    try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
         raise UnreadableWorkbook(
@@ -93,8 +129,7 @@ def read_grids(path: Path) -> list[Grid]:
         for sheet in book.worksheets:
             sheet.reset_dimensions()  # a stated size may be too small: read every row that is there
             rows = [tuple(row) for row in sheet.iter_rows(min_row=1, min_col=1, values_only=True)]
-            width = max((len(r) for r in rows), default=0)
-            grids.append(Grid(sheet.title, tuple(r + (None,) * (width - len(r)) for r in rows)))
+            grids.append(Grid.of(sheet.title, rows))
         return grids
     finally:
         book.close()

@@ -57,9 +57,8 @@ from openpyxl.worksheet.table import TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .. import schema
-from ..grid import Grid
 from ..port import Applied, Changes, UnsafeToWrite, state_dir
-from ..read import FoundTable, locate_tables
+from ..read import FoundTable, locate_by_name, locate_tables
 from ..template import NUMBER_FORMATS, write_cell
 from .grids import read_grids
 from .losses import MAIN_NS, REL_NS, human_list, losses, relationships
@@ -70,7 +69,13 @@ MAX_CELL_TEXT = 32767  # Excel's limit: longer text makes Excel repair the file
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 
 
-APPEND_TABLES: dict[str, schema.Table] = {"log": schema.LOG, "reminders": schema.REMINDERS}
+APPEND_TABLES: dict[str, schema.Table] = {
+    "log": schema.LOG,
+    "reminders": schema.REMINDERS,
+    "payments": schema.PAYMENTS,
+    "customers": schema.CUSTOMERS,
+    "invoices": schema.INVOICES,
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -184,26 +189,6 @@ def _target(book: Workbook, found: FoundTable, table: schema.Table, touched: set
     header_row = found.header_row + 1
     columns = {key: index + 1 for key, index in found.columns.items()}
     return _Target(table, ws, header_row, columns, _excel_table_at(ws, header_row, columns), touched, lang)
-
-
-def _locate_by_name(grids: list[Grid], table: schema.Table, taken: set[str]) -> FoundTable | None:
-    """A table that `reading.locate_tables` does not know (Reminders): by sheet name, then headers."""
-    for grid in grids:
-        if grid.name in taken or schema.normalize(grid.name) not in table.names():
-            continue
-        best: tuple[int, dict[str, int]] = (-1, {})
-        for index, row in enumerate(grid.rows[:30]):
-            columns: dict[str, int] = {}
-            for col, cell in enumerate(row):
-                column = table.match_header(cell) if isinstance(cell, str) else None
-                if column and column.key not in columns:
-                    columns[column.key] = col
-            if len(columns) > len(best[1]):
-                best = (index, columns)
-        if best[1]:
-            headers = {k: str(grid.rows[best[0]][c]) for k, c in best[1].items()}
-            return FoundTable(table, grid, best[0], best[1], headers)
-    return None
 
 
 def _unique_table_name(book: Workbook, wanted: str) -> str:
@@ -709,7 +694,7 @@ def write_workbook_changes(
         table = APPEND_TABLES.get(key)
         if table is None:
             raise ValueError(f"Rows can only be appended to: {', '.join(APPEND_TABLES)} (not {key})")
-        found = located.get(key) if key != "reminders" else _locate_by_name(grids, table, taken)
+        found = located.get(key) if key != "reminders" else locate_by_name(grids, table, taken)
         if found is not None and key != "reminders" and found.grid.name in reminder_sheets:
             found = None
         target = (

@@ -1,0 +1,142 @@
+"""The build cache, kept beside the manifest (outside the site) and safe to delete at any time.
+
+- `qr/`: the SVG of each EPC payload, named by the payload's SHA-256 (content-addressed).
+- `units.json`: for each unit of the site (an invoice's pages, a statement's pages, …) the
+  fingerprint of everything it was rendered from and the files it gave, with their size,
+  modification time and inode, so that an unchanged unit is carried over from the previous
+  site without being rendered or read again.
+
+Deleting the cache only makes the next build render everything: the output is the same.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+
+FORMAT = 1
+
+
+def fingerprint(*parts: object) -> str:
+    """The SHA-256 of the parts' repr: plain dataclasses, tuples, dicts (in insertion order), dates
+    and Decimals print the same on every run, so equal inputs give equal fingerprints. A change in
+    any field changes it; where a value sits in the workbook is part of it too, so moving rows
+    renders their pages again (and gives the same bytes)."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def tree_fingerprint(*folders: Path | None) -> str:
+    """Every file under the folders, by relative path and content."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        if folder is None or not folder.is_dir():
+            digest.update(b"-\0")
+            continue
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """The engine's own source: a new version renders everything again."""
+    return tree_fingerprint(Path(__file__).resolve().parent.parent)
+
+
+class QRStore:
+    """Titleless QR SVGs by payload, one file each."""
+
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+
+    def _path(self, payload: str) -> Path | None:
+        if self.folder is None:
+            return None
+        name = hashlib.sha256(payload.encode()).hexdigest()
+        return self.folder / name[:2] / f"{name}.svg"
+
+    def get(self, payload: str) -> str | None:
+        path = self._path(payload)
+        if path is None:
+            return None
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def put(self, payload: str, svg: str) -> None:
+        path = self._path(payload)
+        if path is None:
+            return
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+            partial.write_text(svg, encoding="utf-8")
+            os.replace(partial, path)
+
+
+FileStamp = tuple[str, int, int, int]  # sha256, size, mtime_ns, inode
+
+
+def stamp(path: Path, sha: str) -> FileStamp:
+    st = path.stat()
+    return (sha, st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def unchanged_on_disk(path: Path, recorded: FileStamp) -> bool:
+    """The file is still the one recorded (same size, modification time and inode)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    return (st.st_size, st.st_mtime_ns, st.st_ino) == tuple(recorded[1:])
+
+
+@dataclasses.dataclass
+class Unit:
+    key: str
+    files: dict[str, FileStamp]
+
+
+class UnitIndex:
+    """units.json: each unit's input fingerprint and the files it gave."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.units: dict[str, Unit] = {}
+        self.out_dir = ""
+        if path is None:
+            return
+        try:
+            data = json.loads(path.read_text())
+            if data.get("format") != FORMAT:
+                return
+            self.out_dir = str(data["out_dir"])
+            self.units = {
+                name: Unit(
+                    str(u["key"]), {p: (str(s[0]), int(s[1]), int(s[2]), int(s[3])) for p, s in u["files"].items()}
+                )
+                for name, u in data["units"].items()
+            }
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            self.units = {}
+
+    def save(self, out_dir: Path, units: dict[str, Unit]) -> None:
+        if self.path is None:
+            return
+        data = {
+            "format": FORMAT,
+            "out_dir": str(out_dir),
+            "units": {name: {"key": u.key, "files": u.files} for name, u in sorted(units.items())},
+        }
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.path.with_name(self.path.name + ".partial")
+            partial.write_text(json.dumps(data, separators=(",", ":")))
+            os.replace(partial, self.path)

@@ -1,0 +1,270 @@
+"""The incremental build: after each kind of change it rewrites exactly the files whose bytes
+change, and the site it leaves is byte for byte the one a cold build (no previous site, no
+cache) makes from the same workbook. The cache is disposable and worker processes change
+nothing in the output."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from portal.app import build as build_command
+from portal.codes.payment import ogm
+from portal.render import manifest, tokens
+from portal.render.templating import builtin_templates_dir
+from portal.workbook import sample
+from portal.workbook.file import FileWorkbook
+from portal.workbook.template import write_workbook
+
+Rows = dict[str, list[dict[str, object]]]
+
+
+def small_rows() -> Rows:
+    """The sample's first twenty invoices with their payments, plans and log."""
+    rows = sample.sample_rows()
+    kept = {i["number"] for i in rows["invoices"][:20]}
+    small = {"customers": rows["customers"], "invoices": rows["invoices"][:20]}
+    for key in ("payments", "plans", "log"):
+        small[key] = [r for r in rows[key] if r["invoice"] in kept]
+    return small
+
+
+def build(workbook: Path, out: Path, secret: Path, **options) -> build_command.BuildOutcome:
+    return build_command.build(
+        FileWorkbook(workbook), today=date(2026, 11, 16), out_dir=out, secret_file=secret, **options
+    )
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def inodes(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
+
+
+class Site:
+    """A workbook in its own folder, its secret, and its site_out."""
+
+    def __init__(self, folder: Path, rows: Rows, settings: dict[str, object], secret: Path):
+        self.folder, self.rows, self.settings, self.secret = folder, rows, settings, secret
+        self.workbook = folder / "book.xlsx"
+        self.out = folder / "site_out"
+
+    def write(self) -> Path:
+        return write_workbook(self.workbook, settings=self.settings, rows=self.rows)
+
+    def build(self, **options) -> build_command.BuildOutcome:
+        return build(self.write(), self.out, self.secret, **options)
+
+
+def open_invoice(outcome: build_command.BuildOutcome) -> str:
+    return next(
+        s.invoice.number
+        for s in outcome.assessment.invoices
+        if s.invoice.number in outcome.site.invoice_pages and s.balance > 0 and not s.installments and s.customer
+    )
+
+
+def folders_of(outcome: build_command.BuildOutcome, number: str) -> set[str]:
+    """The folders of an invoice's pages and of its customer's statement."""
+    state = next(s for s in outcome.assessment.invoices if s.invoice.number == number)
+    assert state.customer is not None
+    return {outcome.site.invoice_pages[number].path, outcome.site.statement_pages[state.customer.id].path}
+
+
+Change = Callable[[Site, build_command.BuildOutcome], None]
+
+
+def rebuilt_after(
+    tmp_path: Path, change: Change
+) -> tuple[set[str], dict[str, bytes], dict[str, bytes], build_command.BuildOutcome]:
+    """(files rewritten, tree before, tree after, first outcome) of an incremental build after `change`;
+    checks that the tree after is the cold build's and that only files with new bytes were written."""
+    site = Site(tmp_path / "incremental", small_rows(), dict(sample.SETTINGS), tmp_path / "secret")
+    first = site.build()
+    before, old = inodes(site.out), tree(site.out)
+    change(site, first)
+    site.build()
+    rewritten = {path for path, inode in inodes(site.out).items() if before.get(path) != inode}
+    new = tree(site.out)
+
+    cold = Site(tmp_path / "cold", site.rows, site.settings, site.secret)
+    cold.folder.mkdir()
+    if (site.folder / "templates").exists():
+        shutil.copytree(site.folder / "templates", cold.folder / "templates")
+    cold.build()
+    assert tree(cold.out) == new, "the incremental build differs from a cold build of the same workbook"
+    assert rewritten == {path for path, data in new.items() if old.get(path) != data}
+    assert rewritten, "the change changed nothing on the site"
+    return rewritten, old, new, first
+
+
+def within(paths: set[str], folders: set[str]) -> bool:
+    return all(any(path.startswith(folder) for folder in folders) for path in paths)
+
+
+def test_nothing_changed_writes_nothing(tmp_path):
+    site = Site(tmp_path / "book", small_rows(), dict(sample.SETTINGS), tmp_path / "secret")
+    first = site.build()
+    before, folder = inodes(site.out), site.out.stat().st_ino
+    second = site.build()
+    assert inodes(site.out) == before
+    assert site.out.stat().st_ino == folder  # not even swapped: no file written at all
+    assert second.site.rendered == 0 and second.site.reused == first.site.rendered
+    assert second.site.files == first.site.files
+
+
+def test_an_amount_rewrites_the_invoice_and_its_statement(tmp_path):
+    def change(site: Site, first: build_command.BuildOutcome) -> None:
+        number = open_invoice(first)
+        invoice = next(i for i in site.rows["invoices"] if i["number"] == number)
+        invoice["amount"] = Decimal(str(invoice["amount"])) + Decimal("1.00")
+
+    rewritten, _, _, first = rebuilt_after(tmp_path, change)
+    folders = folders_of(first, open_invoice(first))
+    assert within(rewritten, folders)
+    assert {f"{folder}index.html" for folder in folders} <= rewritten
+
+
+def test_a_payment_rewrites_the_invoice_and_its_statement(tmp_path):
+    def change(site: Site, first: build_command.BuildOutcome) -> None:
+        number = open_invoice(first)
+        state = next(s for s in first.assessment.invoices if s.invoice.number == number)
+        site.rows["payments"].append(
+            {
+                "date": sample.AS_OF - timedelta(days=2),
+                "amount": Decimal("10.00"),
+                "reference": ogm.format(state.reference),
+                "counterparty": state.customer.name if state.customer else "",
+                "invoice": number,
+                "source": "bank",
+            }
+        )
+
+    rewritten, _, _, first = rebuilt_after(tmp_path, change)
+    folders = folders_of(first, open_invoice(first))
+    assert within(rewritten, folders)
+    assert {f"{folder}index.html" for folder in folders} <= rewritten
+
+
+def test_a_customers_language_rewrites_that_customers_pages_only(tmp_path):
+    def change(site: Site, first: build_command.BuildOutcome) -> None:
+        customer = next(s.customer for s in first.assessment.invoices if s.invoice.number == open_invoice(first))
+        row = next(c for c in site.rows["customers"] if customer and c["id"] == customer.id)
+        row["language"] = "de" if row["language"] != "de" else "nl"
+
+    rewritten, _, _, first = rebuilt_after(tmp_path, change)
+    customer = next(s.customer for s in first.assessment.invoices if s.invoice.number == open_invoice(first))
+    assert customer is not None
+    folders = {
+        first.site.invoice_pages[s.invoice.number].path
+        for s in first.assessment.invoices
+        if s.customer == customer and s.invoice.number in first.site.invoice_pages
+    } | {first.site.statement_pages[customer.id].path}
+    assert within(rewritten, folders)
+    assert {f"{folder}index.html" for folder in folders} <= rewritten
+
+
+def test_a_template_edit_rewrites_the_pages_made_from_it(tmp_path):
+    def change(site: Site, first: build_command.BuildOutcome) -> None:
+        override = site.folder / "templates" / "site" / "statement.html"
+        override.parent.mkdir(parents=True)
+        text = (builtin_templates_dir() / "site" / "statement.html").read_text()
+        override.write_text(text.replace("{% block main %}", "{% block main %}<p>Thank you.</p>", 1))
+
+    rewritten, _, _, first = rebuilt_after(tmp_path, change)
+    statements = {link.path for link in first.site.statement_pages.values()}
+    assert within(rewritten, statements)
+    assert {f"{folder}index.html" for folder in statements} <= rewritten
+
+
+def test_a_settings_change_rewrites_the_pages_that_show_it(tmp_path):
+    def change(site: Site, first: build_command.BuildOutcome) -> None:
+        site.settings["phone"] = "+32 2 765 43 21"
+
+    rewritten, _, new, _ = rebuilt_after(tmp_path, change)
+    assert all(b"765 43 21" in new[path] for path in rewritten)
+    assert not {"robots.txt", "_headers"} & rewritten
+
+
+def test_a_secret_rotation_moves_every_private_page(tmp_path):
+    def change(site: Site, first: build_command.BuildOutcome) -> None:
+        tokens.rotate_secret(site.secret)
+
+    rewritten, old, new, _ = rebuilt_after(tmp_path, change)
+    private = {path for path in new if path.startswith(("i/", "c/")) and path.count("/") == 2}
+    assert private <= rewritten and not private & set(old)
+    css = next(path for path in new if path.startswith("assets/portal."))
+    assert css not in rewritten
+
+
+def test_the_manifest_names_the_secret_and_the_workbook(tmp_path):
+    site = Site(tmp_path / "book", small_rows(), dict(sample.SETTINGS), tmp_path / "secret")
+    outcome = site.build()
+    recorded = manifest.load(site.folder / ".debtor-portal" / "build.json")
+    assert recorded is not None
+    assert recorded.secret_fingerprint == tokens.load_secret(site.secret).fingerprint
+    assert len(recorded.secret_fingerprint) == 16
+    assert recorded.files == outcome.site.files
+    assert recorded.invoices == len(outcome.site.invoice_pages) and recorded.as_of == sample.AS_OF
+    (site.folder / ".debtor-portal" / "build.json").write_text("{not json")
+    assert manifest.load(site.folder / ".debtor-portal" / "build.json") is None
+
+
+def test_deleting_the_cache_changes_no_byte(tmp_path):
+    site = Site(tmp_path / "book", small_rows(), dict(sample.SETTINGS), tmp_path / "secret")
+    site.build()
+    before = tree(site.out)
+    cache = site.folder / ".debtor-portal" / "cache"
+    assert any((cache / "qr").rglob("*.svg"))
+    shutil.rmtree(cache)
+    again = site.build()
+    assert again.site.reused == 0
+    assert tree(site.out) == before
+
+
+@pytest.mark.parametrize("encrypt", ["no", "yes"])
+def test_one_or_two_worker_processes_give_the_same_site(tmp_path, encrypt):
+    trees = []
+    for workers in (1, 2):
+        settings = dict(sample.SETTINGS, encrypt_pages=encrypt)
+        site = Site(tmp_path / f"w{workers}", small_rows(), settings, tmp_path / "secret")
+        site.folder.mkdir()
+        outcome = site.build(workers=workers)
+        assert outcome.site.rendered > 2
+        trees.append(tree(site.out))
+    assert trees[0] == trees[1]
+
+
+def test_progress_is_reported_with_increasing_counts(tmp_path):
+    calls: list[tuple[int, int, str]] = []
+    site = Site(tmp_path / "book", small_rows(), dict(sample.SETTINGS), tmp_path / "secret")
+    outcome = site.build(workers=2, progress=lambda done, total, label: calls.append((done, total, label)))
+    done = [call[0] for call in calls]
+    assert done == sorted(set(done)) and done[-1] == calls[-1][1]
+    assert {label for *_, label in calls} == {"QR codes", "pages"}
+    qr_codes = len(list((site.folder / ".debtor-portal" / "cache" / "qr").rglob("*.svg")))
+    assert calls[-1][1] == outcome.site.rendered + qr_codes
+
+
+def test_an_interrupted_build_leaves_the_previous_site(tmp_path):
+    site = Site(tmp_path / "book", small_rows(), dict(sample.SETTINGS), tmp_path / "secret")
+    site.build()
+    before, files = inodes(site.out), tree(site.out)
+    site.settings["phone"] = "+32 2 765 43 21"
+
+    def interrupt(done: int, total: int, label: str) -> None:
+        if label == "pages" and done > total // 2:
+            raise KeyboardInterrupt
+
+    for workers in (1, 2):
+        with pytest.raises(KeyboardInterrupt):
+            site.build(workers=workers, progress=interrupt)
+        assert inodes(site.out) == before and tree(site.out) == files
+        assert [p.name for p in site.folder.iterdir() if p.name.startswith(".site_out")] == []
