@@ -101,11 +101,12 @@ def test_timeline_after_40_silent_days_catches_up_one_stage_at_a_time():
     history = send_day_by_day(ledger(), days(-30), days(120), silent_until=days(40))
     assert history == [
         (date(2026, 4, 11), "reminder_1"),  # due + 40: the missed nudge is dropped, reminder 1 comes first
-        (date(2026, 4, 12), "reminder_2"),  # the next day at the earliest
-        # reminder 2 asked payment within 5 business days (13-17 Apr; Easter Monday 6 Apr is before)
-        (date(2026, 4, 18), "formal_notice"),
-        # the formal notice gave 15 days: 3 May is a Sunday, so the term ends Monday 4 May
-        (date(2026, 5, 5), "handover"),
+        # reminder 1 gave 7 days: Saturday 18 April, so to Monday 20 April; reminder 2 the day after
+        (date(2026, 4, 21), "reminder_2"),
+        # reminder 2 asked payment within 5 business days (22-28 Apr)
+        (date(2026, 4, 29), "formal_notice"),
+        # the formal notice gave 15 days: 14 May is Ascension Day, so the term ends Friday 15 May
+        (date(2026, 5, 16), "handover"),
     ]
     assert len({d for d, _ in history}) == len(history)
 
@@ -201,11 +202,11 @@ NEXT_CASES = [
         "Reminder 1 due: 40 d overdue; nothing sent yet",
     ),
     (
-        "late_reminder_1_then_next_day",
+        "late_reminder_1_then_its_deadline",  # reminder 1 gave 7 days: to Monday 13 April, so the 14th
         ledger(log=[sent(days(35), "reminder_1")]),
         days(35),
         "reminder_2",
-        days(36),
+        days(43),
         False,
         "Reminder 1 sent on 06/04/2026",
     ),
@@ -241,9 +242,9 @@ NEXT_CASES = [
         ledger(invoice(last_reminder=days(9))),
         days(9),
         "reminder_1",
-        days(10),
+        days(16),  # the minimum gap of 7 days
         False,
-        "Reminder 1 on 12/03/2026",
+        "Reminder 1 on 18/03/2026",
     ),
     (
         "after_handover_nothing",
@@ -271,9 +272,9 @@ NEXT_CASES = [
         "",
         None,
         False,
-        "Credit note: 150,00\xa0€ owed to the customer",
+        "Credit note: €150.00 owed to the customer",
     ),
-    ("overpaid", ledger(payments=[paid(days(1), "1200.00")]), days(4), "", None, False, "overpaid by 200,00\xa0€"),
+    ("overpaid", ledger(payments=[paid(days(1), "1200.00")]), days(4), "", None, False, "overpaid by €200.00"),
     ("disputed", ledger(invoice(disputed=True)), days(40), "", None, False, "Disputed"),
     (
         "on_hold_customer",
@@ -350,9 +351,11 @@ def test_partial_then_full_payment_thanks_only_after_a_reminder():
 
 def test_payment_after_a_reminder_stops_the_ladder():
     book = ledger(payments=[paid(days(5), "1000.00")], log=[sent(days(3), "reminder_1")])
-    s = state(book, days(40))
+    s = state(book, days(35))
     assert (s.status, s.next_action, s.next_action_date, s.claim) == ("paid", "thank_you", days(5), None)
     assert "after Reminder 1" in said(s)
+    # 31 days after the payment, a thank-you would come too late: none
+    assert (state(book, days(36)).status, state(book, days(36)).next_action) == ("paid", "")
 
 
 @pytest.mark.parametrize("reference", [payment.ogm.format(REF), REF, "+++" + REF[:3] + "/" + REF[3:7] + "/" + REF[7:]])
@@ -497,7 +500,7 @@ def test_plan_on_schedule():
     assert (s.status, s.next_action, said(s)) == (
         "in_plan",
         "",
-        "Payment plan on schedule: installment 2 (1.000,00\xa0€) due on 11/04/2026",
+        "Payment plan on schedule: installment 2 (€1,000.00) due on 11/04/2026",
     )
     assert not any(i.late for i in s.installments)
 
@@ -530,7 +533,8 @@ PAY_BY_CASES = [
     ("formal_notice", date(2026, 4, 18), "BE", date(2026, 5, 4)),  # 3 May is a Sunday
     ("formal_notice", date(2026, 7, 6), "BE", date(2026, 7, 22)),  # 21 July, national day
     ("nudge", date(2026, 3, 2), "BE", None),
-    ("reminder_1", date(2026, 3, 2), "BE", None),
+    ("reminder_1", date(2026, 3, 2), "BE", date(2026, 3, 9)),  # the minimum gap, 7 days
+    ("reminder_1", date(2026, 3, 28), "BE", date(2026, 4, 7)),  # Sat 4 April, Easter Monday: Tuesday
     ("handover", date(2026, 3, 2), "BE", None),
 ]
 
@@ -558,9 +562,9 @@ CLAIM_NONE_CASES = [
     ("credit_note", ledger(invoice(kind="credit note", amount=D("-150.00"))), days(31), ""),
     (
         "before_the_rate_table",
-        ledger(invoice(issue_date=date(2023, 5, 1), due_date=date(2023, 6, 1))),
-        date(2023, 8, 1),
-        "no interest computed: no rate known before 2024-01-01",
+        ledger(invoice(issue_date=date(2021, 5, 1), due_date=date(2021, 6, 1))),
+        date(2021, 8, 1),
+        "no formal notice or claim: No interest rate known for 2021 H1",
     ),
     (
         "contractual_without_rate",
@@ -572,7 +576,7 @@ CLAIM_NONE_CASES = [
         "b2c_reminded_by_phone",
         ledger(
             customers=[customer(kind="B2C")],
-            creditor=replace(CREDITOR, b2c_terms_allow_damages=True),
+            creditor=replace(CREDITOR, b2c_terms_allow_damages=True, enterprise_number="0403.170.701"),
             log=[sent(days(3), "reminder_1", channel="phone")],
         ),
         days(40),
@@ -591,7 +595,7 @@ def test_no_claim(book, as_of, note):
 def test_b2c_claim_uses_the_first_reminder_from_the_log():
     book = ledger(
         customers=[customer(kind="B2C")],
-        creditor=replace(CREDITOR, b2c_terms_allow_damages=True),
+        creditor=replace(CREDITOR, b2c_terms_allow_damages=True, enterprise_number="0403.170.701"),
         log=[sent(days(3), "reminder_1", channel="letter")],
     )
     s = state(book, days(40))

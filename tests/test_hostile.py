@@ -24,6 +24,8 @@ OUR_TAGS = {
     "link",
     "body",
     "header",
+    "address",
+    "h3",
     "nav",
     "a",
     "main",

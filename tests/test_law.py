@@ -11,6 +11,7 @@ from portal.domain.law import (
     FR_ECB_MRO,
     FR_LEGAL_RATE_PROFESSIONAL,
     Claim,
+    RateMissing,
     RatePeriod,
     b2c_grace_end,
     b2c_indemnity_cap,
@@ -62,16 +63,21 @@ def test_be_rates_match_mro_plus_8_rounded_up_to_half_point(period):
         (FR_LEGAL_RATE_PROFESSIONAL, date(2025, 3, 1), D("3.71")),
         (FR_LEGAL_RATE_PROFESSIONAL, date(2025, 7, 1), D("2.76")),
         (FR_LEGAL_RATE_PROFESSIONAL, date(2026, 1, 1), D("2.62")),
-        (BE_B2B_RATES, date(2026, 9, 1), D("10.5")),  # after the table: the last period, carried forward
+        (BE_B2B_RATES, date(2022, 1, 1), D("8")),
+        (BE_B2B_RATES, date(2023, 3, 1), D("10.5")),
+        (BE_B2B_RATES, date(2023, 12, 31), D("12")),
+        (FR_LEGAL_RATE_PROFESSIONAL, date(2024, 1, 1), D("5.07")),
     ],
 )
 def test_rate_on(table, day, rate):
     assert rate_on(table, day).rate == rate
 
 
-def test_rate_on_before_first_period_raises():
-    with pytest.raises(ValueError, match="no rate known before 2024-01-01"):
-        rate_on(BE_B2B_RATES, date(2023, 12, 31))
+def test_rate_on_outside_the_table_names_the_rate_to_add():
+    with pytest.raises(RateMissing, match=r"2021 H2: add.*Loi 2 août 2002 art. 5, 2022 H1"):
+        rate_on(BE_B2B_RATES, date(2021, 12, 31))
+    with pytest.raises(RateMissing, match=r"2026 H2: add.*Loi 2 août 2002 art. 5, 2026 H1"):
+        rate_on(BE_B2B_RATES, date(2026, 7, 1))
 
 
 def test_rate_on_gap_raises():
@@ -79,7 +85,7 @@ def test_rate_on_gap_raises():
         RatePeriod(date(2025, 1, 1), date(2025, 1, 31), D("1"), "a"),
         RatePeriod(date(2025, 3, 1), date(2025, 3, 31), D("2"), "b"),
     )
-    with pytest.raises(ValueError, match="gap"):
+    with pytest.raises(RateMissing, match="2025 H1"):
         rate_on(gappy, date(2025, 2, 10))
 
 
@@ -199,19 +205,19 @@ def test_nothing_claimed(principal, due, as_of, key):
         assert c.basis == "none" and c.explanations[0][0] == key
 
 
-def test_carry_forward_after_last_period_warns():
-    # 2026-06-30 1 d @ 10.5 (2026 H1) + 07-01..07-31 31 d @ 10.5 carried forward:
-    # 1000 * 10.5 * 32 / 36500 = 9.2054... -> 9.21
-    c = be_b2b(due_date=date(2026, 6, 29), as_of=date(2026, 7, 31))
-    assert c.interest == D("9.21")
-    assert [s.days for s in c.interest_detail.segments] == [1, 31]
-    assert len(c.warnings) == 1
-    assert "2026-06-30" in c.warnings[0] and "carried forward" in c.warnings[0]
+def test_a_claim_beyond_the_table_is_refused_not_carried_forward():
+    with pytest.raises(RateMissing, match="2026 H2"):
+        be_b2b(due_date=date(2026, 6, 29), as_of=date(2026, 7, 31))
 
 
 def test_before_first_period_raises():
-    with pytest.raises(ValueError, match="before 2024-01-01"):
-        be_b2b(due_date=date(2023, 12, 15), as_of=date(2024, 1, 15))
+    with pytest.raises(RateMissing, match="2021 H2"):
+        be_b2b(due_date=date(2021, 12, 15), as_of=date(2022, 1, 15))
+
+
+def test_a_claim_across_2023_rate_changes_has_one_segment_per_period():
+    c = be_b2b(due_date=date(2022, 12, 1), as_of=date(2023, 7, 10))
+    assert [(s.rate, s.days) for s in c.interest_detail.segments] == [(D("8"), 30), (D("10.5"), 181), (D("12"), 10)]
 
 
 def test_bad_arguments():
@@ -313,17 +319,29 @@ def test_b2c_letter_posted_before_christmas():
 @pytest.mark.parametrize(
     "rate, interest_, capped",
     [
-        # 03-17..03-31 = 15 days; 400 * 10.5 * 15 / 36500 = 1.7260... -> 1.73 (12 % capped at 10.5 %)
-        (D("12"), "1.73", True),
+        # 12 % is above the 10.5 % ceiling: the clause does not bind the consumer, the ordinary legal rate
+        # of 2026 (4.5 %) applies: 400 * 4.5 * 15 / 36500 = 0.7397... -> 0.74
+        (D("12"), "0.74", True),
         # 400 * 8 * 15 / 36500 = 1.3150... -> 1.32
         (D("8"), "1.32", False),
     ],
 )
-def test_b2c_contractual_rate_capped_at_b2b_rate(rate, interest_, capped):
+def test_b2c_rate_above_the_ceiling_gives_the_legal_rate_and_a_warning(rate, interest_, capped):
     c = be_b2c(as_of=date(2026, 3, 31), interest_rule="contractual", contractual_rate=rate)
     assert c.interest == D(interest_)
     assert bool(c.warnings) is capped
-    assert any(k == "contractual_rate_capped" for k, _ in c.explanations) is capped
+    assert any(k == "contractual_rate_above_ceiling" for k, _ in c.explanations) is capped
+
+
+def test_b2c_claims_what_was_announced_never_more():
+    c = be_b2c(as_of=date(2026, 3, 31), b2c_rate=D("6"), b2c_fee=D("25.00"))
+    assert [s.rate for s in c.interest_detail.segments] == [D("6")] and c.flat_fee == D("25.00")
+    assert be_b2c(as_of=date(2026, 3, 31), b2c_fee=D("500.00")).flat_fee == D("55.00")  # capped by art. XIX.4
+
+
+def test_b2c_nothing_without_the_creditors_enterprise_number():
+    c = be_b2c(as_of=date(2026, 3, 31), enterprise_number=False)
+    assert (c.interest, c.flat_fee, c.explanations[0][0]) == (D("0.00"), D("0.00"), "b2c_no_enterprise_number")
 
 
 @pytest.mark.parametrize(
@@ -390,9 +408,9 @@ def test_fr_b2c_nothing():
 
 
 def test_fr_contractual_before_legal_table_raises():
-    with pytest.raises(ValueError, match="before 2024-07-01"):
+    with pytest.raises(RateMissing, match="2023 H2"):
         fr_b2b(
-            due_date=date(2024, 6, 20), as_of=date(2024, 7, 20), interest_rule="contractual", contractual_rate=D("15")
+            due_date=date(2023, 12, 20), as_of=date(2024, 1, 20), interest_rule="contractual", contractual_rate=D("15")
         )
 
 

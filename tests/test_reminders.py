@@ -15,7 +15,8 @@ def make_context(*, claim=True, b2c=False, stage="reminder_1"):
         "creditor": NS(
             name="Atelier Dupont SRL",
             address="Rue de la Loi 16, 1000 Bruxelles",
-            enterprise_number="BE 0123.456.749",
+            enterprise_number="0123.456.749",
+            enterprise_label="N° BCE",
             iban="BE68 5390 0754 7034",
             bic="GKCCBEBB",
             email="compta@atelier-dupont.be",
@@ -44,16 +45,20 @@ def make_context(*, claim=True, b2c=False, stage="reminder_1"):
             rate="10,5 %",
             from_day="03/04/2025",
             legal_basis=LEGAL_BASIS,
+            interest_lines=[
+                NS(text="Intérêts de retard du 03/04/2025 au 12/05/2025 (40 jours à 10,5 %)", amount="11,51 €")
+            ],
+            by_law=True,
         )
         if claim
         else None,
         "b2c": b2c,
-        "b2c_notice": NS(
-            grace_end="27/05/2025", interest_rate="10,5 %", indemnity="90,00 €", enterprise_number="BE 0987.654.321"
-        )
-        if b2c
-        else None,
+        "b2c_notice": NS(grace_end="27/05/2025", interest_rate="10,5 %", indemnity="90,00 €") if b2c else None,
         "payment_received": "1.000,00 €" if stage == "thank_you" else "",
+        "confirmation": False,
+        "agent": "",
+        "interest_word": "intérêts de retard",
+        "fee_word": "indemnité forfaitaire pour frais de recouvrement",
     }
 
 
@@ -116,7 +121,7 @@ def test_every_stage_and_language_renders_its_mandatory_content(stage, lang, cla
     if stage == "reminder_1" and b2c:
         for value in (
             "27/05/2025",
-            "BE 0987.654.321",
+            "0123.456.749",
             "Entretien annuel de la chaudière",
             "10,5 %",
             "90,00 €",

@@ -285,7 +285,7 @@ def test_round_trip_keeps_everything_but_the_managed_cells_and_new_rows(tmp_path
         assert new["table_columns"] == old["table_columns"], title
         if title != "Log":
             assert new["tables"] == old["tables"], title
-    assert after["sheets"]["Log"]["tables"]["Log"] == f"A1:F{max(log_rows_before, appended_log_row)}"
+    assert after["sheets"]["Log"]["tables"]["Log"] == f"A1:H{max(log_rows_before, appended_log_row)}"
 
     # the managed values, as written
     cells = after["sheets"][invoices_sheet]["cells"]
@@ -602,7 +602,7 @@ def test_appending_to_the_log_extends_its_table_and_reminders_get_a_sheet(sample
     assert result.rows_added == {"log": 2, "reminders": 2} and result.cells == 0
     assert_tables_consistent(result.path)
     book = openpyxl.load_workbook(result.path)
-    assert book["Log"].tables["Log"].ref == f"A1:F{last + 2}"
+    assert book["Log"].tables["Log"].ref == f"A1:H{last + 2}"
     assert book["Log"][f"E{last + 2}"].value == "reminder_1"
     assert book["Log"][f"A{last + 1}"].number_format == "DD/MM/YYYY"
     reminders = book["Reminders"]

@@ -63,7 +63,9 @@ def assessed(
 
 def law_warnings(assessment: dunning.Assessment) -> list[str]:
     """What the legal computations want the user to know (e.g. a rate table to update), once each."""
-    return sorted({w for state in assessment.invoices if state.claim for w in state.claim.warnings})
+    found = {w for state in assessment.invoices if state.claim for w in state.claim.warnings}
+    found |= {str(p.get("why")) for state in assessment.invoices for p in state.reason if p.key == "no_rate"}
+    return sorted(found)
 
 
 def secret(folder: Path, secret_file: Path | None = None) -> tokens.Secret:

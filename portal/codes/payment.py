@@ -37,6 +37,7 @@ from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum import iso11649
 from stdnum.be import ogm_vcs
+from stdnum.be import vat as be_vat
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 from stdnum.iso7064 import mod_97_10
 
@@ -319,6 +320,16 @@ def validate_bic(s: str) -> str:
     raise PaymentCodeError(
         f"The BIC '{s}' is not valid: {problem}. A BIC looks like GKCCBEBB; you may also leave it empty.", field="bic"
     )
+
+
+def compact_enterprise_number(s: str) -> str:
+    """A Belgian enterprise number as the register writes it, without a VAT prefix: 0403.170.701.
+    Returned as typed when it is not a valid enterprise number."""
+    try:
+        digits = be_vat.validate(s)
+    except ValidationError:
+        return s.strip()
+    return f"{digits[:4]}.{digits[4:7]}.{digits[7:]}"
 
 
 def bic_for_iban(iban: str) -> str:

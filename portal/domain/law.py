@@ -5,12 +5,13 @@ are rounded half-up to cents only in results. Rates are percent per year.
 
 Facts come from the domain notes (/work/shared/domain/payments-law-formats.md §3-5), which rely on
 secondary sources: check them against the Moniteur belge / Légifrance before quoting them to customers.
-To extend a table, append a period; a day after the last period reuses the last rate with a warning.
+To extend a table, append a period. A day outside a table raises `RateMissing`, which names the rate to
+add: no letter ever carries a rate forward.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
@@ -22,6 +23,7 @@ ZERO = Decimal("0.00")  # a zero amount that prints with its cents
 B2B_FLAT_FEE = Decimal("40.00")
 B2C_WAITING_DAYS = 14
 ONE_DAY = timedelta(days=1)
+PAPER_CHANNELS = ("post", "registered", "letter")
 
 
 def _cents(amount: Decimal) -> Decimal:
@@ -52,9 +54,14 @@ def _semester(year: int, half: int, rate: str, source: str) -> RatePeriod:
 
 
 # Loi du 2 août 2002, art. 5 al. 2: ECB MRO + 8 points rounded up to the next half point, per semester,
-# as published by SPF Finances. Sources: medenam.be, webwin.be (2024 H1); forumforthefuture.be (2024 H2);
-# leuropeinfo.eu (2025 H1); embuild.be (2025 H2 inferred, 2026 H1 "unchanged", not yet published).
+# as published by SPF Finances. Sources: schoups.be (2022: 8 %); elegis.be, MB 17 Mar 2023 (2023 H1);
+# MB 29 Sep 2023, fiduciairedelacense.be (2023 H2); medenam.be, webwin.be (2024 H1); forumforthefuture.be
+# (2024 H2); leuropeinfo.eu (2025 H1); embuild.be (2025 H2 inferred, 2026 H1 "unchanged", not yet published).
 BE_B2B_RATES: Table = (
+    _semester(2022, 1, "8", "Loi 2 août 2002 art. 5, 2022 H1 (schoups.be)"),
+    _semester(2022, 2, "8", "Loi 2 août 2002 art. 5, 2022 H2 (schoups.be)"),
+    _semester(2023, 1, "10.5", "Loi 2 août 2002 art. 5, 2023 H1 (MB 17 mars 2023; elegis.be)"),
+    _semester(2023, 2, "12", "Loi 2 août 2002 art. 5, 2023 H2 (MB 29 sept. 2023)"),
     _semester(2024, 1, "12.5", "Loi 2 août 2002 art. 5, 2024 H1 (medenam.be; webwin.be)"),
     _semester(2024, 2, "12.5", "Loi 2 août 2002 art. 5, 2024 H2 (forumforthefuture.be)"),
     _semester(2025, 1, "11.5", "Loi 2 août 2002 art. 5, 2025 H1 (leuropeinfo.eu)"),
@@ -63,9 +70,14 @@ BE_B2B_RATES: Table = (
 )
 
 # ECB main refinancing rate in force on 1 Jan (H1) / 1 Jul (H2): the reference of C. com. L441-10 II.
-# Source: ECB key-rates page, bsi.si ECB table (4.50 from 20 Sep 2023, 4.25 from 12 Jun 2024,
-# 3.15 from 18 Dec 2024, 2.15 from 11 Jun 2025).
+# Source: ECB key-rates page, bsi.si ECB table (0.00 from 16 Mar 2016, 0.50 from 27 Jul 2022, 2.50 from
+# 21 Dec 2022, 4.00 from 21 Jun 2023, 4.50 from 20 Sep 2023, 4.25 from 12 Jun 2024, 3.15 from 18 Dec 2024,
+# 2.15 from 11 Jun 2025).
 FR_ECB_MRO: Table = (
+    _semester(2022, 1, "0.00", "ECB MRO on 1 Jan 2022"),
+    _semester(2022, 2, "0.00", "ECB MRO on 1 Jul 2022"),
+    _semester(2023, 1, "2.50", "ECB MRO on 1 Jan 2023"),
+    _semester(2023, 2, "4.00", "ECB MRO on 1 Jul 2023"),
     _semester(2024, 1, "4.50", "ECB MRO on 1 Jan 2024"),
     _semester(2024, 2, "4.25", "ECB MRO on 1 Jul 2024"),
     _semester(2025, 1, "3.15", "ECB MRO on 1 Jan 2025"),
@@ -82,11 +94,36 @@ FR_DEFAULT_RATES: Table = tuple(
 # Sources: ksca.fr, votrexpert.com (2024 H2, 2025 H1); Arrêté 19 Jun 2025, JO 24 Jun 2025 (2025 H2);
 # Arrêté 15 Dec 2025, JORF 26 Dec 2025 (2026 H1).
 FR_LEGAL_RATE_PROFESSIONAL: Table = (
+    _semester(2024, 1, "5.07", "Taux de l'intérêt légal 2024 H1 (Arrêté 21 déc. 2023; infonet.fr; medef.nc)"),
     _semester(2024, 2, "4.92", "Taux de l'intérêt légal 2024 H2 (ksca.fr; votrexpert.com)"),
     _semester(2025, 1, "3.71", "Taux de l'intérêt légal 2025 H1 (ksca.fr; votrexpert.com)"),
     _semester(2025, 2, "2.76", "Taux de l'intérêt légal 2025 H2 (Arrêté 19 juin 2025)"),
     _semester(2026, 1, "2.62", "Taux de l'intérêt légal 2026 H1 (Arrêté 15 déc. 2025)"),
 )
+
+
+def _year(year: int, rate: str, source: str) -> RatePeriod:
+    return RatePeriod(date(year, 1, 1), date(year, 12, 31), Decimal(rate), source)
+
+
+# The ordinary Belgian legal interest rate (Loi du 5 mai 1865; C. civ. art. 5.240), per year: what a consumer
+# owes when the contractual rate exceeds the ceiling of art. XIX.4. Sources: lexgo.be (2022: 1.50; 2023: 5.25);
+# elegis.be (2023); leuropeinfo.eu, webwin.be (2024: 5.75; 2025: 4.5); embuild.be (2026: 4.5).
+BE_LEGAL_RATES: Table = (
+    _year(2022, "1.5", "Taux d'intérêt légal 2022 (MB 1er mars 2022; lexgo.be)"),
+    _year(2023, "5.25", "Taux d'intérêt légal 2023 (lexgo.be; elegis.be)"),
+    _year(2024, "5.75", "Taux d'intérêt légal 2024 (webwin.be)"),
+    _year(2025, "4.5", "Taux d'intérêt légal 2025 (leuropeinfo.eu)"),
+    _year(2026, "4.5", "Taux d'intérêt légal 2026 (embuild.be)"),
+)
+
+
+class RateMissing(ValueError):
+    """A day outside a rate table: no claim and no formal notice until the rate is added."""
+
+
+def _semester_name(day: date) -> str:
+    return f"{day.year} H{1 if day.month <= 6 else 2}"
 
 
 def be_rate_from_mro(mro: Decimal) -> Decimal:
@@ -95,16 +132,16 @@ def be_rate_from_mro(mro: Decimal) -> Decimal:
 
 
 def rate_on(table: Table, day: date) -> RatePeriod:
-    """The period in force on `day`. After the last period, the last one (carried forward; see `interest`)."""
-    if day < table[0].start:
-        raise ValueError(f"no rate known before {table[0].start} (asked for {day}); extend the rate table")
+    """The period in force on `day`; `RateMissing` (naming the rate to add) outside the table."""
     for period in table:
         if period.start <= day and (period.end is None or day <= period.end):
             return period
-    last = table[-1]
-    if day > last.end:
-        return last
-    raise ValueError(f"the rate table has a gap at {day}")
+    edge = table[0] if day < table[0].start else table[-1]
+    raise RateMissing(
+        f"No interest rate known for {_semester_name(day)}: add the rate of that period next to "
+        f"'{edge.source}' in portal/domain/law.py (or install a newer Debtor Portal). No claim or formal notice "
+        "is made until then."
+    )
 
 
 @dataclass(frozen=True)
@@ -127,34 +164,26 @@ def interest(principal: Decimal, first_day: date, last_day: date, table_or_rate:
     """Simple interest for each day from first_day to last_day inclusive, actual/365.
 
     Each segment is principal * rate/100 * days/365; a table splits the span at every period boundary.
-    Days after the table's last period use its rate and add a warning; days before its first raise ValueError.
+    A day outside the table raises `RateMissing`.
     """
     _decimal(principal, "principal")
     fixed = isinstance(table_or_rate, Decimal)
     if not fixed and not isinstance(table_or_rate, tuple):
         raise TypeError(f"table_or_rate must be a Decimal rate or a tuple of RatePeriod, got {table_or_rate!r}")
-    segments, warnings = [], []
+    segments = []
     day = first_day
     while day <= last_day:
-        if fixed:
+        if isinstance(table_or_rate, Decimal):
             rate, end = table_or_rate, last_day
         else:
             period = rate_on(table_or_rate, day)
             rate = period.rate
-            if period.end is None or day > period.end:
-                end = last_day
-                if period.end is not None:
-                    warnings.append(
-                        f"No rate known after {period.end}: {period.rate} % ({period.source}) is carried forward. "
-                        "Update the rate table in portal/law.py (or install a newer Debtor Portal)."
-                    )
-            else:
-                end = min(period.end, last_day)
+            end = last_day if period.end is None else min(period.end, last_day)
         days = (end - day).days + 1
         segments.append(InterestSegment(day, end, days, rate, principal * rate * days / Decimal(36500)))
         day = end + ONE_DAY
     total = _cents(sum((s.amount for s in segments), ZERO))
-    return InterestResult(tuple(segments), total, tuple(warnings))
+    return InterestResult(tuple(segments), total)
 
 
 def b2c_indemnity_cap(outstanding: Decimal) -> Decimal:
@@ -185,9 +214,9 @@ def b2c_grace_end(first_reminder_sent: date, channel: str, country_holidays=None
     - letter Tue 2025-12-23: working days 24 Dec, 26 Dec, 29 Dec (25 Dec and the weekend skipped);
       day 1 = 2025-12-29, day 14 = 2026-01-11; charges from 2026-01-12.
     """
-    if channel in ("email", "portal"):
+    if channel in ("email", "portal", ""):
         first = first_reminder_sent + ONE_DAY
-    elif channel == "letter":
+    elif channel in PAPER_CHANNELS:
         if country_holidays is None:
             year = first_reminder_sent.year
             country_holidays = holidays.country_holidays("BE", years=[year, year + 1])
@@ -197,7 +226,7 @@ def b2c_grace_end(first_reminder_sent: date, channel: str, country_holidays=None
             if first.weekday() < 5 and first not in country_holidays:
                 counted += 1
     else:
-        raise ValueError(f"unknown reminder channel {channel!r} (expected 'email', 'portal' or 'letter')")
+        raise ValueError(f"unknown reminder channel {channel!r} (expected 'email', 'post' or 'registered')")
     return first + timedelta(days=B2C_WAITING_DAYS - 1)
 
 
@@ -215,6 +244,7 @@ class Claim:
     # (key, params) for the UI to translate. Amounts in params are rounded for display, so the segment
     # amounts may differ by a cent from `interest`, which is rounded once from the unrounded sum.
     explanations: tuple[tuple[str, dict], ...] = ()
+    rates: Table | Decimal | None = field(default=None, compare=False)  # what the interest ran at
 
 
 LEGAL_REFERENCES = {
@@ -229,6 +259,21 @@ def _nothing(principal: Decimal, basis: str, *explanations: tuple[str, dict]) ->
     return Claim(
         principal, ZERO, None, ZERO, _cents(principal), basis, LEGAL_REFERENCES[basis], None, explanations=explanations
     )
+
+
+def _b2c_rates(wanted: Decimal) -> Table:
+    """A consumer's rate per semester: `wanted` while within the B2B ceiling, else the ordinary legal rate."""
+    out = []
+    for period in BE_B2B_RATES:
+        if wanted <= period.rate:
+            out.append(replace(period, rate=wanted, source="general terms"))
+        else:
+            try:
+                legal = rate_on(BE_LEGAL_RATES, period.start)
+            except RateMissing:
+                break
+            out.append(replace(period, rate=legal.rate, source=legal.source))
+    return tuple(out)
 
 
 def _per_period(table: Table, rate_for) -> Table:
@@ -249,6 +294,9 @@ def claim(
     contractual_rate: Decimal | None = None,
     flat_fee: bool = True,
     country_holidays=None,
+    b2c_rate: Decimal | None = None,
+    b2c_fee: Decimal | None = None,
+    enterprise_number: bool = True,
 ) -> Claim:
     """What may be claimed on `as_of` (inclusive) for one late invoice.
 
@@ -257,10 +305,12 @@ def claim(
 
     - BE B2B (Law of 2 Aug 2002): interest from the day after the due date at the semester rate, or the
       contractual rate; plus 40.00 when flat_fee.
-    - BE B2C (CDE Book XIX): only if the terms provide for damages and a first reminder was sent after the
-      due date; nothing until the waiting period ends (b2c_grace_end, using country_holidays), then interest
-      from the next day at no more than the B2B rate (a contractual rate is capped day by day) and, when
-      flat_fee, the indemnity b2c_indemnity_cap(principal).
+    - BE B2C (CDE Book XIX): only if the creditor's enterprise number is known, the terms provide for damages
+      and a first reminder was sent after the due date; nothing until the waiting period ends (b2c_grace_end,
+      using country_holidays), then interest from the next day and, when flat_fee, a fixed compensation.
+      What the first reminder announced caps both: `b2c_rate` (else the contractual rate, else the B2B rate of
+      the Law of 2 Aug 2002, the ceiling) and `b2c_fee` (else the cap of art. XIX.4), never above the cap.
+      An announced rate above the ceiling is not cut to it: the ordinary legal rate applies, with a warning.
     - FR B2B (C. com. L441-10 II, D441-5): penalties from the day after the due date at ECB MRO + 10 points,
       or the contractual rate but never below 3x the legal interest rate in force (floored day by day, with a
       warning); plus the 40.00 indemnité forfaitaire per invoice when flat_fee.
@@ -287,6 +337,8 @@ def claim(
     explanations: list[tuple[str, dict]] = []
     start = due_date + ONE_DAY
     if basis == "be_b2c":
+        if not enterprise_number:
+            return _nothing(principal, basis, ("b2c_no_enterprise_number", {}))
         if not terms_allow_b2c_damages:
             return _nothing(principal, basis, ("b2c_terms_missing", {}))
         if first_reminder is None:
@@ -305,7 +357,8 @@ def claim(
     elif basis == "be_b2b":
         rate = BE_B2B_RATES if legal else contractual_rate
     elif basis == "be_b2c":
-        rate = BE_B2B_RATES if legal else _per_period(BE_B2B_RATES, lambda r: min(r, contractual_rate))
+        wanted = b2c_rate if b2c_rate is not None else (None if legal else contractual_rate)
+        rate = BE_B2B_RATES if wanted is None else _b2c_rates(wanted)
     else:
         rate = (
             FR_DEFAULT_RATES
@@ -325,22 +378,32 @@ def claim(
                     {"from": s.start, "to": s.end, "days": s.days, "rate": s.rate, "amount": _cents(s.amount)},
                 )
             )
-            if interest_rule == "contractual" and s.rate != contractual_rate:
-                key = "contractual_rate_floored" if basis == "fr_b2b" else "contractual_rate_capped"
+            if basis == "be_b2c" and rate is not BE_B2B_RATES and s.rate != wanted:
+                explanations.append(
+                    (
+                        "contractual_rate_above_ceiling",
+                        {"contractual": wanted, "rate": s.rate, "from": s.start, "to": s.end},
+                    )
+                )
+                warnings.append(
+                    f"The consumer rate {wanted} % exceeds the rate of the Law of 2 Aug 2002: such a clause does not "
+                    f"bind a consumer, so the ordinary legal rate of {s.rate} % applies from {s.start} to {s.end} "
+                    "(Code de droit économique, art. XIX.4). Lower the consumer rate in the Settings to the ceiling."
+                )
+            elif basis == "fr_b2b" and interest_rule == "contractual" and s.rate != contractual_rate:
+                key = "contractual_rate_floored"
                 explanations.append(
                     (key, {"contractual": contractual_rate, "rate": s.rate, "from": s.start, "to": s.end})
                 )
                 warnings.append(
                     f"Contractual rate {contractual_rate} % is below 3 x the legal interest rate: {s.rate} % applied "
                     f"from {s.start} to {s.end} (Code de commerce, art. L441-10 II)."
-                    if basis == "fr_b2b"
-                    else f"Contractual rate {contractual_rate} % exceeds the rate of the Law of 2 Aug 2002: {s.rate} % "
-                    f"applied from {s.start} to {s.end} (Code de droit économique, art. XIX.4)."
                 )
 
     fee = ZERO
     if flat_fee and basis == "be_b2c":
-        fee = b2c_indemnity_cap(principal)
+        cap = b2c_indemnity_cap(principal)
+        fee = cap if b2c_fee is None else min(_cents(b2c_fee), cap)
         explanations.append(("b2c_indemnity", {"amount": fee, "outstanding": principal}))
     elif flat_fee:
         fee = B2B_FLAT_FEE
@@ -358,6 +421,7 @@ def claim(
         start if detail else None,
         tuple(warnings),
         tuple(explanations),
+        rate,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -25,6 +26,10 @@ class Where:
         return ", ".join(parts)
 
 
+MIN_GAP_DAYS = 7  # between two stages of the ladder
+THANK_YOU_DAYS = 30  # no thank-you for a payment older than this
+
+
 @dataclass(frozen=True)
 class Creditor:
     name: str
@@ -44,6 +49,12 @@ class Creditor:
     interest_rate: Decimal | None = None
     flat_fee: bool = True
     b2c_terms_allow_damages: bool = False
+    b2c_interest_rate: Decimal | None = None  # as the general terms provide; None = the legal ceiling
+    b2c_fixed_compensation: Decimal | None = None  # as the general terms provide; None = the cap of art. XIX.4
+    waive_extras: bool = False
+    min_gap_days: int = MIN_GAP_DAYS
+    thank_you_days: int = THANK_YOU_DAYS
+    collection_agent: str = ""
     default_scenario: str = "standard"
     publish_target: str = ""
     retention_days: int = 30
@@ -129,7 +140,16 @@ class LogEntry:
     invoice: str = ""
     channel: str = ""
     note: str = ""
+    sent_on: datetime.date | None = None
+    letter: str = ""  # the letter record (JSON) when Debtor Portal prepared it
     where: Where | None = field(default=None, compare=False)
+
+    @property
+    def sent(self) -> datetime.date | None:
+        """The day it went out: the Sent date, or, for an entry typed by hand, its date; None while a draft."""
+        if self.sent_on is not None:
+            return self.sent_on
+        return None if self.letter else self.date
 
 
 @dataclass(frozen=True)

@@ -112,10 +112,12 @@ def encrypt_page(
     css_href: str,
     csp: str,
     env: jinja2.Environment | None = None,
+    identity_html: str = "",
 ) -> str:
     """The wrapper document that replaces `page_html` on the host.
 
-    Only `lang`, `title`, the two texts, `css_href` and `csp` appear in clear: none of them
+    Only `lang`, `title`, the two texts, `css_href`, `csp` and the creditor's `identity_html` appear in
+    clear: none of them
     may carry the debtor's data (use a generic title such as "Payment portal – <creditor>").
     `csp` must allow DECRYPT_SCRIPT_HASH and, for the decrypted page, its own inline script.
     """
@@ -134,4 +136,5 @@ def encrypt_page(
         csp=csp,
         payload=payload,
         script=DECRYPT_SCRIPT,
+        identity_html=identity_html,
     )

@@ -9,7 +9,7 @@ from decimal import Decimal
 import yaml
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 
 from ..domain.languages import LANGUAGES
 from .templating import TemplateError
@@ -18,7 +18,10 @@ MESSAGES_FILE = "messages.yml"
 
 
 def locale_for(lang: str, country: str = "BE") -> Locale:
-    """fr_BE, nl_BE, en_BE, de_BE for a Belgian creditor; fr_FR… for a French one."""
+    """fr_BE, nl_BE, de_BE for a Belgian creditor; fr_FR… for a French one. English is en_IE, a euro
+    country writing amounts the English way ("€5,010.97"), whatever the creditor's country."""
+    if lang == "en":
+        return Locale.parse("en_IE")
     try:
         return Locale.parse(f"{lang}_{country}")
     except (UnknownLocaleError, ValueError):
@@ -61,16 +64,28 @@ class Formatter:
         return format_currency(amount, currency, locale=self.locale)
 
     def day(self, value: date | None) -> str:
-        return format_date(value, "long", locale=self.locale) if value else ""
+        """ "1er décembre 2026", "1 december 2026", "1 December 2026", "1. Dezember 2026"."""
+        if not value:
+            return ""
+        text = format_date(value, "long", locale=self.locale)
+        if self.lang == "fr" and value.day == 1 and text.startswith("1 "):
+            text = "1er" + text[1:]
+        return text
 
     def short_day(self, value: date | None) -> str:
         return format_date(value, "dd/MM/y", locale=self.locale) if value else ""
+
+    def plain(self, amount: Decimal) -> str:
+        """An amount as a banking app's amount field takes it: no currency, no grouping ("1234,56", "1234.56")."""
+        return format_decimal(amount, "0.00", locale=self.locale)
 
     def number(self, value: Decimal | int) -> str:
         return format_decimal(value, locale=self.locale)
 
     def percent(self, value: Decimal) -> str:
-        return f"{format_decimal(value, locale=self.locale)} %"
+        """A rate in percent as the language writes it: "10,5 %" (fr, de), "10,5%" (nl), "10.5%" (en)."""
+        pattern = self.locale.percent_formats[None].pattern.replace("#,##0", "#,##0.##", 1)
+        return format_percent(value / 100, pattern, locale=self.locale)
 
     def days_phrase(self, days_overdue: int) -> str:
         """ "Due in 3 days", "Due today" or "5 days overdue", from days past due."""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import email.policy
+import ipaddress
 import os
 import re
 import smtplib
+import socket
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from email.headerregistry import Address
@@ -25,7 +28,11 @@ _SIMPLE_ADDRESS = re.compile(r"^[^@\s<>\"(),;:\\\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{
 
 
 class MailError(Exception):
-    """A message cannot be made or sent; the message says why and what to do."""
+    """A message cannot be made or sent; the message says why and what to do. `sent` messages went out."""
+
+    def __init__(self, message: str, sent: int = 0):
+        super().__init__(message)
+        self.sent = sent
 
 
 def valid_address(address: str) -> bool:
@@ -89,30 +96,58 @@ class SmtpSettings:
                 "No SMTP server: fill in the 'SMTP server' setting (and 'SMTP port', 'SMTP user'), or "
                 "leave out --send to write .eml drafts instead."
             )
-        environ = os.environ if environ is None else environ
-        return cls(creditor.smtp_host, creditor.smtp_port, creditor.smtp_user, environ.get(PASSWORD_ENV, ""))
+        variables = os.environ if environ is None else environ
+        return cls(creditor.smtp_host, creditor.smtp_port, creditor.smtp_user, variables.get(PASSWORD_ENV, ""))
 
 
-def send(messages: list[EmailMessage], settings: SmtpSettings) -> None:
-    """Send every message over one connection: TLS on port 465, STARTTLS when offered, login when a user is set."""
+def on_this_machine(host: str) -> bool:
+    """Whether the server runs on this machine (a loopback address): nothing then crosses a network."""
     try:
+        return all(ipaddress.ip_address(info[4][0]).is_loopback for info in socket.getaddrinfo(host, None))
+    except (OSError, ValueError):
+        return False
+
+
+def send(messages: list[EmailMessage], settings: SmtpSettings, on_sent: Callable[[int], None] | None = None) -> int:
+    """Send every message over one connection: TLS on port 465, STARTTLS when offered, login when a user is set.
+
+    `on_sent(i)` is called as soon as the server accepted message i, so that it is recorded before the next
+    one goes. A login is refused without encryption unless the server is on this machine: a password never
+    crosses a network in clear. Raises MailError (with the number sent) on the first failure."""
+    sent = 0
+    try:
+        server: smtplib.SMTP
         if settings.port == 465:
             server = smtplib.SMTP_SSL(settings.host, settings.port, context=ssl.create_default_context(), timeout=30)
         else:
             server = smtplib.SMTP(settings.host, settings.port, timeout=30)
         with server:
             server.ehlo()
-            if settings.port != 465 and server.has_extn("starttls"):
+            encrypted = settings.port == 465
+            if not encrypted and server.has_extn("starttls"):
                 server.starttls(context=ssl.create_default_context())
                 server.ehlo()
+                encrypted = True
             if settings.user:
                 if not settings.password:
                     raise MailError(f"No SMTP password: set the {PASSWORD_ENV} environment variable.")
+                if not encrypted and not on_this_machine(settings.host):
+                    raise MailError(
+                        f"{settings.host}:{settings.port} offers no encryption (STARTTLS): logging in would send the "
+                        "password over the network in clear. Nothing was sent. Use the server's encrypted port "
+                        "(465, or 587 with STARTTLS) in the 'SMTP port' setting."
+                    )
                 server.login(settings.user, settings.password)
-            for msg in messages:
+            for index, msg in enumerate(messages):
                 server.send_message(msg)
+                sent += 1
+                if on_sent is not None:
+                    on_sent(index)
     except (OSError, smtplib.SMTPException) as exc:
         raise MailError(
-            f"Sending through {settings.host}:{settings.port} failed ({exc}). Check the SMTP settings; "
-            "nothing was logged as sent."
+            f"Sending through {settings.host}:{settings.port} failed after {sent} message(s) ({exc}). "
+            f"{'The messages sent are recorded; ' if sent else ''}the others were not sent: check the SMTP settings "
+            "and run Reminders again to send them.",
+            sent,
         ) from None
+    return sent

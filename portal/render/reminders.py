@@ -19,10 +19,12 @@ import markdown
 import yaml
 
 from ..codes import payment
-from ..domain import dunning, law
+from ..domain import dunning, law, letters
 from ..domain.languages import LANGUAGES
+from ..domain.money import CENT, ZERO
 from ..domain.stages import CLAIM_STAGES, Stage
 from .templating import TemplateError, environment
+from .templating import source as template_source
 
 STAGES = tuple(Stage)
 TONES = ("friendly", "neutral", "firm", "formal", "warm")
@@ -121,7 +123,7 @@ class ReminderTemplates:
             return self._compiled[stage, lang]
         name = f"reminders/{lang}/{stage}.md"
         try:
-            source, filename, _ = self.env.loader.get_source(self.env, name)
+            source, filename = template_source(self.env, name)
         except jinja2.TemplateNotFound:
             raise TemplateError(f"reminder template {name} not found") from None
         source = source.removeprefix("\ufeff").replace("\r\n", "\n")  # as saved by Windows Notepad
@@ -207,70 +209,154 @@ def _line(exc: Exception, filename: str) -> str:
     return f", line {lines[-1]}" if lines else ""
 
 
-def _claim_context(claim, f) -> SimpleNamespace | None:
+def enterprise_number(creditor) -> tuple[str, str]:
+    """(label key, number) as a letter prints it: the Belgian enterprise number without its VAT prefix
+    ("0403.170.701"), or a French creditor's SIREN."""
+    raw = creditor.enterprise_number.strip()
+    if not raw:
+        return "", ""
+    if creditor.country == "FR":
+        digits = "".join(c for c in raw if c.isdigit())
+        siren = digits[-9:] if len(digits) >= 9 else digits
+        return "enterprise_label_fr", " ".join((siren[:3], siren[3:6], siren[6:])) if len(siren) == 9 else raw
+    compact = payment.compact_enterprise_number(raw)
+    return "enterprise_label_be", compact
+
+
+def letter_record(assessment, state, stage: str, installment=None) -> letters.Letter:
+    """Today's letter for one invoice (or installment) at one stage, as its Log row keeps it.
+
+    Raises law.RateMissing when a claim stage or a consumer's first reminder needs a rate the tables do
+    not have: such a letter is not written until the rate is added."""
+    ledger, as_of = assessment.ledger, assessment.as_of
+    creditor, customer = ledger.creditor, state.customer
+    consumer = bool(customer and customer.kind.upper() == "B2C")
+    balance = installment.balance if installment is not None else state.balance
+    claim = None
+    if stage in CLAIM_STAGES and installment is None and state.claim is None and state.balance > 0:
+        for phrase in state.reason:  # the claim could not be computed: say why rather than write a letter without it
+            if phrase.key == "no_rate":
+                raise law.RateMissing(dict(phrase.params)["why"])
+    if (
+        stage in CLAIM_STAGES
+        and installment is None
+        and state.claim is not None
+        and (state.claim.interest or state.claim.flat_fee)
+    ):
+        claim = state.claim
+    notice = _b2c_notice(ledger, state, as_of) if stage == Stage.REMINDER_1 and consumer else None
+    deadline = dunning.pay_by(stage, as_of, creditor.country, consumer=consumer, gap=creditor.min_gap_days)
+    return letters.Letter(
+        stage=stage,
+        date=as_of,
+        pay_by=deadline,
+        balance=max(balance, ZERO),
+        paid=state.paid,
+        claim=claim,
+        notice=notice,
+        agent=creditor.collection_agent.strip() if stage == Stage.HANDOVER else "",
+        after_claim=stage == Stage.THANK_YOU and state.stage in CLAIM_STAGES,
+    )
+
+
+def _b2c_notice(ledger, state, sent: date) -> letters.Notice | None:
+    """What a Belgian consumer's first reminder must announce (Code of Economic Law, Book XIX): the end of
+    the 14 days, and the interest rate and fixed compensation the general terms provide (never above the
+    legal maximum; nothing at all without the creditor's enterprise number)."""
+    creditor = ledger.creditor
+    if creditor.country != "BE":
+        return None
+    grace_end = law.b2c_grace_end(sent, "email")
+    allowed = creditor.b2c_terms_allow_damages and bool(creditor.enterprise_number.strip())
+    rate = fee = None
+    legal_rate = False
+    if allowed and creditor.interest_rule != "none" and not creditor.waive_extras:
+        ceiling = law.rate_on(law.BE_B2B_RATES, grace_end + law.ONE_DAY).rate
+        wanted = creditor.b2c_interest_rate
+        if wanted is None and creditor.interest_rule == "contractual":
+            wanted = creditor.interest_rate
+        rate = ceiling if wanted is None else wanted
+        legal_rate = wanted is None
+    if allowed and creditor.flat_fee and not creditor.waive_extras:
+        cap = law.b2c_indemnity_cap(max(state.balance, ZERO))
+        fee = cap if creditor.b2c_fixed_compensation is None else min(creditor.b2c_fixed_compensation, cap)
+    return letters.Notice(grace_end, rate, fee, legal_rate)
+
+
+def _claim_context(claim: law.Claim | None, creditor, f) -> SimpleNamespace | None:
     if claim is None or claim.basis == "none" or not (claim.interest or claim.flat_fee):
         return None
     segments = claim.interest_detail.segments if claim.interest_detail else ()
+    contract = creditor.interest_rule == "contractual" and claim.basis != "be_b2c"
+    interest_key = "claim_interest_line_fr" if creditor.country == "FR" else "claim_interest_line"
+    lines = [
+        SimpleNamespace(
+            text=f.t(
+                interest_key,
+                start=f.day(s.start),
+                end=f.day(s.end),
+                days=s.days,
+                rate=f.percent(s.rate),
+            ),
+            amount=f.money(s.amount.quantize(CENT)),
+        )
+        for s in segments
+    ]
+    if not segments and claim.interest:
+        lines.append(SimpleNamespace(text=f.t("claim_interest_left"), amount=f.money(claim.interest)))
     return SimpleNamespace(
+        principal=f.money(claim.principal),
         interest=f.money(claim.interest),
-        flat_fee=f.money(claim.flat_fee),
+        interest_lines=lines,
+        flat_fee=f.money(claim.flat_fee) if claim.flat_fee else "",
         total=f.money(claim.total),
         rate=f.percent(segments[-1].rate) if segments else "",
         from_day=f.day(claim.from_day),
-        legal_basis=f.t(f"legal_basis_{claim.basis}"),
+        legal_basis=f.t("legal_basis_contract") if contract else f.t(f"legal_basis_{claim.basis}"),
+        by_law=not contract and claim.basis != "be_b2c",
     )
 
 
-def _b2c_notice(assessment, state, sent: date, f) -> SimpleNamespace | None:
-    """What a Belgian consumer's first reminder must announce (Code of Economic Law, Book XIX)."""
-    creditor = assessment.ledger.creditor
-    if state.customer is None or state.customer.kind != "B2C" or creditor.country != "BE":
+def _notice_context(notice: letters.Notice | None, f) -> SimpleNamespace | None:
+    if notice is None:
         return None
-    grace_end = law.b2c_grace_end(sent, "email")
-    allowed = creditor.b2c_terms_allow_damages
-    rate = law.rate_on(law.BE_B2B_RATES, grace_end).rate if allowed and creditor.interest_rule != "none" else None
-    indemnity = law.b2c_indemnity_cap(state.balance) if allowed and creditor.flat_fee else None
     return SimpleNamespace(
-        grace_end=f.day(grace_end),
-        interest_rate=f.percent(rate) if rate else "",
-        indemnity=f.money(indemnity) if indemnity else "",
-        enterprise_number=creditor.enterprise_number,
+        grace_end=f.day(notice.grace_end),
+        interest_rate=f.percent(notice.rate) if notice.rate is not None else "",
+        indemnity=f.money(notice.fee) if notice.fee is not None else "",
     )
 
 
-def reminder_context(assessment, state, stage: str, f, link: str, installment=None) -> dict:
+def reminder_context(
+    assessment, state, stage: str, f, link: str, installment=None, letter: letters.Letter | None = None
+) -> dict:
     """Everything a reminder template may use, formatted for the reader's language.
 
-    With `installment` (a late installment of a payment plan), the reminder is about that
-    installment only: its number, due date, amount and reference."""
-    creditor, invoice, as_of = assessment.ledger.creditor, state.invoice, assessment.as_of
+    The dates and amounts a letter states come from its record (`letter`, else today's), so that a letter
+    shown again reads as it was sent. With `installment` (a late installment of a payment plan), the
+    reminder is about that installment only: its number, due date, amount and reference."""
+    creditor, invoice = assessment.ledger.creditor, state.invoice
+    letter = letter or letter_record(assessment, state, stage, installment)
     customer = state.customer
-    paid_now = state.paid if stage == "thank_you" else None
-    number, due, balance, reference, days = (
-        invoice.number,
-        invoice.due_date,
-        state.balance,
-        state.reference,
-        state.days_overdue,
-    )
+    number, due, reference, days = (invoice.number, invoice.due_date, state.reference, state.days_overdue)
     if installment is not None:
         plan = installment.installment
         number = f"{invoice.number} ({plan.number}/{len(state.installments)})"
-        due, balance, reference, days = (
-            plan.due_date,
-            installment.balance,
-            installment.reference,
-            installment.days_overdue,
-        )
+        due, reference, days = (plan.due_date, installment.reference, installment.days_overdue)
+    label, number_text = enterprise_number(creditor)
+    claim = _claim_context(letter.claim, creditor, f)
+    consumer = bool(customer and customer.kind.upper() == "B2C")
     return {
         "creditor": SimpleNamespace(
             name=creditor.name,
             address=creditor.address,
-            enterprise_number=creditor.enterprise_number,
+            enterprise_number=number_text,
+            enterprise_label=f.t(label) if label else "",
             iban=payment.format_iban(creditor.iban),
             bic=creditor.bic or payment.bic_for_iban(creditor.iban),
             email=creditor.email,
             phone=creditor.phone,
+            french=creditor.country == "FR",
         ),
         "customer": SimpleNamespace(
             name=customer.name if customer else invoice.customer_id, kind=customer.kind if customer else "B2B"
@@ -282,16 +368,21 @@ def reminder_context(assessment, state, stage: str, f, link: str, installment=No
             issue_date=f.day(invoice.issue_date),
             due_date=f.day(due),
             amount=f.money(invoice.amount, invoice.currency),
-            paid=f.money(state.paid, invoice.currency),
-            balance=f.money(max(balance, 0), invoice.currency),
+            paid=f.money(letter.paid, invoice.currency),
+            balance=f.money(letter.balance, invoice.currency),
             reference=payment.format_reference(reference),
             days_overdue=days,
         ),
         "link": link,
-        "pay_by": f.day(dunning.pay_by(stage, as_of, creditor.country)),
-        "today": f.day(as_of),
-        "claim": _claim_context(state.claim, f) if stage in CLAIM_STAGES and installment is None else None,
-        "b2c": bool(customer and customer.kind == "B2C"),
-        "b2c_notice": _b2c_notice(assessment, state, as_of, f) if stage == "reminder_1" else None,
-        "payment_received": f.money(paid_now, invoice.currency) if paid_now is not None else "",
+        "pay_by": f.day(letter.pay_by),
+        "today": f.day(letter.date),
+        "claim": claim,
+        "asked": claim.total if claim else f.money(letter.balance, invoice.currency),
+        "b2c": consumer,
+        "b2c_notice": _notice_context(letter.notice, f),
+        "payment_received": f.money(letter.paid, invoice.currency) if stage == Stage.THANK_YOU else "",
+        "confirmation": letter.after_claim,
+        "agent": letter.agent,
+        "interest_word": f.t("term_interest_fr" if creditor.country == "FR" else "term_interest"),
+        "fee_word": f.t("term_fee"),
     }

@@ -21,7 +21,8 @@ import shutil
 import signal
 import sys
 import threading
-from collections.abc import Callable
+import urllib.parse
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -31,10 +32,11 @@ from pathlib import Path
 import jinja2
 
 from ..codes import payment
+from ..domain import law, letters
 from ..domain.dunning import Assessment, CustomerState, InvoiceState
 from ..domain.ledger import Creditor, Where
 from ..domain.money import CENT
-from ..domain.stages import CLAIM_STAGES, LADDER
+from ..domain.stages import CLAIM_STAGES, LADDER, stage_key
 from . import cache, encrypt, i18n, reminders, templating, tokens
 from .manifest import Manifest
 
@@ -147,7 +149,8 @@ def _ics_text(value: str) -> str:
 
 def _ics_fold(line: str) -> str:
     """RFC 5545: lines longer than 75 octets continue on the next line after a space."""
-    out, current = [], b""
+    out: list[str] = []
+    current = b""
     for char in line:
         encoded = char.encode()
         if len(current) + len(encoded) > (75 if not out else 74):
@@ -174,7 +177,16 @@ def due_ics(uid: str, due: date, summary: str, url: str, stamp: date) -> bytes:
     ]
     if url:
         lines.append(f"URL:{_ics_text(url)}")
-    lines += ["TRANSP:TRANSPARENT", "END:VEVENT", "END:VCALENDAR"]
+    lines += [
+        "TRANSP:TRANSPARENT",
+        "BEGIN:VALARM",
+        "ACTION:DISPLAY",
+        f"DESCRIPTION:{_ics_text(summary)}",
+        "TRIGGER:-P1D",
+        "END:VALARM",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
     return ("\r\n".join(_ics_fold(line) for line in lines) + "\r\n").encode()
 
 
@@ -194,13 +206,14 @@ class _Renderer:
         self.letters = reminders.ReminderTemplates(folder)
         self.messages = i18n.load_messages(self.env)
         self.svgs: dict[str, str] = {}  # payload -> untitled SVG: each code drawn once, whatever the languages
-        self.css = self.env.loader.get_source(self.env, CSS_TEMPLATE)[0].encode()
+        self.css = templating.source(self.env, CSS_TEMPLATE)[0].encode()
         self.css_name = f"portal.{hashlib.sha256(self.css).hexdigest()[:12]}.css"
         self.iban = self._checked_iban()
         self.iban_text = payment.format_iban(self.iban)
         self.bic = self.creditor.bic or payment.bic_for_iban(self.iban)
         self.languages = tuple(dict.fromkeys(lang for lang in self.creditor.site_languages if lang in i18n.LANGUAGES))
         self.formatters: dict[str, i18n.Formatter] = {}
+        self.identity = identity(self.creditor)
 
     def _checked_iban(self) -> str:
         try:
@@ -260,7 +273,7 @@ class _Renderer:
         )
 
     def render(
-        self, template: str, path: str, f: i18n.Formatter, alternates: list[tuple[str, str]], **context: object
+        self, template: str, path: str, f: i18n.Formatter, alternates: Sequence[tuple[str, ...]], **context: object
     ) -> bytes:
         css = ("../" * path.count("/")) + f"assets/{self.css_name}"
         try:
@@ -275,6 +288,8 @@ class _Renderer:
                 cent=CENT,
                 as_of=self.assessment.as_of,
                 days_late=days_late,
+                identity=self.identity,
+                timedelta=timedelta,
                 **context,
             )
         except jinja2.TemplateError as exc:  # named here, where the traceback is (pages render in workers)
@@ -290,6 +305,9 @@ class _Renderer:
                 csp=content_security_policy(),
                 noscript_text=f.t("encrypted_noscript", creditor=self.creditor.name),
                 wrong_key_text=f.t("encrypted_wrong_key", creditor=self.creditor.name),
+                identity_html=self.env.get_template("site/_identity.html").render(
+                    f=f, creditor=self.creditor, identity=self.identity
+                ),
             )
         return page.encode()
 
@@ -299,9 +317,17 @@ class _Renderer:
     def link(self, kind: str, key: str) -> PageLink:
         return page_link(self.secret, self.creditor, kind, key)
 
+    def main_language(self, customer_lang: str) -> str:
+        """The language of a customer's index.html pages."""
+        return customer_lang if customer_lang in i18n.LANGUAGES else self.creditor.default_language
+
+    def href_in(self, link: PageLink, lang: str, main: str) -> str:
+        """A link to another page of the same customer, in the language the reader chose."""
+        return f"../../{link.path}{'' if lang == main else f'{lang}.html'}{link.fragment}"
+
     def per_language(self, folder: str, customer_lang: str, template: str, **context: object) -> dict[str, bytes]:
         """index.html in the customer's language, <lang>.html for each other site language."""
-        main = customer_lang if customer_lang in i18n.LANGUAGES else self.creditor.default_language
+        main = self.main_language(customer_lang)
         langs = [main] + [lang for lang in self.languages if lang != main]
         names = {lang: ("index.html" if lang == main else f"{lang}.html") for lang in langs}
         fragment = "#" + encrypt.fragment(self.page_key(folder + "/")) if self.creditor.encrypt_pages else ""
@@ -340,6 +366,9 @@ def _aging(items: tuple[InvoiceState, ...]) -> list[tuple[str, Decimal]]:
     for item in items:
         if item.invoice.currency != "EUR":
             continue
+        if item.invoice.is_credit_note:  # owed to the customer: never late
+            buckets[0] += item.balance
+            continue
         for days, amount in _open_parts(item):
             index = (
                 0
@@ -359,6 +388,104 @@ def _page_stage(state: InvoiceState) -> str:
     if state.action_due and state.next_action in LADDER:
         return state.next_action
     return state.stage if state.stage in LADDER else ""
+
+
+def _logged_letter(assessment: Assessment, number: str) -> letters.Letter | None:
+    """The record of the highest ladder letter logged for an invoice (prepared or sent), if it has one."""
+    logged = [
+        (LADDER.index(key), entry.date, entry)
+        for entry in assessment.ledger.log
+        if entry.invoice.strip() == number
+        and entry.date <= assessment.as_of
+        and (key := stage_key(entry.action)) in LADDER
+    ]
+    if not logged:
+        return None
+    top = max(logged, key=lambda item: (item[0], item[1]))[2]
+    record = letters.read(top.letter)
+    return record if record is not None and record.stage == stage_key(top.action) else None
+
+
+def answer_links(f: i18n.Formatter, creditor: Creditor, number: str, reference: str) -> list[tuple[str, str]]:
+    """(label, mailto: link) for each answer a debtor may give, subject and body prefilled in the page's language."""
+    if not creditor.email:
+        return []
+    links = []
+    for kind in ("paid", "dispute", "plan", "question"):
+        what = f.t(f"answer_{kind}")
+        subject = f.t("answer_subject", what=what, number=number, reference=reference)
+        body = f.t(f"answer_body_{kind}", number=number, reference=reference).replace("\n", "\r\n")
+        query = urllib.parse.urlencode({"subject": subject, "body": body}, quote_via=urllib.parse.quote)
+        links.append((what, f"mailto:{urllib.parse.quote(creditor.email, safe='@')}?{query}"))
+    return links
+
+
+def _letter_shown(state: InvoiceState) -> bool:
+    return state.balance > 0 and state.status not in ("disputed", "on_hold")
+
+
+def _calendar_day(state: InvoiceState, deadline: date | None, as_of: date) -> date | None:
+    """The one future date the page asks payment by (discount end, the letter's deadline, the due date), if any."""
+    if state.status in ("disputed", "on_hold"):
+        return None
+    if state.discount is not None and state.invoice.discount_date and state.invoice.discount_date >= as_of:
+        return state.invoice.discount_date
+    if deadline is not None:
+        return deadline
+    return state.invoice.due_date if state.invoice.due_date >= as_of else None
+
+
+def identity(creditor: Creditor) -> dict[str, str]:
+    """The creditor's enterprise number as labelled and linked to its public register, and its phone as a tel: link."""
+    label, number = reminders.enterprise_number(creditor)
+    digits = "".join(c for c in number if c.isdigit())
+    if not number:
+        register = ""
+    elif creditor.country == "FR":
+        register = f"https://annuaire-entreprises.data.gouv.fr/entreprise/{digits}"
+    else:
+        register = f"https://kbopub.economie.fgov.be/kbopub/toonondernemingps.html?ondernemingsnummer={digits}"
+    phone = creditor.phone.strip()
+    tel = ("+" if phone.startswith("+") else "") + "".join(c for c in phone if c.isdigit())
+    return {"label": label, "number": number, "register": register, "tel": tel}
+
+
+@dataclass(frozen=True)
+class _Page:
+    """What an invoice's page shows beyond its state: the letter (as recorded), the amount asked, one deadline."""
+
+    stage: str
+    record: letters.Letter | None
+    claimed: bool
+    pay_amount: Decimal
+    deadline: date | None
+    ics_day: date | None
+
+
+def _page_of(r: _Renderer, state: InvoiceState, owed: bool, warnings: list[str]) -> _Page:
+    assessment, as_of = r.assessment, r.assessment.as_of
+    stage = _page_stage(state)
+    record = None
+    if not (state.action_due and state.next_action == stage) and _letter_shown(state):
+        record = _logged_letter(assessment, state.invoice.number)  # prepared or sent, as it was written
+        stage = record.stage if record is not None else stage
+    try:
+        if stage and record is None:
+            record = reminders.letter_record(assessment, state, stage)
+    except law.RateMissing as exc:
+        warnings.append(f"Invoice {state.invoice.number}: its page shows no letter. {exc}")
+        stage = ""
+    claimed = stage in CLAIM_STAGES and _claims(state)
+    pay_amount = (
+        state.claim.total
+        if claimed and state.claim
+        else state.discount
+        if state.discount is not None
+        else state.balance
+    )
+    deadline = record.pay_by if record is not None and record.pay_by and record.pay_by >= as_of else None
+    ics_day = _calendar_day(state, deadline, as_of) if owed and not r.creditor.encrypt_pages else None
+    return _Page(stage, record, claimed, pay_amount, deadline, ics_day)
 
 
 def _claims(state: InvoiceState) -> bool:
@@ -407,7 +534,7 @@ def _plan(r: _Renderer) -> _Plan:
         hashlib.sha256(r.secret.key).hexdigest(),
         r.languages,
     )
-    statements = {c.customer.id: r.link("c", c.customer.id) for c in assessment.customers if c.invoices}
+    statements = {c.customer.id: r.link("c", c.customer.id) for c in assessment.customers if c.invoices or c.held}
     invoices = {
         s.invoice.number: r.link("i", s.invoice.number)
         for s in assessment.invoices
@@ -423,24 +550,26 @@ def _plan(r: _Renderer) -> _Plan:
         if warning:
             warnings.append(warning)
         owed = state.balance > 0 and not state.installments
-        pay_amount = state.discount if state.discount is not None else state.balance
+        shown = _page_of(r, state, owed, warnings)
+        pay_amount = shown.pay_amount
         currency = state.invoice.currency
         codes = ([(pay_amount, currency, state.reference, state.invoice.where)] if owed else []) + [
             (i.balance, currency, i.reference, i.installment.where) for i in state.installments
         ]
         customer = state.customer
-        statement = statements[customer.id].href if customer and customer.id in statements else ""
+        statement = statements.get(customer.id) if customer else None
         pdf_stamp = (str(pdf), pdf.stat().st_size, pdf.stat().st_mtime_ns) if pdf else None
-        key = cache.fingerprint(common, "i", state, statement, pdf_stamp)
-        make = partial(_invoice_files, r, state, link, statement, pdf, owed, pay_amount)
+        record = shown.record.to_json() if shown.record else ""
+        key = cache.fingerprint(common, "i", state, statement, pdf_stamp, shown.stage, record, shown.ics_day)
+        make = partial(_invoice_files, r, state, link, statement, pdf, owed, shown)
         units.append(_Unit(link.path, key, tuple(codes), make))
     for customer_state in assessment.customers:
         link = statements.get(customer_state.customer.id)
         if link is None:
             continue
         item_links = {
-            i.invoice.number: invoices[i.invoice.number].href
-            for i in customer_state.invoices
+            i.invoice.number: invoices[i.invoice.number]
+            for i in (*customer_state.invoices, *customer_state.held)
             if i.invoice.number in invoices
         }
         codes = [(customer_state.total, "EUR", customer_state.reference, customer_state.customer.where)]
@@ -455,16 +584,19 @@ def _invoice_files(
     r: _Renderer,
     state: InvoiceState,
     link: PageLink,
-    statement: str,
+    statement: PageLink | None,
     pdf: Path | None,
     owed: bool,
-    pay_amount: Decimal,
+    shown: _Page,
 ) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     if pdf is not None:
         files[f"{link.path}invoice.pdf"] = pdf.read_bytes()
     customer = state.customer
     creditor = r.creditor
+
+    pay_amount = shown.pay_amount
+    main = r.main_language(customer.language if customer else "")
 
     def blocks(f: i18n.Formatter) -> object:
         invoice_block = (
@@ -478,13 +610,20 @@ def _invoice_files(
         ]
         return {"pay": invoice_block, "plan": plan}
 
-    stage = _page_stage(state)
-
     def letter(f: i18n.Formatter) -> str:
-        if not stage:
+        record = shown.record
+        if not shown.stage or record is None:
             return ""
-        context = reminders.reminder_context(r.assessment, state, stage, f, absolute_url(creditor, link))
-        return r.letters.render(stage, f.lang, context).html
+        context = reminders.reminder_context(
+            r.assessment, state, record.stage, f, absolute_url(creditor, link), letter=record
+        )
+        return r.letters.render(record.stage, f.lang, context).html
+
+    def answers(f: i18n.Formatter) -> object:
+        return answer_links(f, creditor, state.invoice.number, payment.format_reference(state.reference))
+
+    def statement_link(f: i18n.Formatter) -> str:
+        return r.href_in(statement, f.lang, main) if statement is not None else ""
 
     files.update(
         r.per_language(
@@ -495,17 +634,21 @@ def _invoice_files(
             customer=customer,
             pdf="invoice.pdf" if pdf is not None else "",
             letter=letter,
-            claim=state.claim if stage in CLAIM_STAGES and _claims(state) else None,
-            statement=statement,
+            claim=state.claim if shown.claimed else None,
+            statement=statement_link,
             blocks=blocks,
+            answers=answers,
+            calendar=shown.ics_day is not None,
+            deadline=shown.deadline,
+            held=state.status in ("disputed", "on_hold"),
         )
     )
-    if owed and not creditor.encrypt_pages:  # a calendar file cannot be encrypted: it would show the amount
+    if shown.ics_day is not None:  # a calendar file cannot be encrypted: it would show the amount
         f = r.formatter(customer.language if customer else "")
         summary = f.t("calendar_event", number=state.invoice.number, amount=f.money(pay_amount, state.invoice.currency))
         files[f"{link.path}due.ics"] = due_ics(
             f"{link.token}@debtor-portal",
-            state.invoice.due_date,
+            shown.ics_day,
             summary,
             absolute_url(creditor, link),
             r.assessment.as_of,
@@ -513,8 +656,12 @@ def _invoice_files(
     return files
 
 
-def _statement_files(r: _Renderer, c: CustomerState, link: PageLink, item_links: dict[str, str]) -> dict[str, bytes]:
+def _statement_files(r: _Renderer, c: CustomerState, link: PageLink, pages: dict[str, PageLink]) -> dict[str, bytes]:
     owed = c.total > 0
+    main = r.main_language(c.customer.language)
+
+    def item_links(f: i18n.Formatter) -> object:
+        return {number: r.href_in(page, f.lang, main) for number, page in pages.items()}
 
     def statement_blocks(f: i18n.Formatter) -> object:
         return {"pay": r.payment_block(f, c.total, "EUR", c.reference, c.customer.where) if owed else None}
@@ -536,8 +683,16 @@ def _statement_files(r: _Renderer, c: CustomerState, link: PageLink, item_links:
 def _common_files(r: _Renderer) -> dict[str, bytes]:
     files = {f"assets/{r.css_name}": r.css}
     landing = r.formatter(r.creditor.default_language)
-    for path in ("index.html", "assets/index.html", "i/index.html", "c/index.html"):  # no host lists a folder
+    for path in ("assets/index.html", "i/index.html", "c/index.html"):  # no host lists a folder
         files[path] = r.render("site/landing.html", path, landing, [])
+    default = r.creditor.default_language
+    home = [default] + [lang for lang in r.languages if lang != default]
+    names = {lang: "index.html" if n == 0 else f"{lang}.html" for n, lang in enumerate(home)}
+    for lang in home:
+        alternates = [(r.messages["lang_name"][o], names[o], o) for o in home if o != lang]
+        files[names[lang]] = r.render("site/landing.html", names[lang], r.formatter(lang), alternates)
+    others = [r.formatter(lang) for lang in home[1:]]
+    files["404.html"] = r.render("site/404.html", "404.html", landing, [], others=others)
     files["robots.txt"] = b"User-agent: *\nDisallow: /\n"
     files["_headers"] = _headers_file().encode()
     return files

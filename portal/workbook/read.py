@@ -178,7 +178,7 @@ def _setting_cells(grid: Grid) -> Iterator[tuple[schema.Setting, object, Where]]
 
 
 def _convert_setting(setting: schema.Setting, raw: object, where: Where, problems: list[Problem]) -> object:
-    type_ = setting.type if setting.type in ("date", "number", "percent", "choice") else "text"
+    type_ = setting.type if setting.type in ("date", "number", "percent", "choice", "money") else "text"
     try:
         value = cells.convert(raw, type_, setting.choices)
     except ValueError as exc:
@@ -475,6 +475,8 @@ def read_ledger(grids: list[Grid], overrides: dict[str, str] | None = None) -> R
             invoice=str(t.get("invoice", "")),
             channel=str(t.get("channel", "")),
             note=str(t.get("note", "")),
+            sent_on=t.get("sent_date"),
+            letter=str(t.get("letter", "") or ""),
             where=w,
         )
         for w, t in _records(tables.get("log"), problems)

@@ -16,6 +16,7 @@ from typing import Any
 from stdnum.be import vat as be_vat
 
 from ..codes.payment import ogm
+from ..domain.ledger import THANK_YOU_DAYS
 from ..domain.money import CENT
 from ..domain.scenarios import BUILTIN_STEPS
 
@@ -36,7 +37,10 @@ SETTINGS: dict[str, object] = {
     "portal_base_url": "https://pay.atelier-lumiere.example/",
     "payment_terms_days": 30,
     "reference_kind": "ogm",
-    "interest_rule": "legal",
+    # The sample's date is past the last published semester rate of the Law of 2 Aug 2002 (see law.py), so
+    # its general terms state a rate of their own: 10 % a year.
+    "interest_rule": "contractual",
+    "interest_rate": Decimal("10"),
     "flat_fee": "yes",
     "b2c_terms_allow_damages": "yes",
     "default_scenario": "standard",
@@ -330,7 +334,10 @@ def sample_rows() -> dict[str, list[dict[str, Any]]]:
         i
         for i in invoices
         for p in payments
-        if p["invoice"] == i["number"] and p["amount"] == i["amount"] and p["date"] > i["due_date"] + timedelta(days=3)
+        if p["invoice"] == i["number"]
+        and p["amount"] == i["amount"]
+        and p["date"] > i["due_date"] + timedelta(days=3)
+        and p["date"] >= AS_OF - timedelta(days=THANK_YOU_DAYS)
     )
     log.append(
         {

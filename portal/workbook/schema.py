@@ -14,6 +14,7 @@ from functools import cached_property
 
 from ..domain.languages import LANGUAGES
 from ..domain.ledger import Creditor
+from ..domain.stages import Channel
 
 COUNTRIES = ("BE", "FR")
 KINDS = ("B2B", "B2C")
@@ -22,7 +23,7 @@ DOCUMENT_KINDS = ("invoice", "credit note")
 YES_NO = ("yes", "no")
 REFERENCE_KINDS = ("ogm", "rf")
 INTEREST_RULES = ("legal", "contractual", "none")
-CHANNELS = ("email", "letter", "registered", "phone", "portal")
+CHANNELS = tuple(Channel)
 
 # Every word a user may type for a choice, normalized, mapped to the canonical value.
 CHOICE_ALIASES: dict[str, str] = {
@@ -37,13 +38,13 @@ CHOICE_ALIASES: dict[str, str] = {
     **{w: "invoice" for w in ("invoice", "facture", "factuur", "rechnung")},
     **{w: "credit note" for w in ("creditnote", "credit", "notedecredit", "avoir", "creditnota", "gutschrift")},
     **{w: "email" for w in ("email", "mail", "courriel")},
-    **{w: "letter" for w in ("letter", "lettre", "courrier", "brief", "post")},
+    **{w: "post" for w in ("post", "letter", "lettre", "courrier", "brief", "poste", "postal")},
     **{
         w: "registered"
-        for w in ("registered", "registeredpost", "recommande", "lettrerecommandee", "aangetekend", "einschreiben")
+        for w in ("registered", "recommande", "lettrerecommandee", "aangetekend", "einschreiben", "registeredpost")
     },
     **{w: "phone" for w in ("phone", "telephone", "telefoon", "telefon", "call")},
-    **{w: "portal" for w in ("portal", "portail", "portaal")},
+    **{w: "email" for w in ("portal", "portail", "portaal")},
 }
 
 
@@ -273,6 +274,67 @@ SETTINGS: tuple[Setting, ...] = (
         type="choice",
         choices=YES_NO,
         help="yes only when your general terms state the interest and indemnity.",
+    ),
+    Setting(
+        "b2c_interest_rate",
+        _h(
+            "Consumer interest rate (%)",
+            "Taux d'intérêt consommateurs (%)",
+            "Intrestvoet consumenten (%)",
+            "Zinssatz Verbraucher (%)",
+        ),
+        type="percent",
+        help="As your general terms state it; empty = the legal maximum. The first reminder announces it.",
+    ),
+    Setting(
+        "b2c_fixed_compensation",
+        _h(
+            "Consumer fixed compensation",
+            "Indemnité forfaitaire consommateurs",
+            "Forfaitaire schadevergoeding consumenten",
+            "Pauschalentschädigung Verbraucher",
+        ),
+        type="money",
+        help="As your general terms state it; empty = the maximum of art. XIX.4. Never more than that maximum.",
+    ),
+    Setting(
+        "waive_extras",
+        _h(
+            "Waive interest and compensation",
+            "Renoncer aux intérêts et à l'indemnité",
+            "Afzien van intresten en vergoeding",
+            "Auf Zinsen und Pauschale verzichten",
+        ),
+        type="choice",
+        choices=YES_NO,
+        help="yes: letters ask for the invoice balance only and payments settle it directly.",
+    ),
+    Setting(
+        "min_gap_days",
+        _h(
+            "Days between reminders (minimum)",
+            "Jours entre deux rappels (minimum)",
+            "Dagen tussen herinneringen (minimum)",
+            "Tage zwischen Mahnungen (mindestens)",
+        ),
+        type="number",
+        help="No stage is sent sooner after the previous one, nor before the deadline the previous one gave.",
+    ),
+    Setting(
+        "thank_you_days",
+        _h(
+            "Thank-you up to (days after payment)",
+            "Remerciement jusqu'à (jours après paiement)",
+            "Bedankje tot (dagen na betaling)",
+            "Dank bis (Tage nach Zahlung)",
+        ),
+        type="number",
+    ),
+    Setting(
+        "collection_agent",
+        _h("Collection agent", "Mandataire de recouvrement", "Incassomandataris", "Inkassobeauftragter"),
+        help="The collection agency, lawyer or bailiff you handed the file to. The handover letter names them; "
+        "without a name it only announces the handover.",
     ),
     Setting(
         "default_scenario",
@@ -774,6 +836,20 @@ LOG = Table(
             help="A stage name (reminder_1, formal_notice…) or any note of your own.",
         ),
         Column("note", _h("Note", "Remarque", "Opmerking", "Notiz"), "text", width=40),
+        Column(
+            "sent_date",
+            _h("Sent", "Envoyé", "Verzonden", "Versandt"),
+            "date",
+            width=12,
+            help="The day the letter went out. Empty for a draft: fill it in (and the channel) once you sent it.",
+        ),
+        Column(
+            "letter",
+            _h("Letter record", "Données du courrier", "Briefgegevens", "Briefdaten"),
+            "text",
+            width=20,
+            help="Written by Reminders: the letter's date, deadline, rates and amounts. Do not edit.",
+        ),
     ),
     aliases=("contact log", "historique", "geschiedenis", "verlauf", "journal des contacts"),
 )

@@ -95,13 +95,15 @@ def check_creditor(ledger: Ledger, places: dict[str, Where]) -> list[Problem]:
                 )
             )
     elif c.country == "BE":
+        consumers = any(customer.kind.upper() == "B2C" for customer in ledger.customers)
         problems.append(
             _problem(
                 "missing_enterprise_number",
                 places.get("enterprise_number"),
-                "No enterprise number: Belgian reminders to consumers must state it",
-                "Fill in the enterprise / VAT number setting.",
-                severity=WARNING,
+                "No enterprise number: Belgian reminders to consumers must state it"
+                + (", and without it no interest or compensation may be claimed from them" if consumers else ""),
+                "Fill in the enterprise number setting (KBO/BCE, e.g. 0403.170.701).",
+                severity=ERROR if consumers else WARNING,
             )
         )
     return problems

@@ -71,16 +71,18 @@ PROBE_BODY = """
     qrTitles: [...document.querySelectorAll('svg.qr')].map(s => text(s.querySelector(':scope > title'))),
     blocks: [...document.querySelectorAll('div.pay')].map(pay => {
       const rows = [...pay.querySelectorAll('dl.transfer > div')].map(r => [text(r.querySelector('dt')),
-                                                                             text(r.querySelector('dd'))]);
+                                                                             text(r.querySelector('dd > span') || r.querySelector('dd'))]);
       const qr = pay.querySelector('svg.qr');
       const ref = pay.querySelector('.reference');
-      const button = pay.querySelector('button.copy');
+      const button = ref ? ref.parentElement.querySelector('button.copy') : null;
+      const copies = [...pay.querySelectorAll('button.copy')].map(b => b.dataset.copy);
       return {
         iban: pay.dataset.iban, reference: pay.dataset.reference, rows: rows,
         qr: qr ? {title: text(qr.querySelector(':scope > title')), width: qr.getBoundingClientRect().width} : null,
         notice: text(pay.querySelector('p.notice')),
         referenceText: text(ref), referenceShown: shown(ref),
         copy: button ? {data: button.dataset.copy, shown: shown(button), label: text(button)} : null,
+        copies: copies,
       };
     }),
   };
@@ -151,7 +153,9 @@ def _page_languages(outcome: build.BuildOutcome, html: list[str]) -> dict[str, s
     languages = {}
     for rel in html:
         folder, _, name = rel.rpartition("/")
-        if name == "index.html":
+        if rel == "404.html":
+            languages[rel] = default
+        elif name == "index.html":
             languages[rel] = main.get(folder + "/", default)
         else:
             languages[rel] = name.removesuffix(".html")

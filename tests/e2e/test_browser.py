@@ -291,10 +291,12 @@ def test_qr_codes_carry_the_ledger_amounts(site: Site, visits: dict[str, Visit])
         and v.opened["blocks"]
     ]
     assert len(ordinary) >= 10
+    assert any('id="claim"' in (site.out_dir / v.rel).read_text() for v in ordinary)
     by_path = {link.path: number for number, link in site.outcome.site.invoice_pages.items()}
     for visit in ordinary:
         state = assessment.invoice(by_path[folder(visit.rel)])
-        assert Decimal(epc(visit, 0)[7][3:]) == state.balance, visit.rel
+        claimed = 'id="claim"' in (site.out_dir / visit.rel).read_text()  # from the formal notice on
+        assert Decimal(epc(visit, 0)[7][3:]) == (state.claim.total if claimed else state.balance), visit.rel
         assert epc(visit, 0)[9] == state.reference, visit.rel
 
 
@@ -336,7 +338,7 @@ def test_without_javascript_everything_needed_to_pay_is_there(browser, site: Sit
             assert page.goto(site.url(rel)).status == 200
             assert page.evaluate("() => document.querySelector('button.copy').hidden")  # the script did not run
             pay = page.locator("div.pay").first
-            assert pay.locator("button.copy").is_hidden()
+            assert all(button.is_hidden() for button in pay.locator("button.copy").all())
             reference = pay.locator(".reference")
             assert reference.is_visible()
             assert reference.evaluate("e => getComputedStyle(e).userSelect") != "none"
@@ -350,7 +352,9 @@ def test_without_javascript_everything_needed_to_pay_is_there(browser, site: Sit
         context.close()
 
 
-def test_copy_button_puts_exactly_the_reference_on_the_clipboard(browser, site: Site, visits: dict[str, Visit]):
+def test_copy_buttons_put_exactly_the_iban_amount_and_reference_on_the_clipboard(
+    browser, site: Site, visits: dict[str, Visit]
+):
     for visit in visits.values():  # JavaScript on: every copy button is offered
         assert all(b["copy"]["shown"] for b in visit.opened["blocks"]), f"{visit.rel}: a copy button is hidden"
     context = guarded_context(browser, site, viewport=PHONE)
@@ -360,17 +364,26 @@ def test_copy_button_puts_exactly_the_reference_on_the_clipboard(browser, site: 
         for rel in (site.invoice(DISCOUNT_INVOICE), site.invoice(PLAN_INVOICE, "en")):
             page.goto(site.url(rel))
             page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
-            buttons = page.locator("div.pay button.copy")
-            assert buttons.count() >= 1
-            for n in range(buttons.count()):
-                button = buttons.nth(n)
-                label, done = button.inner_text(), button.get_attribute("data-done")
-                reference = page.locator("div.pay").nth(n).locator(".reference").inner_text()
-                assert button.is_visible() and label and done and done != label
-                button.click()
-                page.wait_for_function("b => b.textContent === b.dataset.done", arg=button.element_handle())
-                assert page.evaluate("navigator.clipboard.readText()") == reference, f"{rel} button {n}"
-                assert button.inner_text() == done
+            pays = page.locator("div.pay")
+            assert pays.count() >= 1
+            for n in range(pays.count()):
+                pay = pays.nth(n)
+                buttons = pay.locator("button.copy")
+                assert buttons.count() == 3  # IBAN, amount, reference
+                copied = []
+                for k in range(3):
+                    button = buttons.nth(k)
+                    label, done = button.inner_text(), button.get_attribute("data-done")
+                    assert button.is_visible() and label and done and done != label
+                    assert button.get_attribute("aria-live") == "polite"  # the change is spoken
+                    button.click()
+                    page.wait_for_function("b => b.textContent === b.dataset.done", arg=button.element_handle())
+                    copied.append(page.evaluate("navigator.clipboard.readText()"))
+                    assert button.inner_text() == done
+                block = transfer(page.evaluate(PROBE)["blocks"][n])
+                assert copied[0] == pay.get_attribute("data-iban") and " " not in copied[0], f"{rel} block {n}"
+                assert parse_amount(copied[1]) == parse_amount(block["amount"]), f"{rel} block {n}"
+                assert copied[2] == pay.locator(".reference").inner_text(), f"{rel} block {n}"
         assert not context.foreign
     finally:
         context.close()
@@ -527,10 +540,20 @@ def test_axe_finds_no_wcag_21_aa_violation(browser, site: Site):
     reports = []
     try:
         page = context.new_page()
+        kinds = {
+            "disputed": next(s for s in assessment.invoices if s.status == "disputed"),
+            "paid": next(s for s in assessment.invoices if s.status == "paid"),
+            "claim": next(s for s in assessment.invoices if s.stage == "formal_notice" and s.balance > 0),
+        }
+        published = site.outcome.site.invoice_pages
         for rel in (
             site.invoice(PLAN_INVOICE, "nl"),
             site.invoice(NON_EUR_INVOICE),
             site.statement(assessment.invoice(PLAN_INVOICE).customer.id),
+            *(site.invoice(s.invoice.number) for s in kinds.values() if s.invoice.number in published),
+            "index.html",
+            "de.html",
+            "404.html",
         ):
             page.goto(site.url(rel))
             page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
@@ -543,3 +566,77 @@ def test_axe_finds_no_wcag_21_aa_violation(browser, site: Site):
     finally:
         context.close()
     assert not reports, "\n".join(reports)
+
+
+def test_a_disputed_invoice_is_neutral_and_out_of_the_statement(browser, site: Site):
+    from ..qr import decode_svg
+
+    assessment = site.outcome.assessment
+    disputed = next(
+        s for s in assessment.invoices if s.status == "disputed" and s.invoice.number in site.outcome.site.invoice_pages
+    )
+    customer = assessment.customer(disputed.invoice.customer_id)
+    assert disputed in customer.held and disputed not in customer.invoices
+    context = guarded_context(browser, site, viewport=PHONE)
+    try:
+        page = context.new_page()
+        page.goto(site.url(site.invoice(disputed.invoice.number, "en")))
+        status = page.locator(".status").first.inner_text()
+        assert status == "Being checked" and "overdue" not in page.locator("main").inner_text()
+        assert not page.locator(".qr-box svg").first.is_visible()  # behind "Pay anyway"
+        page.get_by_text("Pay anyway").click()
+        assert page.locator(".qr-box svg").first.is_visible()
+        statement = site.statement(customer.customer.id, "en")
+        page.goto(site.url(statement))
+        assert disputed.invoice.number in page.locator("ul.held").inner_text()
+    finally:
+        context.close()
+    html_text = (site.out_dir / statement).read_text()
+    total_row = re.search(r"<tfoot>.*?</tfoot>", html_text, re.S).group(0)
+    assert f"€{customer.total:,.2f}" in total_row
+    if customer.total > 0:
+        payload = decode_svg(re.search(r"<svg.*?</svg>", html_text, re.S).group(0)).decode().split("\n")
+        assert Decimal(payload[7][3:]) == customer.total
+
+
+def test_every_site_language_has_a_landing_page_and_the_404_page_speaks_them_all(site: Site):
+    languages = site.outcome.assessment.ledger.creditor.site_languages
+    default = site.outcome.assessment.ledger.creditor.default_language
+    for lang in languages:
+        page = (site.out_dir / ("index.html" if lang == default else f"{lang}.html")).read_text()
+        assert f'<html lang="{lang}">' in page and "iban_never_changes" not in page
+    missing = (site.out_dir / "404.html").read_text()
+    assert all(f'lang="{lang}"' in missing for lang in languages)
+    assert "kbopub.economie.fgov.be" in missing and 'href="tel:+3221234567"' in missing
+
+
+def test_every_invoice_page_prints_on_one_a4_page(browser, site: Site, tmp_path):
+    import subprocess
+
+    context = guarded_context(browser, site)
+    pages = {}
+    try:
+        page = context.new_page()
+        for number, link in site.outcome.site.invoice_pages.items():
+            page.goto(site.url(link.path + "index.html"))
+            pdf = tmp_path / f"{number}.pdf"
+            pdf.write_bytes(page.pdf(format="A4", print_background=True, prefer_css_page_size=True))
+            info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+            pages[number] = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+            assert re.search(r"^Page size:.*\(A4\)", info, re.M), info
+    finally:
+        context.close()
+    assert len(pages) > 100 and {n: p for n, p in pages.items() if p != 1} == {}
+
+
+def test_in_dark_mode_the_qr_code_stays_dark_on_light_and_scans(browser, site: Site):
+    context = guarded_context(browser, site, viewport=PHONE, device_scale_factor=2, color_scheme="dark")
+    try:
+        page = context.new_page()
+        page.goto(site.url(site.invoice(DISCOUNT_INVOICE)))
+        background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        assert background != "rgb(255, 255, 255)"  # the dark theme is on
+        shot = page.locator("svg.qr").first.screenshot()
+        assert any(text.startswith("BCD\n") for text in decode_qr(shot))
+    finally:
+        context.close()
