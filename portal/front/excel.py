@@ -181,7 +181,7 @@ def check(book: Any = None, today: date | None = None) -> str | None:
 
 
 def refresh(book: Any = None, today: date | None = None) -> str | None:
-    """Write the managed columns of every invoice into the open workbook, live."""
+    """Write the managed columns of every invoice, and the Actions and Overview sheets, into the open workbook, live."""
 
     def work(s: _Session) -> str:
         s.status("refreshing the invoices")
@@ -189,9 +189,10 @@ def refresh(book: Any = None, today: date | None = None) -> str | None:
         warnings = load.law_warnings(done.assessment)
         return (
             f"Refreshed {len(done.assessment.invoices)} invoice(s) as of {done.assessment.as_of:%d/%m/%Y}: "
-            f"{done.written.cells} cell(s) changed."
+            f"{done.written.cells} cell(s) changed"
+            + (f"; sheet(s) {', '.join(done.written.sheets)} rewritten." if done.written.sheets else ".")
             + ("".join(f"\n- {w}" for w in warnings) if warnings else "")
-            + ("\nSave the workbook to keep them." if done.written.cells else "")
+            + ("\nSave the workbook to keep them." if done.written.cells or done.written.sheets else "")
         )
 
     return _click(book, today, work)
