@@ -23,7 +23,7 @@ def managed_values(
     creditor = assessment.ledger.creditor
     rows = {}
     for state in assessment.invoices:
-        if state.invoice.where is None:
+        if state.invoice.where is None or state.invoice.where.row is None:
             continue
         link = site.page_link(secret, creditor, "i", state.invoice.number)
         rows[state.invoice.where.row] = {

@@ -88,7 +88,9 @@ def remind(
     ledger, as_of = assessment.ledger, assessment.as_of
     warnings, prepared = [], []
     messages = i18n.load_messages(templating.environment(workbook.folder))
-    for key, state, stage, reminder, link in _todays_reminders(assessment, secret(workbook.folder, secret_file), workbook.folder):
+    for key, state, stage, reminder, link in _todays_reminders(
+        assessment, secret(workbook.folder, secret_file), workbook.folder
+    ):
         customer = state.customer
         address = customer.email.strip() if customer else ""
         if address and not mail.valid_address(address):

@@ -12,7 +12,21 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from ..app import actions, build, check, errors, handover, import_bank, import_ubl, init, load, publish, refresh, remind, report
+from ..app import (
+    actions,
+    build,
+    check,
+    errors,
+    handover,
+    import_bank,
+    import_ubl,
+    init,
+    load,
+    publish,
+    refresh,
+    remind,
+    report,
+)
 from ..app.errors import EXIT_OK, EXIT_PROBLEMS
 from ..domain import problems
 from ..workbook import cells, schema
@@ -225,7 +239,7 @@ def _print_remind(done: remind.RemindOutcome) -> None:
         print(f"  {p.invoice:18} {p.stage:14} {p.to or '(no address)':32} {p.draft}")
         if p.letter:
             print(f"  {'':18} {'':14} {'letter to post:':32} {p.letter}")
-    if not done.prepared:
+    if done.written is None:
         print("No reminder is due today.")
         return
     print(

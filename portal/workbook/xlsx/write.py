@@ -57,7 +57,6 @@ from openpyxl.worksheet.table import TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .. import schema
-from ..grid import Grid
 from ..port import REPORT_MARK, Applied, Changes, UnsafeToWrite, state_dir
 from ..read import FoundTable, locate_by_name, locate_tables
 from ..template import NUMBER_FORMATS, write_cell
@@ -732,8 +731,8 @@ def write_workbook_changes(
     # A Reminders sheet is never another table, even when its headers look like one.
     reminder_sheets = {g.name for g in grids if schema.normalize(g.name) in schema.REMINDERS.names()}
     taken = {f.grid.name for f in located.values()} - reminder_sheets
-    for key, rows in changes.append.items():
-        if not rows:
+    for key, records in changes.append.items():
+        if not records:
             continue
         table = APPEND_TABLES.get(key)
         if table is None:
@@ -746,8 +745,8 @@ def write_workbook_changes(
             if found is not None
             else _new_sheet(book, table, touched, changes.lang)
         )
-        rows_added[key] = _append_rows(target, rows, added)
-    sheets = tuple(title for title, rows in changes.sheets.items() if _report_sheet(book, title, rows, touched))
+        rows_added[key] = _append_rows(target, records, added)
+    sheets = tuple(title for title, content in changes.sheets.items() if _report_sheet(book, title, content, touched))
 
     if in_place and not cells and not rows_added and not added and not sheets:
         return Applied(str(source), None, 0, {}, (), path=source)
