@@ -17,6 +17,8 @@ from .qr import decode_svg
 
 # Every element our templates (and the Markdown of a letter) may produce.
 OUR_TAGS = {
+    "address",
+    "h3",
     "html",
     "head",
     "meta",

@@ -67,7 +67,11 @@ def open_invoice(outcome: build_command.BuildOutcome) -> str:
     return next(
         s.invoice.number
         for s in outcome.assessment.invoices
-        if s.invoice.number in outcome.site.invoice_pages and s.balance > 0 and not s.installments and s.customer
+        if s.invoice.number in outcome.site.invoice_pages
+        and s.balance > 0
+        and not s.installments
+        and s.customer
+        and s.stage not in ("formal_notice", "handover")  # past a claim, a small payment settles the extras first
     )
 
 
