@@ -57,6 +57,7 @@ def assessed(
             loaded.problems,
         )
     ledger = loaded.ledger
+    assert ledger is not None  # a workbook without errors gives a ledger
     return loaded, dunning.assess(ledger, as_of or ledger.creditor.as_of or today)
 
 

@@ -39,6 +39,7 @@ def publish(
             "'debtor-portal check', correct them, build and publish again.",
             loaded.problems,
         )
+    assert loaded.ledger is not None  # a workbook without errors gives a ledger
     spec = to or loaded.ledger.creditor.publish_target
     if not spec:
         raise Refused(

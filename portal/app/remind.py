@@ -14,8 +14,9 @@ from pathlib import Path
 
 from ..domain import dunning, law
 from ..domain.ledger import LogEntry
-from ..domain.stages import Channel
+from ..domain.stages import Channel, Stage
 from ..render import i18n, mail, reminders, site, templating, tokens
+from ..render import letters as paper_letters
 from ..workbook.port import Applied, Changes, UnsafeToWrite, WorkbookPort, grids_fingerprint
 from . import journal as journals
 from .errors import Refused
@@ -34,6 +35,7 @@ class Prepared:
     to: str  # the customer's address, '' when there is none
     link: str
     draft: Path
+    letter: Path | None = None  # the PDF for post: a customer without an e-mail address, and every formal notice
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,16 @@ def _todays_reminders(
     return found
 
 
+def _paper(
+    assessment: dunning.Assessment, key: str, state: dunning.InvoiceState, stage: str, reminder: reminders.Reminder
+) -> paper_letters.Letter:
+    """The letter on paper of one of today's reminders (`key`: "<invoice>" or "<invoice>/<installment>")."""
+    number = key.partition("/")[2]
+    installment = next((i for i in state.installments if str(i.installment.number) == number), None)
+    channel = Channel.REGISTERED if stage == Stage.FORMAL_NOTICE else Channel.POST
+    return paper_letters.Letter(stage, channel, assessment.as_of, reminder, state, installment)
+
+
 def _with_journal(log: tuple[LogEntry, ...], entries: list[journals.Entry]) -> tuple[LogEntry, ...]:
     """The Log as the journal completes it: letters it lacks, and Sent dates it does not have yet."""
     out = []
@@ -93,9 +105,11 @@ def remind(
     send: bool = False,
     creditor: dict[str, str] | None = None,
     secret_file: Path | None = None,
+    paper: bool = False,
 ) -> RemindOutcome:
     """Today's reminders: an .eml draft each in `outbox` (sent by SMTP with `send`), a row each in the
-    Reminders table and a Log entry each, so that no reminder is produced twice."""
+    Reminders table and a Log entry each, so that no reminder is produced twice. A PDF letter goes with every
+    formal notice, every reminder to a customer without an e-mail address, and with `paper` every reminder."""
     loaded = load(workbook, creditor)
     if loaded.errors:
         raise Refused(
@@ -111,6 +125,7 @@ def remind(
     warnings: list[str] = []
     prepared: list[Prepared] = []
     fresh: list[journals.Entry] = []
+    messages = i18n.load_messages(templating.environment(workbook.folder))
     for key, state, stage, reminder, link, record in _todays_reminders(
         assessment, secret(workbook.folder, secret_file), workbook.folder, warnings
     ):
@@ -129,6 +144,11 @@ def remind(
             sent=as_of,
         )
         draft = mail.save_draft(msg, Path(outbox), f"{as_of:%Y-%m-%d}-{key}-{stage}")
+        pdf = None
+        if paper or stage == Stage.FORMAL_NOTICE or not address:
+            f = i18n.formatter(reminder.lang, ledger.creditor.country, messages)
+            letter = _paper(assessment, key, state, stage, reminder)
+            pdf = paper_letters.write_letter(Path(outbox) / "letters", draft.stem, ledger.creditor, letter, f)
         customer_id = customer.id if customer else state.invoice.customer_id
         entry = journals.Entry(
             date=as_of,
@@ -146,7 +166,7 @@ def remind(
         )
         journal.prepared(entry)
         fresh.append(entry)
-        prepared.append(Prepared(key, customer_id, stage, reminder, msg, address, link, draft))
+        prepared.append(Prepared(key, customer_id, stage, reminder, msg, address, link, draft, pdf))
 
     failure: mail.MailError | None = None
     sent_now: list[journals.Entry] = []

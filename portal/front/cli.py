@@ -12,7 +12,21 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from ..app import build, check, errors, import_bank, import_ubl, init, load, publish, refresh, remind
+from ..app import (
+    actions,
+    build,
+    check,
+    errors,
+    handover,
+    import_bank,
+    import_ubl,
+    init,
+    load,
+    publish,
+    refresh,
+    remind,
+    report,
+)
 from ..app.errors import EXIT_OK, EXIT_PROBLEMS
 from ..domain import problems
 from ..workbook import cells, schema
@@ -104,6 +118,30 @@ def parser() -> argparse.ArgumentParser:
         "paths", type=Path, nargs="+", metavar="FILE_OR_FOLDER", help="UBL .xml files, or folders holding them"
     )
     _add_write_options(einvoices, secret=False)
+    remind.add_argument(
+        "--letters",
+        action="store_true",
+        help="a PDF letter for post with every reminder (always for formal notices and customers without e-mail)",
+    )
+    week = sub.add_parser("actions", help="this week's follow-up: what to send, whom to call, what waits")
+    _add_workbook(week)
+    _add_as_of(week)
+    overview = sub.add_parser("report", help="the overview for you (never published): a local HTML page")
+    _add_workbook(overview)
+    _add_as_of(overview)
+    overview.add_argument(
+        "--out", type=Path, help="the HTML file (default: in .debtor-portal/reports next to the workbook)"
+    )
+    collect = sub.add_parser(
+        "handover", help="one customer's file for a collection agency, lawyer or bailiff, as a ZIP"
+    )
+    _add_workbook(collect)
+    collect.add_argument("customer", help="the customer's ID, as in the Customers sheet")
+    _add_as_of(collect)
+    collect.add_argument(
+        "--out", type=Path, help="the ZIP file (default: handover-<ID>-<date>.zip next to the workbook)"
+    )
+    collect.add_argument("--secret-file", type=Path, help="the site secret (default: beside the workbook)")
     serve = sub.add_parser("serve", help="preview the built site on http://127.0.0.1")
     serve.add_argument("folder", type=Path, nargs="?", default=Path("site_out"))
     serve.add_argument("--port", type=int, default=8000)
@@ -199,7 +237,9 @@ def _print_remind(done: remind.RemindOutcome) -> None:
         print(f"WARNING: {warning}")
     for p in done.prepared:
         print(f"  {p.invoice:18} {p.stage:14} {p.to or '(no address)':32} {p.draft}")
-    if not done.prepared:
+        if p.letter:
+            print(f"  {'':18} {'':14} {'letter to post:':32} {p.letter}")
+    if done.written is None:
         print("No reminder is due today.")
         return
     print(
@@ -325,6 +365,32 @@ def run(args: argparse.Namespace) -> int:
         )
         _print_publish(done)
         return EXIT_OK
+    if args.command == "actions":
+        found = actions.actions_for(workbook, today=date.today(), as_of=args.as_of, creditor=creditor)
+        print("\n".join(found.lines))
+        return EXIT_OK
+    if args.command == "report":
+        overview = report.report(workbook, today=date.today(), out=args.out, as_of=args.as_of, creditor=creditor)
+        print(f"Wrote the overview as of {overview.assessment.as_of:%d/%m/%Y} to {overview.path} (not published)")
+        return EXIT_OK
+    if args.command == "handover":
+        packed = handover.handover(
+            workbook,
+            args.customer,
+            today=date.today(),
+            out=args.out,
+            as_of=args.as_of,
+            creditor=creditor,
+            secret_file=args.secret_file,
+        )
+        for warning in packed.warnings:
+            print(f"WARNING: {warning}")
+        ready = sum(1 for file in packed.files if file.eligible)
+        print(
+            f"Wrote {packed.path}: {len(packed.files)} open invoice(s), {len(packed.names)} file(s); "
+            f"{ready} meet every condition of the procedure for uncontested debts (see checklist.txt)"
+        )
+        return EXIT_OK
     if args.command == "refresh":
         refreshed = refresh.refresh(
             workbook, today=date.today(), as_of=args.as_of, creditor=creditor, secret_file=args.secret_file
@@ -335,6 +401,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"Refreshed {len(refreshed.assessment.invoices)} invoice(s) as of {refreshed.assessment.as_of:%d/%m/%Y}: "
             f"{written.cells} cell(s) changed in {written.target}"
+            + (f", sheet(s) {', '.join(written.sheets)} rewritten" if written.sheets else "")
             + (f" (backup: {written.backup})" if written.backup else "")
         )
         return EXIT_OK
@@ -348,6 +415,7 @@ def run(args: argparse.Namespace) -> int:
             send=args.send,
             creditor=creditor,
             secret_file=args.secret_file,
+            paper=args.letters,
         )
         _print_remind(reminded)
         return EXIT_OK

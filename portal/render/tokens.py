@@ -76,11 +76,11 @@ def _write_new(path: Path, key: str | None = None) -> bytes:
     return key.encode()
 
 
-def load_secret(path: Path | None = None, environ: dict[str, str] | None = None) -> Secret:
+def load_secret(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Secret:
     """The site secret: from the environment, else from the file, created on first use."""
-    environ = os.environ if environ is None else environ
-    if environ.get(SECRET_ENV):
-        return Secret(_decode(environ[SECRET_ENV], f"the {SECRET_ENV} environment variable"), SECRET_ENV)
+    variables = os.environ if environ is None else environ
+    if variables.get(SECRET_ENV):
+        return Secret(_decode(variables[SECRET_ENV], f"the {SECRET_ENV} environment variable"), SECRET_ENV)
     path = path or default_secret_path()
     if path.exists():
         return Secret(_decode(path.read_text(), str(path)), str(path))

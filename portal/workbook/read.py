@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import timedelta
+from typing import Any
 
 from openpyxl.utils import get_column_letter
 
@@ -222,10 +223,10 @@ def read_creditor(grids: list[Grid], overrides: dict[str, str], problems: list[P
             )
             continue
         entries.append((setting, raw, where))
-    for setting, raw, where in entries:
-        if cells.is_blank(raw):
+    for setting, cell, where in entries:
+        if cells.is_blank(cell):
             continue
-        value = _convert_setting(setting, raw, where, problems)
+        value = _convert_setting(setting, cell, where, problems)
         if value is not None:
             found[setting.key] = value
     sheet = grid.name if grid else schema.SETTINGS_TABLE.sheet_name()
@@ -245,7 +246,7 @@ def read_creditor(grids: list[Grid], overrides: dict[str, str], problems: list[P
     if any(s.required and s.key not in found for s in schema.SETTINGS):
         return None
     known = {f.name for f in fields(Creditor)}
-    return Creditor(**{k: v for k, v in found.items() if k in known})
+    return Creditor(**{k: v for k, v in found.items() if k in known})  # type: ignore[arg-type]  # typed per setting
 
 
 def setting_places(grids: list[Grid], overrides: dict[str, str]) -> dict[str, Where]:
@@ -258,10 +259,8 @@ def setting_places(grids: list[Grid], overrides: dict[str, str]) -> dict[str, Wh
     return places
 
 
-def _typed_row(
-    found: FoundTable, index: int, raw: dict[str, object], problems: list[Problem]
-) -> dict[str, object] | None:
-    """The row's values converted per column; None when a required value is missing or wrong."""
+def _typed_row(found: FoundTable, index: int, raw: dict[str, object], problems: list[Problem]) -> dict[str, Any] | None:
+    """The row's values converted per column (each of its column's type); None when one is missing or wrong."""
     typed: dict[str, object] = {}
     ok = True
     for key, value in raw.items():
@@ -293,7 +292,7 @@ def _typed_row(
     return typed if ok else None
 
 
-def _records(found: FoundTable | None, problems: list[Problem]) -> Iterator[tuple[Where, dict[str, object]]]:
+def _records(found: FoundTable | None, problems: list[Problem]) -> Iterator[tuple[Where, dict[str, Any]]]:
     if found is None:
         return
     for index, raw in found.rows():
@@ -302,7 +301,7 @@ def _records(found: FoundTable | None, problems: list[Problem]) -> Iterator[tupl
             yield found.where(index), typed
 
 
-def _missing_columns(found: FoundTable, problems: list[Problem], exempt: set[str] = frozenset()) -> bool:
+def _missing_columns(found: FoundTable, problems: list[Problem], exempt: frozenset[str] = frozenset()) -> bool:
     missing = [c for c in found.table.columns if c.required and c.key not in found.columns and c.key not in exempt]
     for column in missing:
         looked = ", ".join(sorted({*column.headers.values(), *column.aliases}))
@@ -426,7 +425,7 @@ def read_ledger(grids: list[Grid], overrides: dict[str, str] | None = None) -> R
         _missing_table(schema.INVOICES, problems)
         return Reading(None, tuple(problems), tables)
     flat = "customers" not in tables
-    exempt = {"customer_id"} if "customer_name" in invoices_table.columns else set()
+    exempt = frozenset({"customer_id"}) if "customer_name" in invoices_table.columns else frozenset()
     if not _missing_columns(invoices_table, problems, exempt):
         return Reading(None, tuple(problems), tables)
     for key in ("customers", "payments", "plans", "log", "scenarios"):

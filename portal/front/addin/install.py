@@ -195,7 +195,7 @@ def plan_uninstall(machine: Machine) -> Plan:
 
 def carry_out(plan: Plan) -> list[str]:
     """Do every step of `plan`; what was done, one sentence each."""
-    done = []
+    done: list[str] = []
     for step in plan.steps:
         try:
             _do(step)

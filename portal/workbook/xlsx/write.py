@@ -7,8 +7,8 @@ dropped on save. So:
   for what a load + save through openpyxl would drop or damage, and the writer refuses
   (`UnsafeToWrite`) before writing anything when the list is not empty; it also refuses a
   macro-enabled file and a workbook open in Excel or LibreOffice (its lock file is beside it);
-* only the managed columns of the Invoices table are written, and rows are only appended
-  (Log, Reminders); a managed column the sheet lacks is added right of its headers, inside
+* only the managed columns of the Invoices table are written, rows are only appended
+  (Log, Reminders), and report sheets (Actions, Overview) are replaced whole; a managed column the sheet lacks is added right of its headers, inside
   its Excel Table when it has one;
 * by default the result is a copy beside the workbook, `<stem> (updated YYYY-MM-DD HHMM).xlsx`;
   in place, a byte-identical backup goes first to `.debtor-portal/backups/`, then the new
@@ -57,7 +57,7 @@ from openpyxl.worksheet.table import TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .. import schema
-from ..port import Applied, Changes, UnsafeToWrite, state_dir
+from ..port import REPORT_MARK, Applied, Changes, UnsafeToWrite, state_dir
 from ..read import FoundTable, locate_by_name, locate_tables
 from ..template import NUMBER_FORMATS, write_cell
 from .grids import read_grids
@@ -438,6 +438,49 @@ def _append_rows(target: _Target, rows: list[dict[str, object]], added: list[str
     return len(rows)
 
 
+def _holds(ws: Worksheet, rows: list[list[object]]) -> bool:
+    """Whether the sheet already holds exactly these values."""
+    wanted = {(r, c): v for r, row in enumerate(rows, 1) for c, v in enumerate(row, 1) if not _blank(v)}
+    held = {(r, c) for (r, c) in list(_cells(ws)) if _occupied(ws, r, c)}
+    return held == set(wanted) and all(_same(_cells(ws)[key], value) for key, value in wanted.items())
+
+
+def _report_sheet(book: Workbook, title: str, rows: list[list[object]], touched: set) -> bool:
+    """Make the sheet `title` hold exactly `rows` (see `Changes.sheets`); False when it already did."""
+    if not rows or not str(rows[0][0] if rows[0] else "").startswith(REPORT_MARK):
+        raise ValueError(f"A report sheet's cell A1 must begin with {REPORT_MARK!r} ({title})")
+    if title in book.sheetnames:
+        ws = book[title]
+        first = _cells(ws).get((1, 1))
+        mine = first is not None and str(first.value or "").startswith(REPORT_MARK)
+        if not mine and any(_occupied(ws, r, c) for (r, c) in list(_cells(ws))):
+            raise UnsafeToWrite(
+                f"The sheet '{title}' is not one Debtor Portal wrote (its cell A1 does not begin with "
+                f"'{REPORT_MARK}'): rename it, and Debtor Portal will write its own. Nothing was written."
+            )
+        if _holds(ws, rows):
+            return False
+        if ws.tables or ws._charts or ws._images:
+            raise UnsafeToWrite(
+                f"The sheet '{title}' holds a table, chart or picture: Debtor Portal rewrites that sheet whole. "
+                "Move them to another sheet. Nothing was written."
+            )
+        for merged in list(ws.merged_cells.ranges):
+            ws.unmerge_cells(str(merged))
+        for (r, c), cell in list(_cells(ws).items()):
+            touched.add((title, r, c))
+            cell.value = None
+    else:
+        ws = book.create_sheet(title)
+    for r, values in enumerate(rows, start=1):
+        for c, value in enumerate(values, start=1):
+            if not _blank(value):
+                _put(ws, r, c, value, "")
+                touched.add((title, r, c))
+    ws.cell(row=1, column=1).font = Font(bold=True, size=13)
+    return True
+
+
 def _blank(value: object) -> bool:
     return value is None or value == ""
 
@@ -688,8 +731,8 @@ def write_workbook_changes(
     # A Reminders sheet is never another table, even when its headers look like one.
     reminder_sheets = {g.name for g in grids if schema.normalize(g.name) in schema.REMINDERS.names()}
     taken = {f.grid.name for f in located.values()} - reminder_sheets
-    for key, rows in changes.append.items():
-        if not rows:
+    for key, records in changes.append.items():
+        if not records:
             continue
         table = APPEND_TABLES.get(key)
         if table is None:
@@ -702,9 +745,10 @@ def write_workbook_changes(
             if found is not None
             else _new_sheet(book, table, touched, changes.lang)
         )
-        rows_added[key] = _append_rows(target, rows, added)
+        rows_added[key] = _append_rows(target, records, added)
+    sheets = tuple(title for title, content in changes.sheets.items() if _report_sheet(book, title, content, touched))
 
-    if in_place and not cells and not rows_added and not added:
+    if in_place and not cells and not rows_added and not added and not sheets:
         return Applied(str(source), None, 0, {}, (), path=source)
     book.calculation.fullCalcOnLoad = True  # formulas that depend on what changed are recalculated on opening
 
@@ -738,4 +782,4 @@ def write_workbook_changes(
     finally:
         for temp in temps:
             temp.unlink(missing_ok=True)
-    return Applied(str(target_path), backup, cells, rows_added, tuple(added), path=target_path)
+    return Applied(str(target_path), backup, cells, rows_added, tuple(added), tuple(changes.sheets), path=target_path)
