@@ -17,6 +17,8 @@ from .qr import decode_svg
 
 # Every element our templates (and the Markdown of a letter) may produce.
 OUR_TAGS = {
+    "address",
+    "h3",
     "html",
     "head",
     "meta",
@@ -24,8 +26,6 @@ OUR_TAGS = {
     "link",
     "body",
     "header",
-    "address",
-    "h3",
     "nav",
     "a",
     "main",

@@ -521,23 +521,30 @@ def _impute(
         return None
     if not (base.interest or base.flat_fee):
         return None
-    later = sorted((d, a) for d, a in payments if d > notice_day)
+    later = sorted((d, a) for d, a in payments if d > notice_day and a != 0)
     if not later:
         return None
-    fee, interest_due, last, principal_paid = base.flat_fee, base.interest, notice_day, before
+    # interest is kept unrounded, as law.interest sums it, and rounded once where it is paid or shown
+    raw = sum((s.amount for s in base.interest_detail.segments), ZERO) if base.interest_detail else base.interest
+    fee, last, principal_paid = base.flat_fee, notice_day, before
+
+    def accrued(until: date, rates: tuple[law.RatePeriod, ...] | Decimal) -> Decimal:
+        return sum((s.amount for s in law.interest(principal, last + ONE_DAY, until, rates).segments), ZERO)
+
     for day, amount in later:
         if base.rates is not None and principal > 0 and day > last:
-            interest_due += law.interest(principal, last + ONE_DAY, day, base.rates).total
+            raw += accrued(day, base.rates)
         last = max(last, day)
         for_fee = min(amount, fee)
         fee -= for_fee
-        for_interest = min(amount - for_fee, interest_due)
-        interest_due -= for_interest
+        for_interest = min(amount - for_fee, cents(raw))
+        raw -= for_interest
         rest = amount - for_fee - for_interest
         principal -= rest
         principal_paid += rest
     if base.rates is not None and principal > 0 and as_of > last:
-        interest_due += law.interest(principal, last + ONE_DAY, as_of, base.rates).total
+        raw += accrued(as_of, base.rates)
+    interest_due = cents(raw)
     owed = max(principal, ZERO)
     now = law.Claim(
         principal=owed,
