@@ -192,6 +192,7 @@ class _Renderer:
         self.letters = reminders.ReminderTemplates(workbook)
         self.messages = i18n.load_messages(self.env)
         self.svgs: dict[str, str] = {}  # payload -> untitled SVG: each code drawn once, whatever the languages
+        self.codes: dict[tuple[str, str, str], tuple[str, str]] = {}  # each payment checked once
         self.css = self.env.loader.get_source(self.env, CSS_TEMPLATE)[0].encode()
         self.css_name = f"portal.{hashlib.sha256(self.css).hexdigest()[:12]}.css"
         self.iban = self._checked_iban()
@@ -214,6 +215,12 @@ class _Renderer:
 
     def payment_code(self, amount: Decimal, currency: str, reference: str, where: Where | None) -> tuple[str, str]:
         """The checked reference and the EPC payload ('' when there is no QR code) of one amount to pay."""
+        key = (str(amount), currency, reference)
+        if key not in self.codes:
+            self.codes[key] = self._payment_code(amount, currency, reference, where)
+        return self.codes[key]
+
+    def _payment_code(self, amount: Decimal, currency: str, reference: str, where: Where | None) -> tuple[str, str]:
         try:
             compact = payment.validate_reference(reference)
         except payment.PaymentCodeError as exc:
