@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 DEBIAN_TEST_PACKAGES := chromium fonts-dejavu-core fonts-liberation rclone git
 SAMPLE := workbook/sample.xlsx
 
-.PHONY: setup system-deps demo test bench bench-large clean
+.PHONY: setup system-deps demo test test-fast lint bench bench-large clean
 
 setup: $(VENV)/.installed
 
@@ -30,8 +30,17 @@ system-deps:
 demo: setup
 	$(PY) -m portal.front.demo
 
-test: setup system-deps
+# The whole suite, browser tests included, after the linters.
+test: setup system-deps lint
 	$(PY) -m pytest -q
+
+# The quick lane: no browser, no Debian packages to install; under a minute on two cores.
+test-fast: setup lint
+	$(PY) -m pytest -q -m "not e2e and not slow" -n 2
+
+lint: setup
+	$(VENV)/bin/ruff check portal tests bench
+	$(VENV)/bin/ruff format --check portal tests bench
 
 # Times our build (cold, nothing changed, one invoice changed) against Debian's hugo, which it
 # installs when missing, at the reference size (10,000 invoices); writes bench/RESULTS.md.

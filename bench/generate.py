@@ -16,9 +16,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from portal.codes.payment import ogm
+from portal.domain.money import CENT
 from portal.domain.scenarios import BUILTIN_STEPS
 from portal.workbook import sample
-from portal.workbook.cells import CENT
 from portal.workbook.template import write_workbook
 
 REFERENCE = (10_000, 2_000)
@@ -28,7 +28,7 @@ AS_OF = sample.AS_OF
 
 
 def _ladder(scenario: str) -> list[tuple[str, int]]:
-    return [(s.stage, s.offset_days) for s in BUILTIN_STEPS if s.scenario == scenario]
+    return [(str(s.stage), s.offset_days) for s in BUILTIN_STEPS if s.scenario == scenario]
 
 
 def _customers(rng: random.Random, count: int) -> list[dict[str, object]]:

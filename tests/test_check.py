@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import openpyxl
 import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from portal.app import commands
+from portal.app import check
 from portal.front import cli
 from portal.workbook.file import FileWorkbook
 
@@ -18,7 +20,7 @@ from .conftest import TEMPLATE, column_letter, edit_workbook
 
 
 def problems_of(path: Path) -> list:
-    return list(commands.check(FileWorkbook(path)).problems)
+    return list(check.check(FileWorkbook(path)).problems)
 
 
 def only_error(path: Path):
@@ -229,6 +231,31 @@ def test_unreadable_files_exit_2_with_a_reason(tmp_path, capsys, make, words):
     assert words in capsys.readouterr().err
 
 
+def with_entities(source: Path, path: Path) -> Path:
+    """The workbook with a "billion laughs" DTD in front of workbook.xml's root."""
+    with zipfile.ZipFile(source) as z, zipfile.ZipFile(path, "w") as out:
+        for item in z.infolist():
+            data = z.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                dtd = b'<!DOCTYPE workbook [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+                declaration = re.match(rb"<\?xml[^>]*\?>", data)
+                at = declaration.end() if declaration else 0
+                data = data[:at] + dtd + data[at:]
+            out.writestr(item, data)
+    return path
+
+
+@pytest.mark.parametrize("command", ["check", "build", "refresh", "remind"])
+def test_a_workbook_declaring_xml_entities_is_refused_in_one_line(sample_copy, tmp_path, capsys, command):
+    path = with_entities(sample_copy, tmp_path / "entities.xlsx")
+    before = path.read_bytes()
+    assert cli.main([command, str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "xl/workbook.xml declares XML entities" in err
+    assert path.read_bytes() == before and not (tmp_path / "site_out").exists()
+
+
 def test_creditor_options_stand_in_for_a_settings_sheet(tmp_path, capsys):
     book = openpyxl.Workbook()
     book.active.append(["Invoice number", "Customer name", "Issue date", "Amount"])
@@ -238,3 +265,57 @@ def test_creditor_options_stand_in_for_a_settings_sheet(tmp_path, capsys):
     assert cli.main(["check", str(path), "--creditor", "name=Me", "--creditor", "iban=BE71096123456769"]) == 0
     assert cli.main(["check", str(path), "--creditor", "name=Me", "--creditor", "iban=BE00 1234"]) == 1
     assert "--creditor option" in capsys.readouterr().out
+
+
+def test_a_payment_that_settles_nothing_is_reported_where_it_is(sample_copy, capsys):
+    ws = openpyxl.load_workbook(sample_copy)["Payments"]
+    row = ws.max_row + 1
+    letters = {h: column_letter(sample_copy, "Payments", h) for h in ("Date", "Amount", "Reference")}
+    edit_workbook(
+        sample_copy,
+        "Payments",
+        {
+            f"{letters['Date']}{row}": date(2026, 11, 2),
+            f"{letters['Amount']}{row}": 75,
+            f"{letters['Reference']}{row}": "+++090/9337/55493+++",
+        },
+    )
+    found = [p for p in problems_of(sample_copy) if p.code == "unmatched_payment"]
+    assert len(found) == 1 and found[0].severity == "warning"
+    assert (found[0].where.sheet, found[0].where.row, found[0].where.column) == ("Payments", row, "Reference")
+    assert "settles no invoice" in found[0].message and "belongs to no invoice" in found[0].message
+    assert cli.main(["check", str(sample_copy)]) == 0  # a warning, not an error
+    assert "1 warning(s)" in capsys.readouterr().out
+
+
+BROKEN_TEMPLATES = {
+    "reminder": ("reminders/fr/formal_notice.md", "\n{% if %}\n", "formal_notice.md, line "),
+    "page": ("site/invoice.html", "{{ state.nothing_here.at_all }}\n", "invoice.html, line "),
+    "words": ("messages.yml", "\nbroken: [fr: x\n", "messages.yml, line "),
+}
+
+
+@pytest.mark.parametrize("kind", BROKEN_TEMPLATES)
+@pytest.mark.parametrize("command", ["build", "remind"])
+def test_a_broken_user_template_is_named_in_one_line(sample_copy, tmp_path, capsys, monkeypatch, kind, command):
+    monkeypatch.setenv("DEBTOR_PORTAL_SECRET", "s" * 40)
+    name, added, named = BROKEN_TEMPLATES[kind]
+    user = sample_copy.parent / "templates" / name
+    user.parent.mkdir(parents=True, exist_ok=True)
+    builtin = Path(__file__).resolve().parents[1] / "templates" / name
+    source = builtin.read_text(encoding="utf-8")
+    if "{% block main" in source:  # inside the page's main block
+        at = source.index("\n", source.index("{% block main")) + 1
+        source = source[:at] + added + source[at:]
+    else:
+        source += added
+    user.write_text(source, encoding="utf-8")
+    before = sorted(p.name for p in sample_copy.parent.iterdir()), sample_copy.read_bytes()
+    code = cli.main([command, str(sample_copy)])
+    err = capsys.readouterr().err
+    if command == "remind" and kind == "page":
+        assert code == 0  # reminders do not use the page templates
+        return
+    assert code == 1 and "Traceback" not in err
+    assert err.count("\n") == 1 and named in err and str(user.parent) in err
+    assert (sorted(p.name for p in sample_copy.parent.iterdir()), sample_copy.read_bytes()) == before

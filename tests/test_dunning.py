@@ -7,11 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from portal.app import commands
+from portal.app import load
 from portal.codes import payment
-from portal.domain.dunning import STATUSES, assess, customer_reference, installment_reference, pay_by
+from portal.domain.dunning import assess, pay_by
 from portal.domain.ledger import Creditor, Customer, Installment, Invoice, Ledger, LogEntry, Payment
+from portal.domain.references import customer_reference, installment_reference
 from portal.domain.scenarios import BUILTIN_STEPS
+from portal.domain.stages import Status
+from portal.render import i18n, templating
+from portal.render.workbook_text import describe
 from portal.workbook import sample
 from portal.workbook.file import FileWorkbook
 
@@ -53,6 +57,14 @@ def ledger(*invoices: Invoice, customers=None, payments=(), log=(), installments
         log=tuple(log),
         scenarios=BUILTIN_STEPS,
     )
+
+
+ENGLISH = i18n.formatter("en", "BE", i18n.load_messages(templating.environment()))
+
+
+def said(s) -> str:
+    """The reason as Refresh writes it into an English workbook."""
+    return describe(s.reason, ENGLISH)
 
 
 def state(book: Ledger, as_of: date, number=NUMBER):
@@ -153,7 +165,7 @@ STATUS_CASES = [
 )
 def test_status_precedence(fields, extras, as_of, status):
     s = state(ledger(invoice(**fields), **extras), as_of)
-    assert s.status == status and status in STATUSES
+    assert s.status == status and status in set(Status)
 
 
 def test_due_on_a_saturday_is_late_from_the_day_after():
@@ -167,9 +179,9 @@ def test_due_on_a_saturday_is_late_from_the_day_after():
 
 NEXT_CASES = [
     # id, ledger, as_of, next action, its date, action due, words of the reason
-    ("nudge_ahead", ledger(), days(-20), "nudge", days(-3), False, "Nudge on 2026-02-27: due in 20 days"),
-    ("nudge_today", ledger(), days(-3), "nudge", days(-3), True, "Nudge due: due in 3 days, nothing sent yet"),
-    ("missed_nudge_dropped_on_due_date", ledger(), DUE, "reminder_1", days(3), False, "Reminder 1 on 2026-03-05"),
+    ("nudge_ahead", ledger(), days(-20), "nudge", days(-3), False, "Friendly reminder on 27/02/2026: due in 20 d"),
+    ("nudge_today", ledger(), days(-3), "nudge", days(-3), True, "Friendly reminder due: due in 3 d; nothing sent yet"),
+    ("missed_nudge_dropped_on_due_date", ledger(), DUE, "reminder_1", days(3), False, "Reminder 1 on 05/03/2026"),
     (
         "reminder_1_after_nudge",
         ledger(log=[sent(days(-3), "nudge")]),
@@ -177,7 +189,7 @@ NEXT_CASES = [
         "reminder_1",
         days(3),
         False,
-        "Nudge sent on 2026-02-27",
+        "Friendly reminder sent on 27/02/2026",
     ),
     (
         "never_skip_to_formal_notice",
@@ -186,7 +198,7 @@ NEXT_CASES = [
         "reminder_1",
         days(3),
         True,
-        "Reminder 1 due: 40 days overdue, nothing sent yet",
+        "Reminder 1 due: 40 d overdue; nothing sent yet",
     ),
     (
         "late_reminder_1_then_next_day",
@@ -195,7 +207,7 @@ NEXT_CASES = [
         "reminder_2",
         days(36),
         False,
-        "Reminder 1 sent on 2026-04-06",
+        "Reminder 1 sent on 06/04/2026",
     ),
     (
         "on_schedule",
@@ -204,7 +216,7 @@ NEXT_CASES = [
         "formal_notice",
         days(30),
         False,
-        "Formal notice on 2026-04-01",
+        "Formal notice on 01/04/2026",
     ),
     (
         "log_actions_normalised",
@@ -213,7 +225,7 @@ NEXT_CASES = [
         "formal_notice",
         days(30),
         False,
-        "Reminder 2 sent on 2026-03-16",
+        "Reminder 2 sent on 16/03/2026",
     ),
     (
         "log_of_other_invoice_or_future_ignored",
@@ -231,7 +243,7 @@ NEXT_CASES = [
         "reminder_1",
         days(10),
         False,
-        "Reminder 1 on 2026-03-12",
+        "Reminder 1 on 12/03/2026",
     ),
     (
         "after_handover_nothing",
@@ -240,7 +252,7 @@ NEXT_CASES = [
         "",
         None,
         False,
-        "Handover sent on 2026-05-01: no further stage",
+        "Handover to collection sent on 01/05/2026: no further stage",
     ),
     (
         "paid_without_reminder",
@@ -249,7 +261,7 @@ NEXT_CASES = [
         "",
         None,
         False,
-        "Paid on 2026-03-01",
+        "Paid on 01/03/2026",
     ),
     ("written_off", ledger(invoice(written_off=True)), days(40), "", None, False, "Written off"),
     (
@@ -259,9 +271,9 @@ NEXT_CASES = [
         "",
         None,
         False,
-        "Credit note: 150.00 owed to the customer",
+        "Credit note: 150,00\xa0€ owed to the customer",
     ),
-    ("overpaid", ledger(payments=[paid(days(1), "1200.00")]), days(4), "", None, False, "overpaid by 200.00"),
+    ("overpaid", ledger(payments=[paid(days(1), "1200.00")]), days(4), "", None, False, "overpaid by 200,00\xa0€"),
     ("disputed", ledger(invoice(disputed=True)), days(40), "", None, False, "Disputed"),
     (
         "on_hold_customer",
@@ -290,7 +302,7 @@ NEXT_CASES = [
 def test_next_action(book, as_of, action, day, due, reason):
     s = state(book, as_of)
     assert (s.next_action, s.next_action_date, s.action_due) == (action, day, due)
-    assert reason in s.reason
+    assert reason in said(s)
     assert (s in assess(book, as_of).due_actions()) == due
 
 
@@ -340,7 +352,7 @@ def test_payment_after_a_reminder_stops_the_ladder():
     book = ledger(payments=[paid(days(5), "1000.00")], log=[sent(days(3), "reminder_1")])
     s = state(book, days(40))
     assert (s.status, s.next_action, s.next_action_date, s.claim) == ("paid", "thank_you", days(5), None)
-    assert "after reminder 1" in s.reason
+    assert "after Reminder 1" in said(s)
 
 
 @pytest.mark.parametrize("reference", [payment.ogm.format(REF), REF, "+++" + REF[:3] + "/" + REF[3:7] + "/" + REF[7:]])
@@ -360,7 +372,7 @@ def test_typed_reference_is_the_one_matched():
     )
     a = assess(book, days(5))
     assert (a.invoice(NUMBER).reference, a.invoice(NUMBER).status) == (rf, "paid")
-    assert [p.amount for p in a.unmatched_payments] == [D("5.00")]
+    assert [u.payment.amount for u in a.unmatched_payments] == [D("5.00")]
 
 
 def test_unmatched_payments_are_listed():
@@ -372,8 +384,54 @@ def test_unmatched_payments_are_listed():
         ]
     )
     a = assess(book, days(5))
-    assert [p.amount for p in a.unmatched_payments] == [D("10.00"), D("20.00"), D("30.00")]
+    assert [u.payment.amount for u in a.unmatched_payments] == [D("10.00"), D("20.00"), D("30.00")]
+    assert [u.reason for u in a.unmatched_payments] == [
+        "its reference '+++090/9337/55494+++' is not a valid structured communication or RF reference",
+        "its reference 'thanks for the lovely work' is not a valid structured communication or RF reference",
+        "it names invoice '9999', which is not in the Invoices table",
+    ]
     assert a.invoice(NUMBER).paid == 0
+
+
+def by_payer(day: date, amount: str, iban: str, invoice: str = "") -> Payment:
+    return Payment(day, D(amount), counterparty="Client SA", counterparty_iban=iban, invoice=invoice)
+
+
+def test_a_known_payer_iban_settles_its_customers_invoices():
+    iban = "BE68 5390 0754 7034"
+    book = ledger(
+        invoice("A", due_date=days(0), amount=D("300.00")),
+        invoice("B", due_date=days(10), amount=D("250.00")),
+        invoice("X", customer_id="C2", amount=D("200.00")),
+        customers=[customer(), customer("C2")],
+        payments=[
+            by_payer(days(1), "100.00", "BE68539007547034", invoice="A"),  # teaches the IBAN
+            by_payer(days(2), "250.00", iban),  # exactly B's amount: B, though A is older
+            by_payer(days(3), "50.00", iban),  # no exact match: the oldest open item
+            by_payer(days(3), "70.00", "BE71096123456769"),  # never seen: unmatched
+        ],
+    )
+    a = assess(book, days(5))
+    assert [(n, a.invoice(n).paid) for n in "ABX"] == [("A", D("150.00")), ("B", D("250.00")), ("X", 0)]
+    assert [(u.payment.amount, u.reason) for u in a.unmatched_payments] == [
+        (D("70.00"), "it names no invoice, carries no reference and comes from an IBAN not seen before")
+    ]
+
+
+def test_an_iban_that_paid_two_customers_matches_neither():
+    iban = "BE68539007547034"
+    book = ledger(
+        invoice("A", amount=D("300.00")),
+        invoice("X", customer_id="C2", amount=D("200.00")),
+        customers=[customer(), customer("C2")],
+        payments=[
+            by_payer(days(1), "10.00", iban, "A"),
+            by_payer(days(1), "10.00", iban, "X"),
+            by_payer(days(2), "5.00", iban),
+        ],
+    )
+    a = assess(book, days(5))
+    assert [u.reason for u in a.unmatched_payments] == ["its payer's IBAN paid invoices of several customers"]
 
 
 def test_customer_reference_spreads_oldest_due_first():
@@ -399,7 +457,7 @@ def test_customer_reference_surplus_stays_as_credit_and_nothing_open_is_unmatche
     a = assess(book, days(2))
     assert [(s.status, s.balance) for s in a.invoices] == [("paid", 0), ("credit", D("-50.00"))]
     later = replace(book, payments=book.payments + (paid(days(3), "10.00", invoice="", reference=ref),))
-    assert [p.amount for p in assess(later, days(4)).unmatched_payments] == [D("10.00")]
+    assert [u.payment.amount for u in assess(later, days(4)).unmatched_payments] == [D("10.00")]
 
 
 # --- payment plans ------------------------------------------------------------------------------------------------
@@ -420,7 +478,7 @@ def test_plan_with_a_late_installment_reminds_that_installment_only():
     a = assess(book, days(45))
     s = a.invoice(NUMBER)
     assert (s.status, s.next_action, s.claim) == ("in_plan", "", None)
-    assert "installment 2 is 5 days overdue" in s.reason
+    assert "installment 2 5 d overdue" in said(s)
     first, second, third = s.installments
     assert (first.paid, first.late, first.next_action) == (D("1000.00"), False, "")
     assert (second.balance, second.late, second.days_overdue) == (D("1000.00"), True, 5)
@@ -436,10 +494,10 @@ def test_plan_with_a_late_installment_reminds_that_installment_only():
 
 def test_plan_on_schedule():
     s = state(plan_ledger(payments=[paid(days(9), "1000.00")]), days(20))
-    assert (s.status, s.next_action, s.reason) == (
+    assert (s.status, s.next_action, said(s)) == (
         "in_plan",
         "",
-        "Payment plan on schedule: installment 2 (1000.00) due on 2026-04-11",
+        "Payment plan on schedule: installment 2 (1.000,00\xa0€) due on 11/04/2026",
     )
     assert not any(i.late for i in s.installments)
 
@@ -527,7 +585,7 @@ CLAIM_NONE_CASES = [
 def test_no_claim(book, as_of, note):
     s = state(book, as_of)
     assert s.claim is None
-    assert note in s.reason
+    assert note in said(s)
 
 
 def test_b2c_claim_uses_the_first_reminder_from_the_log():
@@ -593,12 +651,12 @@ def test_assess_is_pure():
 
 @pytest.fixture(scope="module")
 def sample_assessment():
-    book = commands.load(FileWorkbook(SAMPLE)).ledger
+    book = load.load(FileWorkbook(SAMPLE)).ledger
     return assess(book, sample.AS_OF)
 
 
 def test_sample_shows_every_status(sample_assessment):
-    assert {s.status for s in sample_assessment.invoices} == set(STATUSES)
+    assert {s.status for s in sample_assessment.invoices} == set(Status)
 
 
 @pytest.mark.parametrize("stage", ["nudge", "reminder_1", "reminder_2", "formal_notice", "handover"])

@@ -20,7 +20,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from markupsafe import escape
 
-from portal.app import commands
+from portal.app import build as build_command
 from portal.codes import payment
 from portal.front.serve import make_server
 from portal.render import encrypt, i18n, site, templating, tokens
@@ -83,7 +83,7 @@ def sample(tmp_path_factory) -> Sample:
     (tmp / "secret").write_text(SECRET + "\n")  # a fixed secret: the same keys on every run
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv(tokens.SECRET_ENV, raising=False)
-        outcome = commands.build(
+        outcome = build_command.build(
             FileWorkbook(book), today=date(2026, 11, 16), out_dir=tmp / "site", secret_file=tmp / "secret"
         )
         secret = tokens.load_secret(tmp / "secret").key
@@ -486,7 +486,7 @@ def test_a_site_built_with_encrypted_pages_decrypts_under_serve(browser, small_c
     """The product end to end: Settings say encrypt, the build encrypts, `serve` lets the decrypter run,
     and the statement link (with its own key) opens too."""
     edit_workbook(small_copy, "Settings", {f"B{_setting_row('encrypt_pages')}": "yes"})
-    outcome = commands.build(
+    outcome = build_command.build(
         FileWorkbook(small_copy), today=date(2026, 11, 16), out_dir=tmp_path / "site", secret_file=tmp_path / "secret"
     )
     state = next(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.app import commands
+from portal.app import build as build_command
 from portal.codes.payment import ogm
 from portal.render import manifest, tokens
 from portal.render.templating import builtin_templates_dir
@@ -34,8 +34,10 @@ def small_rows() -> Rows:
     return small
 
 
-def build(workbook: Path, out: Path, secret: Path, **options) -> commands.BuildOutcome:
-    return commands.build(FileWorkbook(workbook), today=date(2026, 11, 16), out_dir=out, secret_file=secret, **options)
+def build(workbook: Path, out: Path, secret: Path, **options) -> build_command.BuildOutcome:
+    return build_command.build(
+        FileWorkbook(workbook), today=date(2026, 11, 16), out_dir=out, secret_file=secret, **options
+    )
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -57,11 +59,11 @@ class Site:
     def write(self) -> Path:
         return write_workbook(self.workbook, settings=self.settings, rows=self.rows)
 
-    def build(self, **options) -> commands.BuildOutcome:
+    def build(self, **options) -> build_command.BuildOutcome:
         return build(self.write(), self.out, self.secret, **options)
 
 
-def open_invoice(outcome: commands.BuildOutcome) -> str:
+def open_invoice(outcome: build_command.BuildOutcome) -> str:
     return next(
         s.invoice.number
         for s in outcome.assessment.invoices
@@ -69,19 +71,19 @@ def open_invoice(outcome: commands.BuildOutcome) -> str:
     )
 
 
-def folders_of(outcome: commands.BuildOutcome, number: str) -> set[str]:
+def folders_of(outcome: build_command.BuildOutcome, number: str) -> set[str]:
     """The folders of an invoice's pages and of its customer's statement."""
     state = next(s for s in outcome.assessment.invoices if s.invoice.number == number)
     assert state.customer is not None
     return {outcome.site.invoice_pages[number].path, outcome.site.statement_pages[state.customer.id].path}
 
 
-Change = Callable[[Site, commands.BuildOutcome], None]
+Change = Callable[[Site, build_command.BuildOutcome], None]
 
 
 def rebuilt_after(
     tmp_path: Path, change: Change
-) -> tuple[set[str], dict[str, bytes], dict[str, bytes], commands.BuildOutcome]:
+) -> tuple[set[str], dict[str, bytes], dict[str, bytes], build_command.BuildOutcome]:
     """(files rewritten, tree before, tree after, first outcome) of an incremental build after `change`;
     checks that the tree after is the cold build's and that only files with new bytes were written."""
     site = Site(tmp_path / "incremental", small_rows(), dict(sample.SETTINGS), tmp_path / "secret")
@@ -119,7 +121,7 @@ def test_nothing_changed_writes_nothing(tmp_path):
 
 
 def test_an_amount_rewrites_the_invoice_and_its_statement(tmp_path):
-    def change(site: Site, first: commands.BuildOutcome) -> None:
+    def change(site: Site, first: build_command.BuildOutcome) -> None:
         number = open_invoice(first)
         invoice = next(i for i in site.rows["invoices"] if i["number"] == number)
         invoice["amount"] = Decimal(str(invoice["amount"])) + Decimal("1.00")
@@ -131,7 +133,7 @@ def test_an_amount_rewrites_the_invoice_and_its_statement(tmp_path):
 
 
 def test_a_payment_rewrites_the_invoice_and_its_statement(tmp_path):
-    def change(site: Site, first: commands.BuildOutcome) -> None:
+    def change(site: Site, first: build_command.BuildOutcome) -> None:
         number = open_invoice(first)
         state = next(s for s in first.assessment.invoices if s.invoice.number == number)
         site.rows["payments"].append(
@@ -152,7 +154,7 @@ def test_a_payment_rewrites_the_invoice_and_its_statement(tmp_path):
 
 
 def test_a_customers_language_rewrites_that_customers_pages_only(tmp_path):
-    def change(site: Site, first: commands.BuildOutcome) -> None:
+    def change(site: Site, first: build_command.BuildOutcome) -> None:
         customer = next(s.customer for s in first.assessment.invoices if s.invoice.number == open_invoice(first))
         row = next(c for c in site.rows["customers"] if customer and c["id"] == customer.id)
         row["language"] = "de" if row["language"] != "de" else "nl"
@@ -170,7 +172,7 @@ def test_a_customers_language_rewrites_that_customers_pages_only(tmp_path):
 
 
 def test_a_template_edit_rewrites_the_pages_made_from_it(tmp_path):
-    def change(site: Site, first: commands.BuildOutcome) -> None:
+    def change(site: Site, first: build_command.BuildOutcome) -> None:
         override = site.folder / "templates" / "site" / "statement.html"
         override.parent.mkdir(parents=True)
         text = (builtin_templates_dir() / "site" / "statement.html").read_text()
@@ -183,7 +185,7 @@ def test_a_template_edit_rewrites_the_pages_made_from_it(tmp_path):
 
 
 def test_a_settings_change_rewrites_the_pages_that_show_it(tmp_path):
-    def change(site: Site, first: commands.BuildOutcome) -> None:
+    def change(site: Site, first: build_command.BuildOutcome) -> None:
         site.settings["phone"] = "+32 2 765 43 21"
 
     rewritten, _, new, _ = rebuilt_after(tmp_path, change)
@@ -192,7 +194,7 @@ def test_a_settings_change_rewrites_the_pages_that_show_it(tmp_path):
 
 
 def test_a_secret_rotation_moves_every_private_page(tmp_path):
-    def change(site: Site, first: commands.BuildOutcome) -> None:
+    def change(site: Site, first: build_command.BuildOutcome) -> None:
         tokens.rotate_secret(site.secret)
 
     rewritten, old, new, _ = rebuilt_after(tmp_path, change)

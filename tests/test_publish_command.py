@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from portal.app import commands
+from portal.app import build as build_command
+from portal.app import errors
+from portal.app import publish as publish_command
 from portal.front import cli
 from portal.workbook.file import FileWorkbook
 
@@ -23,8 +25,8 @@ from .conftest import column_letter, edit_workbook
 def built(small_copy: Path, tmp_path: Path):
     secret = tmp_path / "secret"
 
-    def build() -> commands.BuildOutcome:
-        return commands.build(
+    def build() -> build_command.BuildOutcome:
+        return build_command.build(
             FileWorkbook(small_copy),
             today=date(2026, 11, 16),
             out_dir=small_copy.parent / "site_out",
@@ -34,8 +36,10 @@ def built(small_copy: Path, tmp_path: Path):
     return small_copy, build
 
 
-def publish(workbook: Path, target: Path, **options) -> commands.PublishOutcome:
-    return commands.publish(FileWorkbook(workbook), site_dir=workbook.parent / "site_out", to=str(target), **options)
+def publish(workbook: Path, target: Path, **options) -> publish_command.PublishOutcome:
+    return publish_command.publish(
+        FileWorkbook(workbook), site_dir=workbook.parent / "site_out", to=str(target), **options
+    )
 
 
 def test_publish_mirrors_then_updates_only_what_changed(built, tmp_path):
@@ -96,7 +100,7 @@ def test_refuses_when_check_finds_errors(built, tmp_path):
     workbook, build = built
     build()
     edit_workbook(workbook, "Settings", {"B5": "BE71096123456768"})
-    with pytest.raises(commands.Refused, match="error"):
+    with pytest.raises(errors.Refused, match="error"):
         publish(workbook, tmp_path / "www")
     assert not (tmp_path / "www").exists()
 
@@ -108,12 +112,12 @@ def test_refuses_pages_whose_payment_details_do_not_validate(built, tmp_path):
     page = site / next(iter(outcome.site.invoice_pages.values())).path / "index.html"
     page.write_text(page.read_text().replace('data-iban="BE71096123456769"', 'data-iban="BE71096123456768"'))
     manifest_file = workbook.parent / ".debtor-portal" / "build.json"
-    with pytest.raises(commands.Refused, match="not the site that was last built"):
+    with pytest.raises(errors.Refused, match="not the site that was last built"):
         publish(workbook, tmp_path / "www")
     manifest = json.loads(manifest_file.read_text())  # even when the manifest is made to agree
     manifest["files"][page.relative_to(site).as_posix()] = hashlib.sha256(page.read_bytes()).hexdigest()
     manifest_file.write_text(json.dumps(manifest))
-    with pytest.raises(commands.Refused, match="BE71096123456768"):
+    with pytest.raises(errors.Refused, match="BE71096123456768"):
         publish(workbook, tmp_path / "www")
     assert not (tmp_path / "www").exists()
 

@@ -13,8 +13,10 @@ import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 
-from portal.app import commands
+from portal.app import load, refresh
+from portal.app import remind as remind_command
 from portal.front import cli
+from portal.render.mail import MailError
 from portal.workbook import schema
 from portal.workbook.file import FileWorkbook
 
@@ -25,11 +27,10 @@ NOW = datetime(2026, 11, 16, 9, 30)
 TODAY = date(2026, 11, 16)
 
 
-def remind(workbook: Path, tmp_path: Path, **options) -> commands.RemindOutcome:
-    return commands.remind(
-        FileWorkbook(workbook),
+def remind(workbook: Path, tmp_path: Path, *, in_place: bool = False, **options) -> remind_command.RemindOutcome:
+    return remind_command.remind(
+        FileWorkbook(workbook, now=NOW, in_place=in_place),
         today=TODAY,
-        now=NOW,
         outbox=tmp_path / "outbox",
         secret_file=tmp_path / "secret",
         **options,
@@ -44,25 +45,25 @@ def table_rows(path: Path, sheet: str) -> list[dict[str, object]]:
 
 def test_refresh_writes_the_managed_columns_to_a_copy(sample_copy, tmp_path):
     before = sample_copy.read_bytes()
-    done = commands.refresh(FileWorkbook(sample_copy), today=TODAY, now=NOW, secret_file=tmp_path / "secret")
+    done = refresh.refresh(FileWorkbook(sample_copy, now=NOW), today=TODAY, secret_file=tmp_path / "secret")
     assert sample_copy.read_bytes() == before  # the user's file is untouched by default
     assert done.written.path != sample_copy and done.written.cells > 500
     rows = {r["Invoice number"]: r for r in table_rows(done.written.path, "Invoices")}
     state = done.assessment.invoice("2026-0127")
     row = rows["2026-0127"]
-    assert row["Status"] == state.status and Decimal(str(row["Balance"])) == state.balance
-    assert row["Next action"] == state.reason and row["Portal link"].startswith(
-        "https://pay.atelier-lumiere.example/i/"
-    )
-    assert rows["2026-0001"]["Status"] == "in_plan"
-    reread = commands.load(FileWorkbook(done.written.path))
+    assert row["Status"] == "Overdue" and Decimal(str(row["Balance"])) == state.balance
+    assert row["Next action"] == "Formal notice due: 51 d overdue; Reminder 2 sent on 10/10/2026"
+    assert row["Portal link"].startswith("https://pay.atelier-lumiere.example/i/")
+    assert rows["2026-0001"]["Status"] == "Payment plan"
+    assert done.unmatched == ()
+    reread = load.load(FileWorkbook(done.written.path))
     assert not reread.errors  # what Refresh wrote reads back cleanly
 
 
 def test_refresh_in_place_keeps_a_backup(sample_copy, tmp_path):
     before = sample_copy.read_bytes()
-    done = commands.refresh(
-        FileWorkbook(sample_copy), today=TODAY, now=NOW, in_place=True, secret_file=tmp_path / "secret"
+    done = refresh.refresh(
+        FileWorkbook(sample_copy, now=NOW, in_place=True), today=TODAY, secret_file=tmp_path / "secret"
     )
     assert done.written.path == sample_copy and done.written.backup.read_bytes() == before
     assert sample_copy.read_bytes() != before
@@ -127,7 +128,7 @@ def test_a_failing_smtp_server_logs_nothing(sample_copy, tmp_path):
     rows = {s.key: 2 + i for i, s in enumerate(schema.SETTINGS)}
     edit_workbook(sample_copy, "Settings", {f"B{rows['smtp_host']}": "127.0.0.1", f"B{rows['smtp_port']}": 9})
     before = sample_copy.read_bytes()
-    with pytest.raises(commands.Refused, match="Sending through 127.0.0.1:9 failed"):
+    with pytest.raises(MailError, match="Sending through 127.0.0.1:9 failed"):
         remind(sample_copy, tmp_path, send=True, in_place=True)
     assert sample_copy.read_bytes() == before
 
@@ -159,3 +160,25 @@ def test_cli_remind_and_refresh(small_copy, tmp_path, capsys):
     assert "reminder(s) prepared, 0 sent" in printed and (tmp_path / "after.xlsx").exists()
     assert cli.main(["refresh", str(small_copy), "--in-place", *args]) == 0
     assert "cell(s) changed" in capsys.readouterr().out
+
+
+def test_a_french_sheet_is_refreshed_in_french(tmp_path):
+    """Headers added and words written follow the workbook's language (here, its French headers)."""
+    from .test_workbook_write import FLAT_HEADERS, flat_workbook
+
+    source = flat_workbook(tmp_path / "Impayés.xlsx")
+    done = refresh.refresh(
+        FileWorkbook(source, now=NOW),
+        today=TODAY,
+        as_of=date(2026, 3, 1),
+        creditor={"name": "Atelier SRL", "iban": "BE71096123456769"},
+        secret_file=tmp_path / "secret",
+    )
+    ws = openpyxl.load_workbook(done.written.path)["Feuil1"]
+    headers = [c.value for c in ws[3]]
+    assert headers[: len(FLAT_HEADERS)] == FLAT_HEADERS
+    assert {"Payé", "Solde", "Statut", "Jours de retard", "Étape"} <= set(headers[len(FLAT_HEADERS) :])
+    rows = {r[1]: dict(zip(headers, r)) for r in ws.iter_rows(min_row=4, values_only=True) if r[1]}
+    assert rows["F-101"]["Statut"] == "En retard"
+    assert rows["F-101"]["Prochaine action"] == "Rappel 1 à envoyer : en retard de 20 j; rien envoyé"
+    assert rows["F-103"]["Statut"] == "Échéance proche"

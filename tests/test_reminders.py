@@ -4,7 +4,8 @@ from types import SimpleNamespace as NS
 
 import pytest
 
-from portal.render.reminders import LANGUAGES, STAGES, Reminder, TemplateError, render_reminder
+from portal.render.reminders import LANGUAGES, STAGES, Reminder, render_reminder
+from portal.render.templating import TemplateError
 
 LEGAL_BASIS = "Loi du 2 août 2002 concernant la lutte contre le retard de paiement dans les transactions commerciales"
 
@@ -186,7 +187,7 @@ def test_a_value_used_as_a_link_target_cannot_be_a_script(tmp_path):
     context = make_context()
     context["invoice"].description = " JaVaScRiPt:alert(1)"
     context["invoice"].order_ref = "data:text/html,<script>alert(1)</script>"
-    html = render_reminder("reminder_1", "en", context, workbook=workbook).html
+    html = render_reminder("reminder_1", "en", context, folder=workbook.parent).html
     assert hrefs(html) == ["#", context["link"], "#"]
     assert "<script" not in html
 
@@ -215,7 +216,7 @@ def test_a_user_template_next_to_the_workbook_overrides_the_built_in_one(tmp_pat
             "tone: friendly\n---\nPlease pay {{ invoice.balance }}: <{{ link }}>\n"
         ),
     )
-    reminder = render_reminder("reminder_1", "en", make_context(), workbook=workbook)
+    reminder = render_reminder("reminder_1", "en", make_context(), folder=workbook.parent)
     assert reminder.subject == "Hey Boulangerie Lemaire SA, invoice F-2025-0142"
     assert reminder.tone == "friendly"
     assert reminder.text == f"Please pay 1.000,00 €: <{make_context()['link']}>\n"
@@ -223,9 +224,9 @@ def test_a_user_template_next_to_the_workbook_overrides_the_built_in_one(tmp_pat
     (tmp_path / "templates/reminders/en/reminder_1.md").write_text(
         "\ufeff---\r\nsubject: Invoice {{ invoice.number }}\r\n---\r\nHi\r\n", encoding="utf-8", newline=""
     )
-    assert render_reminder("reminder_1", "en", make_context(), workbook=workbook).subject == "Invoice F-2025-0142"
+    assert render_reminder("reminder_1", "en", make_context(), folder=workbook.parent).subject == "Invoice F-2025-0142"
     # the other stages and languages still come from the built-in templates
-    assert render_reminder("reminder_1", "fr", make_context(), workbook=workbook).subject.startswith("Rappel")
+    assert render_reminder("reminder_1", "fr", make_context(), folder=workbook.parent).subject.startswith("Rappel")
 
 
 def test_an_undefined_variable_in_a_user_template_names_the_file_and_variable(tmp_path):
@@ -237,7 +238,7 @@ def test_an_undefined_variable_in_a_user_template_names_the_file_and_variable(tm
         ),
     )
     with pytest.raises(TemplateError) as error:
-        render_reminder("reminder_1", "en", make_context(), workbook=workbook)
+        render_reminder("reminder_1", "en", make_context(), folder=workbook.parent)
     message = str(error.value)
     assert str(tmp_path / "templates" / "reminders" / "en" / "reminder_1.md") in message
     assert "'invoice' has no attribute 'balanse'" in message and "line 8" in message
@@ -247,7 +248,7 @@ def test_an_undefined_variable_in_a_user_template_names_the_file_and_variable(tm
 def test_an_undefined_variable_in_the_subject_is_reported(tmp_path):
     workbook = write_user_template(tmp_path, '---\nsubject: "Invoice {{ invoice_number }}"\n---\nHi\n')
     with pytest.raises(TemplateError, match=r"reminder_1\.md, front matter 'subject'.*invoice_number"):
-        render_reminder("reminder_1", "en", make_context(), workbook=workbook)
+        render_reminder("reminder_1", "en", make_context(), folder=workbook.parent)
 
 
 @pytest.mark.parametrize(
@@ -264,7 +265,7 @@ def test_an_undefined_variable_in_the_subject_is_reported(tmp_path):
 def test_broken_user_templates_raise_a_clear_error(tmp_path, text, expected):
     workbook = write_user_template(tmp_path, text)
     with pytest.raises(TemplateError, match="reminder_1.md") as error:
-        render_reminder("reminder_1", "en", make_context(), workbook=workbook)
+        render_reminder("reminder_1", "en", make_context(), folder=workbook.parent)
     assert expected in str(error.value)
 
 

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from portal.app import commands
+from portal.app import build as build_command
 from portal.codes import payment
 from portal.front.serve import make_server
 from portal.render import tokens
+from portal.render.site import BuildError
 from portal.workbook import cells, sample
 from portal.workbook.file import FileWorkbook
 
@@ -28,12 +29,14 @@ from .qr import decode_svg
 PAY_BLOCK = re.compile(r'<div class="pay" data-iban="([^"]*)" data-reference="([^"]*)">(.*?)</dl>', re.S)
 
 
-def build(workbook: Path, out: Path, secret: Path, **options) -> commands.BuildOutcome:
-    return commands.build(FileWorkbook(workbook), today=date(2026, 11, 16), out_dir=out, secret_file=secret, **options)
+def build(workbook: Path, out: Path, secret: Path, **options) -> build_command.BuildOutcome:
+    return build_command.build(
+        FileWorkbook(workbook), today=date(2026, 11, 16), out_dir=out, secret_file=secret, **options
+    )
 
 
 @pytest.fixture(scope="session")
-def sample_site(tmp_path_factory) -> tuple[commands.BuildOutcome, Path]:
+def sample_site(tmp_path_factory) -> tuple[build_command.BuildOutcome, Path]:
     tmp = tmp_path_factory.mktemp("site")
     return build(SAMPLE, tmp / "site_out", tmp / "secret"), tmp / "site_out"
 
@@ -51,11 +54,21 @@ def test_layout_of_the_site(sample_site):
     ]
     assert (out / "robots.txt").read_text() == "User-agent: *\nDisallow: /\n"
     assert "Referrer-Policy: no-referrer" in (out / "_headers").read_text()
+    creditor = outcome.assessment.ledger.creditor
+
+    def language_pages(main: str) -> set[str]:
+        """index.html in the customer's language, and one page per other site language: no more, no less."""
+        return {"index.html"} | {f"{lang}.html" for lang in creditor.site_languages if lang != main}
+
     for number, link in outcome.site.invoice_pages.items():
         assert re.fullmatch(r"i/[a-z2-7]{26}/", link.path)  # 26 base32 characters: 130 bits
-        for lang in ("index", "fr", "nl", "en", "de"):
-            page = out / link.path / f"{lang}.html"
-            assert page.exists() or lang == outcome.assessment.invoice(number).customer.language
+        customer = outcome.assessment.invoice(number).customer
+        pages = {p.name for p in (out / link.path).glob("*.html")}
+        assert pages == language_pages(customer.language or creditor.default_language), number
+    for customer_id, link in outcome.site.statement_pages.items():
+        customer = outcome.assessment.customer(customer_id).customer
+        pages = {p.name for p in (out / link.path).glob("*.html")}
+        assert pages == language_pages(customer.language or creditor.default_language), customer_id
     assert len(outcome.site.statement_pages) == sum(1 for c in outcome.assessment.customers if c.invoices)
 
 
@@ -245,7 +258,7 @@ def test_pdf_is_published_beside_its_page_and_paths_outside_are_refused(small_co
     assert (tmp_path / "out" / link.path / "invoice.pdf").read_bytes().startswith(b"%PDF")
     assert 'href="invoice.pdf"' in (tmp_path / "out" / link.path / "index.html").read_text()
     edit_workbook(small_copy, "Invoices", {f"{column}4": "../../etc/passwd"})
-    with pytest.raises(commands.Refused, match="outside the workbook's folder"):
+    with pytest.raises(BuildError, match="outside the workbook's folder"):
         build(small_copy, tmp_path / "out2", tmp_path / "secret")
 
 

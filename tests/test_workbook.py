@@ -12,10 +12,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from portal.app import commands
+from portal.app import check, init, load
 from portal.workbook import sample, schema
-from portal.workbook.file import FileWorkbook, read_grids
+from portal.workbook.file import FileWorkbook
 from portal.workbook.read import read_ledger
+from portal.workbook.xlsx.grids import read_grids
 
 from .conftest import SAMPLE, TEMPLATE
 
@@ -27,7 +28,7 @@ def cell_contents(path: Path) -> dict[str, list[tuple]]:
 
 @pytest.mark.parametrize("committed, with_sample", [(TEMPLATE, False), (SAMPLE, True)], ids=["template", "sample"])
 def test_committed_workbooks_equal_a_fresh_build(tmp_path, committed, with_sample):
-    fresh = commands.init(tmp_path / "fresh.xlsx", with_sample=with_sample).path
+    fresh = init.init(tmp_path / "fresh.xlsx", with_sample=with_sample).path
     assert cell_contents(fresh) == cell_contents(committed)
 
 
@@ -58,7 +59,7 @@ def test_template_has_real_tables_formats_validation_and_marked_managed_columns(
 
 
 def test_template_in_french_reads_back(tmp_path):
-    path = commands.init(tmp_path / "modele.xlsx", lang="fr").path
+    path = init.init(tmp_path / "modele.xlsx", lang="fr").path
     book = openpyxl.load_workbook(path)
     assert "Factures" in book.sheetnames and book["Factures"]["A1"].value == "N° facture"
     reading = read_ledger(read_grids(path))
@@ -67,7 +68,7 @@ def test_template_in_french_reads_back(tmp_path):
 
 
 def test_the_sample_reads_as_the_expected_ledger():
-    loaded = commands.load(FileWorkbook(SAMPLE))
+    loaded = load.load(FileWorkbook(SAMPLE))
     assert loaded.problems == ()
     ledger = loaded.ledger
     assert len(ledger.customers) == 40 and len(ledger.invoices) == 151
@@ -95,7 +96,7 @@ def test_the_sample_reads_as_the_expected_ledger():
 def test_reading_leaves_the_file_untouched(sample_copy):
     before = hashlib.sha256(sample_copy.read_bytes()).hexdigest()
     mtime = sample_copy.stat().st_mtime_ns
-    commands.check(FileWorkbook(sample_copy))
+    check.check(FileWorkbook(sample_copy))
     assert hashlib.sha256(sample_copy.read_bytes()).hexdigest() == before
     assert sample_copy.stat().st_mtime_ns == mtime
 
@@ -163,7 +164,7 @@ def flat_french_sheet(tmp_path: Path) -> Path:
 
 def test_a_flat_french_sheet_reads_with_derived_customers(flat_french_sheet):
     before = flat_french_sheet.read_bytes()
-    loaded = commands.load(FileWorkbook(flat_french_sheet), {"name": "Mon Atelier SRL", "iban": "BE71 0961 2345 6769"})
+    loaded = load.load(FileWorkbook(flat_french_sheet), {"name": "Mon Atelier SRL", "iban": "BE71 0961 2345 6769"})
     assert [str(p) for p in loaded.errors] == []
     ledger = loaded.ledger
     assert [i.number for i in ledger.invoices] == ["F-2026-101", "102", "F-2026-103", "F-2026-104"]
@@ -188,7 +189,7 @@ def test_a_flat_french_sheet_reads_with_derived_customers(flat_french_sheet):
 
 
 def test_a_flat_sheet_without_creditor_says_how_to_give_one(flat_french_sheet):
-    result = commands.check(FileWorkbook(flat_french_sheet))
+    result = check.check(FileWorkbook(flat_french_sheet))
     messages = [str(p) for p in result.problems]
     assert result.exit_code == 1
     assert any("'IBAN' is missing (no Settings sheet found)" in m and "--creditor iban=VALUE" in m for m in messages), (

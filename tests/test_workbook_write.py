@@ -27,13 +27,15 @@ from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.table import TableStyleInfo
 from PIL import Image as PILImage
 
-from portal.app import commands
-from portal.workbook import schema, write
-from portal.workbook.file import read_grids
+from portal.app import init as init_command
+from portal.workbook import schema
+from portal.workbook.port import Applied, Changes, UnsafeToWrite
 from portal.workbook.read import locate_tables
 from portal.workbook.schema import REMINDERS_COLUMNS
-from portal.workbook.write import Changes, UnsafeToWrite, WriteResult, write_workbook_changes
-from portal.workbook.xlsx_losses import losses
+from portal.workbook.xlsx import write
+from portal.workbook.xlsx.grids import read_grids
+from portal.workbook.xlsx.losses import losses
+from portal.workbook.xlsx.write import write_workbook_changes
 
 NOW = datetime(2026, 3, 5, 14, 30, 15)
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -238,12 +240,12 @@ def sample_changes(path: Path) -> Changes:
 
 @pytest.fixture
 def template(tmp_path: Path) -> Path:
-    return commands.init(tmp_path / "Invoices.xlsx").path
+    return init_command.init(tmp_path / "Invoices.xlsx").path
 
 
 @pytest.fixture
 def sample(tmp_path: Path) -> Path:
-    return commands.init(tmp_path / "Invoices.xlsx", with_sample=True).path
+    return init_command.init(tmp_path / "Invoices.xlsx", with_sample=True).path
 
 
 # ------------------------------------------------------------------------------------------
@@ -253,7 +255,7 @@ def sample(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("with_sample", [False, True], ids=["template", "sample"])
 def test_round_trip_keeps_everything_but_the_managed_cells_and_new_rows(tmp_path, with_sample):
-    source = commands.init(tmp_path / "Invoices.xlsx", with_sample=with_sample).path
+    source = init_command.init(tmp_path / "Invoices.xlsx", with_sample=with_sample).path
     changes = sample_changes(source)
     invoices_sheet, changed = managed_coordinates(source, changes.cells["invoices"])
     before = snapshot(source)
@@ -355,7 +357,7 @@ def test_in_place_without_a_difference_leaves_the_file_alone(sample):
     digest = sha(sample)
     unchanged = {key: values[key] for key in ("status", "stage") if key in values}
     result = write_workbook_changes(sample, Changes(cells={"invoices": {row + 1: unchanged}}), now=NOW, in_place=True)
-    assert result == WriteResult(sample, None, 0, {}, ())
+    assert result == Applied(str(sample), None, 0, {}, (), path=sample)
     assert sha(sample) == digest and not (sample.parent / ".debtor-portal").exists()
 
 
@@ -1100,10 +1102,10 @@ def test_a_macro_enabled_workbook_is_refused(tmp_path):
         write_workbook_changes(path, Changes(), now=NOW)
 
 
-@pytest.mark.parametrize("build", [lambda p: p, commands.init], ids=["plain", "template"])
+@pytest.mark.parametrize("build", [lambda p: p, init_command.init], ids=["plain", "template"])
 def test_comments_tables_validations_pictures_and_plain_links_are_allowed(tmp_path, build):
     path = tmp_path / "Invoices.xlsx"
-    if build is commands.init:
+    if build is init_command.init:
         build(path, with_sample=True)
         book = openpyxl.load_workbook(path)
         assert any(c.comment for ws in book.worksheets for row in ws.iter_rows(max_row=1) for c in row)
@@ -1117,7 +1119,7 @@ def test_comments_tables_validations_pictures_and_plain_links_are_allowed(tmp_pa
     result = write_workbook_changes(path, Changes(cells={"invoices": {2: {"status": "overdue"}}}), now=NOW)
     with zipfile.ZipFile(result.path) as z:
         names = z.namelist()
-    if build is not commands.init:
+    if build is not init_command.init:
         assert any(n.startswith("xl/media/") for n in names)
         assert "xl/externalLinks/externalLink1.xml" in names
         written = openpyxl.load_workbook(result.path)["Invoices"]
@@ -1175,7 +1177,7 @@ def test_a_workbook_open_in_excel_is_refused(sample):
 
 
 def test_a_file_that_is_no_workbook_gets_the_readers_message(tmp_path):
-    from portal.workbook.file import UnreadableWorkbook
+    from portal.workbook.xlsx.grids import UnreadableWorkbook
 
     path = tmp_path / "Invoices.xlsx"
     path.write_text("name;amount\n")

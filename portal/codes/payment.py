@@ -44,7 +44,6 @@ EPC_MAX_BYTES = 331
 EPC_MAX_QR_VERSION = 13
 MIN_AMOUNT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999.99")
-CENT = Decimal("0.01")
 QUIET_ZONE = 4
 
 OGM_EXAMPLE = "+++123/4567/89002+++"
@@ -296,6 +295,11 @@ def validate_iban(s: str) -> str:
         raise _iban_error(s, "its account number does not follow the format of its country") from exc
 
 
+def compact_iban(s: str) -> str:
+    """An IBAN without spaces, upper case (not validated)."""
+    return stdnum_iban.compact(s)
+
+
 def format_iban(s: str) -> str:
     """A valid IBAN in groups of four: BE71 0961 2345 6769."""
     return stdnum_iban.format(validate_iban(s))
@@ -387,11 +391,11 @@ def _amount_line(amount: Decimal | str) -> str:
             f"{MIN_AMOUNT} and {MAX_AMOUNT} euro.",
             field="amount",
         )
-    if value != value.quantize(CENT):
+    if value != round(value, 2):
         raise PaymentCodeError(
             f"The amount {amount} has fractions of a cent. Round it to 2 decimals first.", field="amount"
         )
-    return f"EUR{value.quantize(CENT)}"
+    return f"EUR{value:.2f}"
 
 
 def epc_payload(

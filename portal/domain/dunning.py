@@ -3,10 +3,7 @@
 `assess(ledger, as_of)` is a pure function of the Ledger and the date. Conventions:
 
 - Payments dated after `as_of` and Log entries dated after `as_of` are ignored.
-- A payment goes to the invoice its `invoice` cell names; else to the invoice (or installment) whose
-  reference it carries; else, when it carries a customer's reference, it is spread over that customer's
-  open invoices (EUR, not disputed, not written off), oldest due first, any surplus staying on the newest
-  as a credit. Anything else is unmatched.
+- Payments are allocated to invoices by `allocation.allocate` (invoice cell, reference, payer's IBAN).
 - A plan covers the last part of its invoice: payments first settle the part of the amount the plan does
   not cover (a down payment), then fill the installments in order.
 - Log entries about one installment name it in the Log's invoice column as "<invoice>/<n>", e.g. "2026-0001/2".
@@ -15,51 +12,29 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import lru_cache
 
 import holidays
 
-from ..codes import payment
-from ..workbook.cells import CENT
 from . import law
-from .ledger import Customer, Installment, Invoice, Ledger, LogEntry, Payment, ScenarioStep
+from .allocation import Allocation, Unmatched, allocate, plans
+from .ledger import Customer, Installment, Invoice, Ledger, LogEntry, ScenarioStep
+from .money import ZERO, cents
+from .reasons import Phrase, Reason, phrase
+from .references import customer_reference, installment_reference, invoice_reference
+from .stages import Stage, Status, stage_key
 
-STATUSES = (
-    "not_due",
-    "due_soon",
-    "overdue",
-    "partly_paid",
-    "paid",
-    "on_hold",
-    "disputed",
-    "in_plan",
-    "written_off",
-    "credit",
-)
 DUE_SOON_DAYS = 7
-THANK_YOU = "thank_you"
 REMINDER_2_BUSINESS_DAYS = 5
 FORMAL_NOTICE_DAYS = 15
-ZERO = Decimal("0")
 ONE_DAY = timedelta(days=1)
 
 
 # --- stages and deadlines -----------------------------------------------------------
-
-
-def stage_key(action: str) -> str:
-    """A Log action or ladder stage as a stage key: "Reminder 1" and "reminder-1" give "reminder_1"."""
-    return re.sub(r"[\s\-]+", "_", action.strip().lower())
-
-
-def stage_label(stage: str) -> str:
-    """ "reminder_1" -> "Reminder 1", for the reason texts."""
-    return stage.replace("_", " ").capitalize()
 
 
 @lru_cache(maxsize=64)
@@ -109,7 +84,7 @@ class InstallmentState:
     stage: str
     next_action: str
     next_action_date: date | None
-    reason: str = ""
+    reason: Reason = ()
     action_due: bool = False
 
 
@@ -118,7 +93,7 @@ class InvoiceState:
     invoice: Invoice
     customer: Customer | None
     reference: str
-    status: str
+    status: Status
     paid: Decimal
     balance: Decimal
     paid_on: date | None
@@ -129,7 +104,7 @@ class InvoiceState:
     next_action: str
     next_action_date: date | None
     action_due: bool
-    reason: str
+    reason: Reason
     claim: law.Claim | None
     discount: Decimal | None
     installments: tuple[InstallmentState, ...]
@@ -137,7 +112,7 @@ class InvoiceState:
     @property
     def is_open(self) -> bool:
         """Still on the statement: something owed either way (a credit note or overpayment counts)."""
-        return self.balance != 0 and self.status != "written_off"
+        return self.balance != 0 and self.status != Status.WRITTEN_OFF
 
 
 @dataclass(frozen=True)
@@ -155,7 +130,7 @@ class Assessment:
     ledger: Ledger
     invoices: tuple[InvoiceState, ...]
     customers: tuple[CustomerState, ...]
-    unmatched_payments: tuple[Payment, ...] = ()
+    unmatched_payments: tuple[Unmatched, ...] = ()
 
     def invoice(self, number: str) -> InvoiceState:
         for state in self.invoices:
@@ -177,113 +152,7 @@ class Assessment:
         return [(s, i) for s in self.invoices for i in s.installments if i.action_due and i.next_action]
 
 
-# --- references ---------------------------------------------------------------------
-
-
-def _kind(ledger: Ledger) -> str:
-    return ledger.creditor.reference_kind if ledger.creditor.reference_kind in ("ogm", "rf") else "ogm"
-
-
-def invoice_reference(ledger: Ledger, invoice: Invoice) -> str:
-    """The typed reference in compact form when valid, otherwise one made from the invoice number."""
-    if invoice.reference.strip():
-        try:
-            return payment.validate_reference(invoice.reference)
-        except payment.InvalidReference:
-            pass  # reported by `check`; the debtor gets a valid one
-    return payment.reference_for(_kind(ledger), invoice.number)
-
-
-def installment_reference(ledger: Ledger, invoice_number: str, number: int) -> str:
-    return payment.reference_for(_kind(ledger), f"{invoice_number}/{number}", hashed=True)
-
-
-def customer_reference(ledger: Ledger, customer_id: str) -> str:
-    return payment.reference_for(_kind(ledger), "C:" + customer_id, hashed=True)
-
-
-def _compact(reference: str) -> str | None:
-    if not reference.strip():
-        return None
-    try:
-        return payment.validate_reference(reference)
-    except payment.InvalidReference:
-        return None
-
-
-# --- payment allocation -------------------------------------------------------------
-
-
-@dataclass
-class _Allocation:
-    by_invoice: dict[str, list[tuple[date, Decimal]]]
-    unmatched: list[Payment]
-
-    def paid(self, number: str) -> Decimal:
-        return sum((amount for _, amount in self.by_invoice[number]), ZERO)
-
-
-def _plans(ledger: Ledger) -> dict[str, list[Installment]]:
-    plans: dict[str, list[Installment]] = defaultdict(list)
-    for installment in ledger.installments:
-        if installment.invoice:
-            plans[installment.invoice].append(installment)
-    return {number: sorted(items, key=lambda i: i.number) for number, items in plans.items()}
-
-
-def _reference_targets(ledger: Ledger, references: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    """(reference -> invoice number, reference -> customer id)."""
-    to_invoice = {}
-    for number, items in _plans(ledger).items():
-        for installment in items:
-            to_invoice[installment_reference(ledger, number, installment.number)] = number
-    to_invoice.update({ref: number for number, ref in references.items()})
-    to_customer = {customer_reference(ledger, c.id): c.id for c in ledger.customers}
-    return to_invoice, to_customer
-
-
-def _spreadable(ledger: Ledger, customer_id: str, allocation: _Allocation) -> list[Invoice]:
-    """The customer's invoices a general payment may settle, oldest due first."""
-    candidates = [
-        i
-        for i in ledger.invoices
-        if i.customer_id == customer_id
-        and not i.is_credit_note
-        and not i.written_off
-        and not i.disputed
-        and i.currency == "EUR"
-        and i.amount - allocation.paid(i.number) > 0
-    ]
-    return sorted(candidates, key=lambda i: i.due_date)  # stable: ledger order on equal dates
-
-
-def _spread(ledger: Ledger, customer_id: str, paid: Payment, allocation: _Allocation) -> bool:
-    invoices = _spreadable(ledger, customer_id, allocation)
-    if not invoices or paid.amount <= 0:
-        return False
-    remaining = paid.amount
-    for invoice in invoices:
-        share = min(remaining, invoice.amount - allocation.paid(invoice.number))
-        allocation.by_invoice[invoice.number].append((paid.date, share))
-        remaining -= share
-    if remaining > 0:
-        allocation.by_invoice[invoices[-1].number].append((paid.date, remaining))
-    return True
-
-
-def allocate(ledger: Ledger, as_of: date, references: dict[str, str]) -> _Allocation:
-    """Every payment dated on or before `as_of`, in date order, to its invoice(s) (see the module notes)."""
-    allocation = _Allocation(defaultdict(list), [])
-    numbers = {i.number for i in ledger.invoices}
-    to_invoice, to_customer = _reference_targets(ledger, references)
-    for paid in sorted((p for p in ledger.payments if p.date <= as_of), key=lambda p: p.date):
-        reference = _compact(paid.reference)
-        number = paid.invoice.strip() if paid.invoice.strip() in numbers else to_invoice.get(reference)
-        if number is not None:
-            allocation.by_invoice[number].append((paid.date, paid.amount))
-        elif not (reference in to_customer and _spread(ledger, to_customer[reference], paid, allocation)):
-            allocation.unmatched.append(paid)
-    return allocation
+# --- payments ---------------------------------------------------------------------
 
 
 def _paid_on(amount: Decimal, payments: list[tuple[date, Decimal]]) -> date | None:
@@ -326,8 +195,8 @@ def _history(entries: list[LogEntry], steps: tuple[ScenarioStep, ...]) -> _Histo
         stage=top[1] if top else "",
         stage_date=top[0].date if top else None,
         last=max((e.date for e, _ in stages), default=None),
-        first_reminder=next((e for e, key in sent if key == "reminder_1"), None),
-        thanked=any(key == THANK_YOU for _, key in sent),
+        first_reminder=next((e for e, key in sent if key == Stage.REMINDER_1), None),
+        thanked=any(key == Stage.THANK_YOU for _, key in sent),
     )
 
 
@@ -368,53 +237,50 @@ def _is_reminder(steps: tuple[ScenarioStep, ...], stage: str) -> bool:
 
 def status_of(
     invoice: Invoice, customer: Customer | None, paid: Decimal, balance: Decimal, has_plan: bool, as_of: date
-) -> str:
+) -> Status:
     """The status, by precedence (first rule that holds)."""
     to_due = (invoice.due_date - as_of).days
     rules = (
-        ("written_off", invoice.written_off),
-        ("credit", balance < 0 or (invoice.is_credit_note and balance != 0)),
-        ("paid", balance == 0),
-        ("disputed", invoice.disputed),
-        ("on_hold", invoice.on_hold or (customer is not None and customer.on_hold)),
-        ("in_plan", has_plan),
-        ("partly_paid", paid > 0 and balance > 0),
-        ("overdue", to_due < 0),
-        ("due_soon", to_due <= DUE_SOON_DAYS),
+        (Status.WRITTEN_OFF, invoice.written_off),
+        (Status.CREDIT, balance < 0 or (invoice.is_credit_note and balance != 0)),
+        (Status.PAID, balance == 0),
+        (Status.DISPUTED, invoice.disputed),
+        (Status.ON_HOLD, invoice.on_hold or (customer is not None and customer.on_hold)),
+        (Status.IN_PLAN, has_plan),
+        (Status.PARTLY_PAID, paid > 0 and balance > 0),
+        (Status.OVERDUE, to_due < 0),
+        (Status.DUE_SOON, to_due <= DUE_SOON_DAYS),
     )
-    return next((status for status, holds in rules if holds), "not_due")
+    return next((status for status, holds in rules if holds), Status.NOT_DUE)
 
 
-def _when(day: date, as_of: date) -> str:
-    return "due" if day <= as_of else f"on {day.isoformat()}"
-
-
-def _lateness(days_overdue: int) -> str:
+def _lateness(days_overdue: int) -> Phrase:
     if days_overdue > 0:
-        return f"{days_overdue} day{'s' if days_overdue != 1 else ''} overdue"
+        return phrase("days_overdue", days=days_overdue)
     if days_overdue == 0:
-        return "due today"
-    return f"due in {-days_overdue} day{'s' if days_overdue != -1 else ''}"
+        return phrase("due_today")
+    return phrase("due_in_days", days=-days_overdue)
 
 
-def _sent_text(history: _History) -> str:
+def _sent(history: _History) -> Phrase:
     if not history.stage:
-        return "nothing sent yet"
-    return f"{stage_label(history.stage)} sent on {history.stage_date.isoformat()}"
+        return phrase("nothing_sent")
+    return phrase("stage_sent", stage=history.stage, date=history.stage_date)
 
 
 def _ladder_action(
     steps, history: _History, last: date | None, due_date: date, as_of: date, country: str
-) -> tuple[str, date | None, str]:
+) -> tuple[str, date | None, Reason]:
     """(next action, its date, reason) for something on the ladder."""
     if not steps:
-        return "", None, "No reminder ladder for this scenario: add it to the Scenarios sheet"
+        return "", None, (phrase("no_ladder"),)
     step = next_step(steps, history, last, due_date, as_of, country)
     days = (as_of - due_date).days
     if step is None:
-        return "", None, (f"{_sent_text(history)}: no further stage" if history.stage else "No stage left to send")
+        return "", None, (phrase("ladder_done", sent=_sent(history)) if history.stage else phrase("no_stage_left"),)
     stage, day = step
-    return stage, day, f"{stage_label(stage)} {_when(day, as_of)}: {_lateness(days)}, {_sent_text(history)}"
+    when = phrase("stage_due") if day <= as_of else phrase("stage_on", date=day)
+    return stage, day, (phrase("next_stage", stage=stage, when=when, lateness=_lateness(days)), _sent(history))
 
 
 def _installment_states(
@@ -435,7 +301,7 @@ def _installment_states(
         remaining -= share
         balance = installment.amount - share
         late = balance > 0 and installment.due_date < as_of
-        action, day, reason, stage = "", None, "", ""
+        action, day, reason, stage = "", None, (), ""
         if late and reminded:
             history = _history(log.get(f"{invoice.number}/{installment.number}", []), steps)
             stage = history.stage
@@ -460,50 +326,50 @@ def _installment_states(
     return tuple(states)
 
 
-def _plan_reason(installments: tuple[InstallmentState, ...]) -> str:
+def _plan_reason(installments: tuple[InstallmentState, ...]) -> Reason:
     late = [i for i in installments if i.late]
     if late:
-        return "Payment plan: " + "; ".join(
-            f"installment {i.installment.number} is {_lateness(i.days_overdue)}"
-            + (f", {i.reason[0].lower()}{i.reason[1:]}" if i.reason else "")
+        return tuple(
+            part
             for i in late
+            for part in (
+                phrase("installment_late", number=i.installment.number, lateness=_lateness(i.days_overdue)),
+                *i.reason,
+            )
         )
     upcoming = next((i for i in installments if i.balance > 0), None)
     if upcoming is None:
-        return "Payment plan: every installment paid"
+        return (phrase("plan_paid"),)
     return (
-        f"Payment plan on schedule: installment {upcoming.installment.number} "
-        f"({upcoming.balance}) due on {upcoming.installment.due_date.isoformat()}"
+        phrase(
+            "plan_on_schedule",
+            number=upcoming.installment.number,
+            amount=upcoming.balance,
+            date=upcoming.installment.due_date,
+        ),
     )
 
 
-_NOT_REMINDED = {
-    "written_off": "Written off: nothing to send",
-    "disputed": "Disputed: no reminders until the dispute is settled",
-}
-
-
-def _quiet_reason(status: str, invoice: Invoice, customer: Customer | None, balance: Decimal) -> str:
-    if status == "credit":
-        if invoice.is_credit_note:
-            return f"Credit note: {-balance} owed to the customer"
-        return f"Overpaid by {-balance}: a credit for the customer"
-    if status == "on_hold":
+def _quiet_reason(status: Status, invoice: Invoice, customer: Customer | None, balance: Decimal) -> Reason:
+    if status == Status.CREDIT:
+        return (phrase("credit_note_owed" if invoice.is_credit_note else "overpaid", amount=-balance),)
+    if status == Status.ON_HOLD:
         if invoice.on_hold:
-            return "On hold (invoice): no reminders"
-        why = f": {customer.hold_reason}" if customer.hold_reason else ""
-        return f"On hold (customer{why}): no reminders"
-    return _NOT_REMINDED[status]
+            return (phrase("on_hold_invoice"),)
+        if customer is not None and customer.hold_reason:
+            return (phrase("on_hold_customer_because", why=customer.hold_reason),)
+        return (phrase("on_hold_customer"),)
+    return (phrase("written_off") if status == Status.WRITTEN_OFF else phrase("disputed"),)
 
 
-def _paid_action(steps, history: _History, paid_on: date | None, balance: Decimal) -> tuple[str, date | None, str]:
+def _paid_action(steps, history: _History, paid_on: date | None, balance: Decimal) -> tuple[str, date | None, Reason]:
     """A thank-you when the invoice was paid after a reminder and none was sent yet."""
-    paid = f"Paid on {paid_on.isoformat()}" if paid_on else "Paid"
+    reason: Reason = (phrase("paid_on", date=paid_on) if paid_on else phrase("paid"),)
     if balance < 0:
-        paid += f", overpaid by {-balance} (a credit for the customer)"
+        reason += (phrase("overpaid", amount=-balance),)
     if paid_on and history.stage and _is_reminder(steps, history.stage) and not history.thanked:
-        return THANK_YOU, paid_on, f"{paid} after {stage_label(history.stage).lower()}: send a thank-you"
-    return "", None, paid
+        return Stage.THANK_YOU, paid_on, (*reason, phrase("send_thank_you", stage=history.stage))
+    return "", None, reason
 
 
 def _claim(
@@ -514,14 +380,14 @@ def _claim(
     balance: Decimal,
     history: _History,
     as_of: date,
-) -> tuple[law.Claim | None, str]:
+) -> tuple[law.Claim | None, Reason]:
     """(law.claim for an overdue unpaid EUR invoice or None, a note when it could not be computed)."""
-    if status not in ("overdue", "partly_paid", "on_hold") or balance <= 0 or as_of <= invoice.due_date:
-        return None, ""
+    if status not in (Status.OVERDUE, Status.PARTLY_PAID, Status.ON_HOLD) or balance <= 0 or as_of <= invoice.due_date:
+        return None, ()
     if invoice.currency != "EUR":
-        return None, f"no interest computed for {invoice.currency}"
+        return None, (phrase("no_interest_currency", currency=invoice.currency),)
     if customer is None:
-        return None, "no interest computed: unknown customer"
+        return None, (phrase("no_interest_customer"),)
     creditor = ledger.creditor
     first = history.first_reminder
     try:
@@ -537,9 +403,9 @@ def _claim(
             interest_rule=creditor.interest_rule,
             contractual_rate=creditor.interest_rate,
             flat_fee=creditor.flat_fee,
-        ), ""
+        ), ()
     except (ValueError, TypeError) as exc:
-        return None, f"no interest computed: {exc}"
+        return None, (phrase("no_interest", why=str(exc)),)
 
 
 def discount_amount(invoice: Invoice, paid: Decimal, balance: Decimal, as_of: date) -> Decimal | None:
@@ -552,14 +418,14 @@ def discount_amount(invoice: Invoice, paid: Decimal, balance: Decimal, as_of: da
         or balance <= 0
     ):
         return None
-    return (balance * (1 - invoice.discount_pct / 100)).quantize(CENT, rounding=ROUND_HALF_UP)
+    return cents(balance * (1 - invoice.discount_pct / 100))
 
 
 def _invoice_state(
     ledger: Ledger,
     invoice: Invoice,
     reference: str,
-    allocation: _Allocation,
+    allocation: Allocation,
     plan: list[Installment],
     log: dict[str, list[LogEntry]],
     as_of: date,
@@ -574,13 +440,13 @@ def _invoice_state(
     history = _history(log.get(invoice.number, []), steps)
     last = history.last or (invoice.last_reminder if invoice.last_reminder and invoice.last_reminder <= as_of else None)
     status = status_of(invoice, customer, paid, balance, bool(plan), as_of)
-    installments = _installment_states(ledger, invoice, plan, paid, status == "in_plan", steps, log, as_of)
+    installments = _installment_states(ledger, invoice, plan, paid, status == Status.IN_PLAN, steps, log, as_of)
 
-    if status == "paid" or (status == "credit" and not invoice.is_credit_note and paid_on):
+    if status == Status.PAID or (status == Status.CREDIT and not invoice.is_credit_note and paid_on):
         action, day, reason = _paid_action(steps, history, paid_on, balance)
-    elif status == "in_plan":
+    elif status == Status.IN_PLAN:
         action, day, reason = "", None, _plan_reason(installments)
-    elif status in ("written_off", "credit", "disputed", "on_hold"):
+    elif status in (Status.WRITTEN_OFF, Status.CREDIT, Status.DISPUTED, Status.ON_HOLD):
         action, day, reason = "", None, _quiet_reason(status, invoice, customer, balance)
     else:
         action, day, reason = _ladder_action(steps, history, last, invoice.due_date, as_of, ledger.creditor.country)
@@ -600,7 +466,7 @@ def _invoice_state(
         next_action=action,
         next_action_date=day,
         action_due=day is not None and day <= as_of,
-        reason=f"{reason}; {note}" if note else reason,
+        reason=reason + note,
         claim=claim,
         discount=discount_amount(invoice, paid, balance, as_of),
         installments=installments,
@@ -633,10 +499,10 @@ def assess(ledger: Ledger, as_of: date) -> Assessment:
     """Every invoice and customer of the ledger as of `as_of` (see the module notes for the conventions)."""
     references = {i.number: invoice_reference(ledger, i) for i in ledger.invoices}
     allocation = allocate(ledger, as_of, references)
-    plans = _plans(ledger)
+    installments = plans(ledger)
     log = _log_by_invoice(ledger, as_of)
     invoices = tuple(
-        _invoice_state(ledger, i, references[i.number], allocation, plans.get(i.number, []), log, as_of)
+        _invoice_state(ledger, i, references[i.number], allocation, installments.get(i.number, []), log, as_of)
         for i in ledger.invoices
     )
     by_customer: dict[str, list[InvoiceState]] = defaultdict(list)

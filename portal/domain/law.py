@@ -16,9 +16,9 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 import holidays
 
-from ..workbook.cells import CENT
+from .money import CENT
 
-ZERO = Decimal("0.00")
+ZERO = Decimal("0.00")  # a zero amount that prints with its cents
 B2B_FLAT_FEE = Decimal("40.00")
 B2C_WAITING_DAYS = 14
 ONE_DAY = timedelta(days=1)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from .ledger import ScenarioStep
-
-STAGES = ("nudge", "reminder_1", "reminder_2", "formal_notice", "handover")
+from .stages import LADDER, Channel
 
 _LADDERS = {
     "gentle": (-5, 7, 21, 45, 75),
@@ -13,7 +12,7 @@ _LADDERS = {
 }
 
 BUILTIN_STEPS: tuple[ScenarioStep, ...] = tuple(
-    ScenarioStep(scenario=name, stage=stage, offset_days=offset, template=stage, channel="email")
+    ScenarioStep(scenario=name, stage=stage, offset_days=offset, template=stage, channel=Channel.EMAIL)
     for name, offsets in _LADDERS.items()
-    for stage, offset in zip(STAGES, offsets)
+    for stage, offset in zip(LADDER, offsets)
 )

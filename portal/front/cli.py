@@ -1,4 +1,4 @@
-"""The `debtor-portal` command line: the terminal's front door to `portal.app.commands`."""
+"""The `debtor-portal` command line: the terminal's front door to the commands in `portal.app`."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from ..app import commands
-from ..domain.problems import errors, warnings
+from ..app import build, check, errors, init, load, publish, refresh, remind
+from ..app.errors import EXIT_OK, EXIT_PROBLEMS
+from ..domain import problems
 from ..workbook import cells, schema
-from ..workbook.file import FileWorkbook, UnreadableWorkbook
+from ..workbook.file import FileWorkbook
+from ..workbook.xlsx.grids import UnreadableWorkbook
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # as a shell reports Ctrl-C
 
 
@@ -121,9 +122,9 @@ def _add_as_of(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _print_check(result: commands.CheckResult) -> None:
-    found = errors(list(result.problems))
-    noted = warnings(list(result.problems))
+def _print_check(result: check.CheckResult) -> None:
+    found = problems.errors(list(result.problems))
+    noted = problems.warnings(list(result.problems))
     for problem in found + noted:
         print(problem)
     summary = ", ".join(f"{n} {k}" for k, n in result.counts.items())
@@ -156,11 +157,11 @@ class ProgressBar:
         self.bar.update(done - self.bar.n)
 
 
-def _print_build(outcome: commands.BuildOutcome) -> None:
+def _print_build(outcome: build.BuildOutcome) -> None:
     result = outcome.site
     for problem in outcome.warnings:
         print(problem)
-    for warning in [*result.warnings, *commands.law_warnings(outcome.assessment)]:
+    for warning in [*result.warnings, *load.law_warnings(outcome.assessment)]:
         print(f"WARNING: {warning}")
     if result.secret_created:
         print(f"Created the site secret in {result.secret_created} (keep it private; it makes the links).")
@@ -170,7 +171,7 @@ def _print_build(outcome: commands.BuildOutcome) -> None:
     )
 
 
-def _print_remind(done: commands.RemindOutcome) -> None:
+def _print_remind(done: remind.RemindOutcome) -> None:
     for warning in done.warnings:
         print(f"WARNING: {warning}")
     for p in done.prepared:
@@ -180,11 +181,11 @@ def _print_remind(done: commands.RemindOutcome) -> None:
         return
     print(
         f"{len(done.prepared)} reminder(s) prepared, {done.sent} sent; Reminders and Log rows written to "
-        f"{done.written.path}"
+        f"{done.written.target}"
     )
 
 
-def _print_publish(done: commands.PublishOutcome) -> None:
+def _print_publish(done: publish.PublishOutcome) -> None:
     plan = done.plan
     verb = "Would publish" if done.dry_run else "Published"
     for label, paths in (("add", plan.added), ("change", plan.changed), ("remove", plan.removed)):
@@ -228,104 +229,100 @@ def _serve(folder: Path, port: int, open_browser: bool) -> int:
     return EXIT_OK
 
 
+def _workbook(args: argparse.Namespace) -> FileWorkbook:
+    """The workbook named on the command line; writing commands get the clock and where to write."""
+    return FileWorkbook(
+        args.workbook,
+        now=datetime.now(),
+        in_place=getattr(args, "in_place", False),
+        out=getattr(args, "out", None) if args.command in ("refresh", "remind") else None,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "init":
+        result = init.init(args.path, with_sample=args.sample, lang=args.lang, overwrite=args.force)
+        print(f"Created {result.path}" + (" with the sample data" if result.sample else ""))
+        return EXIT_OK
+    if args.command == "secret":
+        return _secret(args.action, args.secret_file)
+    if args.command == "serve":
+        return _serve(args.folder, args.port, args.open)
+    workbook = _workbook(args)
+    creditor = dict(args.creditor)
+    if args.command == "check":
+        checked = check.check(workbook, creditor)
+        if args.json:
+            print(json.dumps(checked.to_json(), indent=2, ensure_ascii=False))
+        else:
+            _print_check(checked)
+        return checked.exit_code
+    if args.command == "build":
+        out = args.out or workbook.folder / "site_out"
+        try:
+            with ProgressBar() as bar:
+                outcome = build.build(
+                    workbook,
+                    today=date.today(),
+                    out_dir=out,
+                    as_of=args.as_of,
+                    creditor=creditor,
+                    secret_file=args.secret_file,
+                    workers=args.workers,
+                    progress=bar,
+                )
+        except KeyboardInterrupt:
+            print(f"Interrupted: {out} is as it was before this build.", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        _print_build(outcome)
+        return EXIT_OK
+    if args.command == "publish":
+        site_dir = args.site or workbook.folder / "site_out"
+        done = publish.publish(workbook, site_dir=site_dir, to=args.to, dry_run=args.dry_run, creditor=creditor)
+        _print_publish(done)
+        return EXIT_OK
+    if args.command == "refresh":
+        refreshed = refresh.refresh(
+            workbook, today=date.today(), as_of=args.as_of, creditor=creditor, secret_file=args.secret_file
+        )
+        for warning in load.law_warnings(refreshed.assessment):
+            print(f"WARNING: {warning}")
+        written = refreshed.written
+        print(
+            f"Refreshed {len(refreshed.assessment.invoices)} invoice(s) as of {refreshed.assessment.as_of:%d/%m/%Y}: "
+            f"{written.cells} cell(s) changed in {written.target}"
+            + (f" (backup: {written.backup})" if written.backup else "")
+        )
+        return EXIT_OK
+    if args.command == "remind":
+        outbox = args.outbox or workbook.folder / "outbox"
+        reminded = remind.remind(
+            workbook,
+            today=date.today(),
+            outbox=outbox,
+            as_of=args.as_of,
+            send=args.send,
+            creditor=creditor,
+            secret_file=args.secret_file,
+        )
+        _print_remind(reminded)
+        return EXIT_OK
+    raise AssertionError(f"unknown command {args.command}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        if args.command == "init":
-            result = commands.init(args.path, with_sample=args.sample, lang=args.lang, overwrite=args.force)
-            print(f"Created {result.path}" + (" with the sample data" if result.sample else ""))
-            return EXIT_OK
-        if args.command == "check":
-            checked = commands.check(FileWorkbook(args.workbook), dict(args.creditor))
-            if args.json:
-                print(json.dumps(checked.to_json(), indent=2, ensure_ascii=False))
-            else:
-                _print_check(checked)
-            return checked.exit_code
-        if args.command == "build":
-            out = args.out or args.workbook.resolve().parent / "site_out"
-            try:
-                with ProgressBar() as bar:
-                    outcome = commands.build(
-                        FileWorkbook(args.workbook),
-                        today=date.today(),
-                        out_dir=out,
-                        as_of=args.as_of,
-                        creditor=dict(args.creditor),
-                        secret_file=args.secret_file,
-                        workers=args.workers,
-                        progress=bar,
-                    )
-            except KeyboardInterrupt:
-                print(f"Interrupted: {out} is as it was before this build.", file=sys.stderr)
-                return EXIT_INTERRUPTED
-            _print_build(outcome)
-            return EXIT_OK
-        if args.command == "publish":
-            site_dir = args.site or args.workbook.resolve().parent / "site_out"
-            done = commands.publish(
-                FileWorkbook(args.workbook),
-                site_dir=site_dir,
-                to=args.to,
-                dry_run=args.dry_run,
-                creditor=dict(args.creditor),
-            )
-            _print_publish(done)
-            return EXIT_OK
-        if args.command == "secret":
-            return _secret(args.action, args.secret_file)
-        if args.command == "refresh":
-            done = commands.refresh(
-                FileWorkbook(args.workbook),
-                today=date.today(),
-                now=datetime.now(),
-                as_of=args.as_of,
-                in_place=args.in_place,
-                out=args.out,
-                creditor=dict(args.creditor),
-                secret_file=args.secret_file,
-            )
-            for warning in commands.law_warnings(done.assessment):
-                print(f"WARNING: {warning}")
-            print(
-                f"Refreshed {len(done.assessment.invoices)} invoice(s) as of {done.assessment.as_of:%d/%m/%Y}: "
-                f"{done.written.cells} cell(s) changed in {done.written.path}"
-                + (f" (backup: {done.written.backup})" if done.written.backup else "")
-            )
-            return EXIT_OK
-        if args.command == "remind":
-            outbox = args.outbox or args.workbook.resolve().parent / "outbox"
-            done = commands.remind(
-                FileWorkbook(args.workbook),
-                today=date.today(),
-                now=datetime.now(),
-                outbox=outbox,
-                as_of=args.as_of,
-                send=args.send,
-                in_place=args.in_place,
-                out=args.out,
-                creditor=dict(args.creditor),
-                secret_file=args.secret_file,
-            )
-            _print_remind(done)
-            return EXIT_OK
-        if args.command == "serve":
-            return _serve(args.folder, args.port, args.open)
-    except commands.Refused as exc:
-        for problem in errors(list(exc.problems)):
-            print(problem, file=sys.stderr)
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return EXIT_PROBLEMS
-    except UnreadableWorkbook as exc:
-        if getattr(args, "json", False):
+        return run(args)
+    except Exception as exc:
+        failed = errors.failure(exc)
+        if failed is None:
+            raise
+        if getattr(args, "json", False) and isinstance(exc, UnreadableWorkbook):
             print(json.dumps({"workbook": str(args.workbook), "ok": False, "unreadable": str(exc)}))
         else:
-            print(f"ERROR: {exc}", file=sys.stderr)
-        return EXIT_UNREADABLE
-    except FileExistsError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return EXIT_PROBLEMS
-    return EXIT_OK
+            print(failed.message, file=sys.stderr)
+        return failed.exit_code
 
 
 if __name__ == "__main__":

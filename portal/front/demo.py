@@ -6,7 +6,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from ..app import commands
+from ..app import build, check, errors, init
 from ..workbook.file import FileWorkbook
 from .cli import _print_build
 
@@ -17,18 +17,21 @@ def main() -> int:
     workbook = ROOT / "workbook" / "sample.xlsx"
     out = ROOT / "site_out"
     if not workbook.exists():
-        commands.init(workbook, with_sample=True)
+        init.init(workbook, with_sample=True)
         print(f"Created {workbook}")
-    checked = commands.check(FileWorkbook(workbook))
+    checked = check.check(FileWorkbook(workbook))
     print(
         f"Checked {workbook.relative_to(ROOT)}: {len(checked.problems)} problem(s), "
         + ", ".join(f"{n} {k}" for k, n in checked.counts.items())
     )
     try:
-        outcome = commands.build(FileWorkbook(workbook), today=date.today(), out_dir=out)
-    except commands.Refused as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return 1
+        outcome = build.build(FileWorkbook(workbook), today=date.today(), out_dir=out)
+    except Exception as exc:
+        failed = errors.failure(exc)
+        if failed is None:
+            raise
+        print(failed.message, file=sys.stderr)
+        return failed.exit_code
     _print_build(outcome)
     link = outcome.site.invoice_pages[
         next(

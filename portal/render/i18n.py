@@ -11,7 +11,8 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 
-from ..workbook.schema import LANGUAGES
+from ..domain.languages import LANGUAGES
+from .templating import TemplateError
 
 MESSAGES_FILE = "messages.yml"
 
@@ -27,11 +28,21 @@ def locale_for(lang: str, country: str = "BE") -> Locale:
 def load_messages(env) -> dict[str, dict[str, str]]:
     """The portal's words from `messages.yml`, the user's copy first (the Jinja loader decides)."""
     source, filename, _ = env.loader.get_source(env, MESSAGES_FILE)
-    messages = yaml.safe_load(source)
+    try:
+        messages = yaml.safe_load(source)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f", line {mark.line + 1}" if mark else ""
+        raise TemplateError(
+            f"{filename}{line}: not a valid words file ({getattr(exc, 'problem', None) or exc}). Correct it, "
+            "or delete your copy to use the built-in one."
+        ) from None
+    if not isinstance(messages, dict):
+        raise TemplateError(f"{filename}: expected one 'key: {{fr: …, nl: …, en: …, de: …}}' line per word.")
     for key, texts in messages.items():
-        missing = set(LANGUAGES) - set(texts)
+        missing = set(LANGUAGES) - set(texts if isinstance(texts, dict) else ())
         if missing:
-            raise ValueError(f"{filename}: '{key}' has no text for {', '.join(sorted(missing))}")
+            raise TemplateError(f"{filename}: '{key}' has no text for {', '.join(sorted(missing))}")
     return messages
 
 

@@ -19,14 +19,14 @@ import markdown
 import yaml
 
 from ..codes import payment
-from ..domain import dunning, law, scenarios
-from ..workbook.schema import LANGUAGES
-from .templating import environment
+from ..domain import dunning, law
+from ..domain.languages import LANGUAGES
+from ..domain.stages import CLAIM_STAGES, Stage
+from .templating import TemplateError, environment
 
-STAGES = (*scenarios.STAGES, dunning.THANK_YOU)
+STAGES = tuple(Stage)
 TONES = ("friendly", "neutral", "firm", "formal", "warm")
 SUBJECT_MAX = 200
-CLAIM_STAGES = ("formal_notice", "handover")  # the stages that claim interest and fees
 
 # C0/C1 controls except \t and \n (this also drops Python-Markdown's \x02/\x03 placeholders), and the
 # bidi embedding/override/isolate controls that can make a name display the following text reversed.
@@ -36,10 +36,6 @@ _LINE_BREAKS = re.compile(r"\s*\n\s*")
 # Markdown writes attributes double-quoted; only web and mail links survive (a template may put a value in a link).
 _UNSAFE_LINK = re.compile(r'\b(href|src)="(?!https?:|mailto:)[^"]*"', re.IGNORECASE)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
-
-
-class TemplateError(ValueError):
-    """A reminder template is missing, has bad front matter, or fails to render."""
 
 
 @dataclass(frozen=True)
@@ -112,8 +108,8 @@ class _Compiled:
 class ReminderTemplates:
     """The reminder templates of one workbook, each read and compiled once."""
 
-    def __init__(self, workbook: Path | None = None):
-        self.env = environment(workbook, autoescape=False)
+    def __init__(self, folder: Path | None = None):
+        self.env = environment(folder, autoescape=False)
         self._compiled: dict[tuple[str, str], _Compiled] = {}
 
     def _load(self, stage: str, lang: str) -> _Compiled:
@@ -165,9 +161,9 @@ def _subject_label(filename: str) -> str:
     return f"{filename}, front matter 'subject'"
 
 
-def render_reminder(stage: str, lang: str, context: dict, *, workbook: Path | None = None) -> Reminder:
-    """Render one reminder; user templates next to `workbook` win over the built-in ones."""
-    return ReminderTemplates(workbook).render(stage, lang, context)
+def render_reminder(stage: str, lang: str, context: dict, *, folder: Path | None = None) -> Reminder:
+    """Render one reminder; user templates in the workbook's `folder` win over the built-in ones."""
+    return ReminderTemplates(folder).render(stage, lang, context)
 
 
 def _split_front_matter(source: str, filename: str) -> tuple[dict, str]:

@@ -31,8 +31,8 @@ from pathlib import Path
 from ..codes import payment
 from ..domain.dunning import Assessment, CustomerState, InvoiceState
 from ..domain.ledger import Creditor, Where
-from ..domain.scenarios import STAGES
-from ..workbook import cells
+from ..domain.money import CENT
+from ..domain.stages import CLAIM_STAGES, LADDER
 from . import cache, encrypt, i18n, reminders, templating, tokens
 from .manifest import Manifest, secret_fingerprint
 
@@ -183,13 +183,13 @@ def _where(where: Where | None) -> str:
 class _Renderer:
     """Holds what every page shares while one site is rendered."""
 
-    def __init__(self, assessment: Assessment, secret: tokens.Secret, workbook: Path | None):
+    def __init__(self, assessment: Assessment, secret: tokens.Secret, folder: Path | None):
         self.assessment = assessment
         self.creditor: Creditor = assessment.ledger.creditor
         self.secret = secret
-        self.workbook = workbook
-        self.env = templating.environment(workbook)
-        self.letters = reminders.ReminderTemplates(workbook)
+        self.folder = folder
+        self.env = templating.environment(folder)
+        self.letters = reminders.ReminderTemplates(folder)
         self.messages = i18n.load_messages(self.env)
         self.svgs: dict[str, str] = {}  # payload -> untitled SVG: each code drawn once, whatever the languages
         self.codes: dict[tuple[str, str, str], tuple[str, str]] = {}  # each payment checked once
@@ -276,7 +276,7 @@ class _Renderer:
             script=COPY_SCRIPT,
             alternates=alternates,
             ref=payment.format_reference,
-            cent=cells.CENT,
+            cent=CENT,
             as_of=self.assessment.as_of,
             days_late=days_late,
             **context,
@@ -358,9 +358,9 @@ def _page_stage(state: InvoiceState) -> str:
     """The reminder the debtor has just received (or receives today), shown on the page."""
     if state.balance <= 0 or state.status in ("disputed", "on_hold"):
         return ""
-    if state.action_due and state.next_action in STAGES:
+    if state.action_due and state.next_action in LADDER:
         return state.next_action
-    return state.stage if state.stage in STAGES else ""
+    return state.stage if state.stage in LADDER else ""
 
 
 def _claims(state: InvoiceState) -> bool:
@@ -403,7 +403,7 @@ def _plan(r: _Renderer) -> _Plan:
     as_of = assessment.as_of
     common = cache.fingerprint(
         cache.code_fingerprint(),
-        cache.tree_fingerprint(templating.user_templates_dir(r.workbook), templating.builtin_templates_dir()),
+        cache.tree_fingerprint(templating.user_templates_dir(r.folder), templating.builtin_templates_dir()),
         creditor,
         as_of,
         hashlib.sha256(r.secret.key).hexdigest(),
@@ -497,7 +497,7 @@ def _invoice_files(
             customer=customer,
             pdf="invoice.pdf" if pdf is not None else "",
             letter=letter,
-            claim=state.claim if stage in reminders.CLAIM_STAGES and _claims(state) else None,
+            claim=state.claim if stage in CLAIM_STAGES and _claims(state) else None,
             statement=statement,
             blocks=blocks,
         )
@@ -554,13 +554,13 @@ def absolute_url(creditor: Creditor, link: PageLink) -> str:
 def _pdf_source(r: _Renderer, state: InvoiceState) -> tuple[Path | None, str]:
     """The invoice's PDF to publish beside its page (only files inside the workbook's folder), or a warning."""
     name = state.invoice.pdf
-    if not name or r.workbook is None:
+    if not name or r.folder is None:
         return None, ""
     if r.creditor.encrypt_pages:
         return None, (
             f"PDF file '{name}'{_where(state.invoice.where)} not published: pages are encrypted and a PDF cannot be."
         )
-    base = r.workbook.resolve().parent
+    base = r.folder.resolve()
     source = (base / name).resolve()
     if not source.is_relative_to(base):
         raise BuildError(
@@ -694,7 +694,7 @@ def build_site(
     assessment: Assessment,
     out_dir: Path,
     secret: tokens.Secret,
-    workbook: Path | None = None,
+    folder: Path | None = None,
     manifest: Path | None = None,
     *,
     workbook_fingerprint: str = "",
@@ -710,7 +710,7 @@ def build_site(
     """
     out_dir = Path(out_dir).resolve()
     workers = os.cpu_count() or 1 if workers is None else workers
-    r = _Renderer(assessment, secret, workbook)
+    r = _Renderer(assessment, secret, folder)
     plan = _plan(r)
     cache_dir = manifest.parent / "cache" if manifest is not None else None
     index = cache.UnitIndex(cache_dir / "units.json" if cache_dir else None)

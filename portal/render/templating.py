@@ -9,6 +9,27 @@ import jinja2
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
+class TemplateError(ValueError):
+    """A template (a page, a reminder text, the words file) cannot be used; the message names the file and line."""
+
+
+def template_error(exc: jinja2.TemplateError) -> TemplateError:
+    """A Jinja error as one line naming the template file and line and what is wrong."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        where = f"{exc.filename or exc.name or 'a template'}, line {exc.lineno}"
+        what = exc.message
+    else:
+        frames = []
+        tb = exc.__traceback__
+        while tb is not None:
+            name = tb.tb_frame.f_code.co_filename
+            if name.endswith((".html", ".md", ".css", ".txt", ".yml")):
+                frames.append(f"{name}, line {tb.tb_lineno}")
+            tb = tb.tb_next
+        where, what = (frames[-1] if frames else "a template"), str(exc)
+    return TemplateError(f"{where}: {what}. Correct the template, or delete your copy to use the built-in one.")
+
+
 def builtin_templates_dir() -> Path:
     """The built-in templates: inside the installed package, or the checkout's top-level folder."""
     for candidate in (PACKAGE_DIR / "templates", PACKAGE_DIR.parent / "templates"):
@@ -17,21 +38,21 @@ def builtin_templates_dir() -> Path:
     raise FileNotFoundError("The built-in templates folder is missing: reinstall debtor-portal.")
 
 
-def user_templates_dir(workbook: Path | None) -> Path | None:
-    """The `templates/` folder next to the workbook, when there is one."""
-    if workbook is None:
+def user_templates_dir(folder: Path | None) -> Path | None:
+    """The `templates/` folder in the workbook's folder, when there is one."""
+    if folder is None:
         return None
-    folder = Path(workbook).resolve().parent / "templates"
-    return folder if folder.is_dir() else None
+    templates = Path(folder).resolve() / "templates"
+    return templates if templates.is_dir() else None
 
 
-def environment(workbook: Path | None = None, *, autoescape: bool = True) -> jinja2.Environment:
+def environment(folder: Path | None = None, *, autoescape: bool = True) -> jinja2.Environment:
     """A Jinja2 environment that looks in the user's folder, then in the built-in one.
 
     Undefined variables are errors, so a template with a typo fails loudly instead of
     sending a debtor a reminder with a hole in it.
     """
-    folders = [d for d in (user_templates_dir(workbook), builtin_templates_dir()) if d is not None]
+    folders = [d for d in (user_templates_dir(folder), builtin_templates_dir()) if d is not None]
     return jinja2.Environment(
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in folders]),
         autoescape=autoescape,

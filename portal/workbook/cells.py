@@ -10,9 +10,9 @@ import re
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from ..domain.money import CENT
 from . import schema
 
-CENT = Decimal("0.01")
 EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01, with Excel's phantom 29 Feb 1900
 DATE_HINT = "a date such as 31/12/2026 or 2026-12-31"
 AMOUNT_HINT = "an amount such as 1234.56, 1.234,56 or 1 234,56 €"

@@ -1,130 +1,46 @@
-"""The workbook on disk: every sheet's values in one read-only pass with openpyxl.
-
-The file is opened read-only and never written here; formulas give their cached values
-(what Excel showed when it last saved the file).
-"""
+"""The workbook port for an .xlsx file on disk: read with openpyxl, written through the safe writer."""
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
-import openpyxl
-import python_calamine
-from openpyxl.utils.exceptions import InvalidFileException
-
-STATE_DIR = ".debtor-portal"  # beside the workbook: build manifest, publish state, backups
-
-
-def state_dir(workbook: Path) -> Path:
-    """The folder beside a workbook where Debtor Portal keeps what it needs between runs."""
-    return Path(workbook).resolve().parent / STATE_DIR
-
-
-class UnreadableWorkbook(Exception):
-    """The file cannot be read as a workbook at all; the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class Grid:
-    """One sheet's cell values, row by row from A1; rows are padded to the same width."""
-
-    name: str
-    rows: tuple[tuple[object, ...], ...]
-
-
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
-
-
-def _refuse_non_xlsx(path: Path) -> None:
-    try:
-        with path.open("rb") as f:
-            head = f.read(1 << 16)
-    except FileNotFoundError:
-        raise UnreadableWorkbook(f"{path}: no such file. Check the path.") from None
-    except PermissionError:
-        raise UnreadableWorkbook(
-            f"{path}: the file is locked or you may not read it. Close it in Excel "
-            "(or wait for OneDrive/SharePoint to finish syncing) and try again."
-        ) from None
-    if head.startswith(_OLE_MAGIC):
-        if _ENCRYPTION_STREAM in head:
-            raise UnreadableWorkbook(
-                f"{path}: the workbook is password-protected. In Excel, choose File > Info > "
-                "Protect Workbook > Encrypt with Password, clear the password and save; or save an "
-                "unprotected copy for Debtor Portal."
-            )
-        raise UnreadableWorkbook(
-            f"{path}: this is an old-format .xls workbook. In Excel, choose File > Save As > "
-            "Excel Workbook (*.xlsx) and use that file."
-        )
-    if not zipfile.is_zipfile(path):
-        raise UnreadableWorkbook(
-            f"{path}: this is not an Excel .xlsx workbook (a CSV or another kind of file?). "
-            "Open it in Excel and save it as Excel Workbook (*.xlsx)."
-        )
-
-
-def _cell(value: object) -> object:
-    """A calamine value as openpyxl gives it: None for empty, int for whole numbers, datetime for dates."""
-    if value == "":
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if type(value) is date:
-        return datetime(value.year, value.month, value.day)
-    return value
-
-
-def _calamine_grids(path: Path) -> list[Grid] | None:
-    """The grids read by calamine (Rust, about ten times faster than openpyxl); None when it cannot."""
-    try:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
-        grids = []
-        for sheet in book.sheets_metadata:
-            if sheet.typ != python_calamine.SheetTypeEnum.WorkSheet:
-                continue
-            rows = book.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
-            width = max((len(r) for r in rows), default=0)
-            grids.append(Grid(sheet.name, tuple(tuple(map(_cell, r)) + (None,) * (width - len(r)) for r in rows)))
-        return grids
-    except Exception:  # any file calamine cannot read is left to openpyxl, whose errors are explained
-        return None
-
-
-def read_grids(path: Path) -> list[Grid]:
-    """Every worksheet's values, in workbook order."""
-    path = Path(path)
-    _refuse_non_xlsx(path)
-    if (grids := _calamine_grids(path)) is not None:
-        return grids
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise UnreadableWorkbook(
-            f"{path}: the workbook is damaged or not an .xlsx file ({exc}). Open it in Excel, "
-            "let Excel repair it if it offers to, and save it again."
-        ) from None
-    try:
-        grids = []
-        for sheet in book.worksheets:
-            sheet.reset_dimensions()  # a stated size may be too small: read every row that is there
-            rows = [tuple(row) for row in sheet.iter_rows(min_row=1, min_col=1, values_only=True)]
-            width = max((len(r) for r in rows), default=0)
-            grids.append(Grid(sheet.title, tuple(r + (None,) * (width - len(r)) for r in rows)))
-        return grids
-    finally:
-        book.close()
+from .grid import Grid
+from .port import Applied, Changes, grids_fingerprint
+from .xlsx.grids import read_grids
+from .xlsx.write import write_workbook_changes
 
 
 @dataclass(frozen=True)
 class FileWorkbook:
-    """The workbook port for a file on disk."""
+    """A workbook file. Reading never changes it; `apply` writes a dated copy beside it, or, with
+    `in_place`, replaces it after keeping a backup. `now` names the copy and the backup."""
 
     path: Path
+    now: datetime | None = None
+    in_place: bool = False
+    out: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.path).resolve().parent
 
     def grids(self) -> list[Grid]:
         return read_grids(self.path)
+
+    def fingerprint(self) -> str:
+        return grids_fingerprint(self.grids())
+
+    def apply(self, changes: Changes) -> Applied:
+        if self.now is None:
+            raise ValueError("this workbook was opened for reading only: give `now` to write to it")
+        return write_workbook_changes(Path(self.path), changes, now=self.now, in_place=self.in_place, out=self.out)
+
+    def written(self, applied: Applied) -> FileWorkbook:
+        """The workbook that holds the changes: this file when written in place, else the copy."""
+        return self if applied.path is None else FileWorkbook(applied.path, self.now, self.in_place, self.out)

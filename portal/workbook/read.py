@@ -7,17 +7,19 @@ invoices, whose customers are then derived from the names on it.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import timedelta
 
 from openpyxl.utils import get_column_letter
 
+from ..domain.languages import LANGUAGES
 from ..domain.ledger import Creditor, Customer, Installment, Invoice, Ledger, LogEntry, Payment, ScenarioStep, Where
 from ..domain.problems import ERROR, Problem
 from ..domain.scenarios import BUILTIN_STEPS
 from . import cells, schema
-from .file import Grid
+from .grid import Grid
 
 HEADER_SCAN_ROWS = 30
 OPTION_SHEET = "--creditor option"
@@ -52,6 +54,7 @@ class Reading:
     problems: tuple[Problem, ...]
     tables: dict[str, FoundTable]
     unreadable_invoices: frozenset[str] = frozenset()  # numbers on invoice rows that could not be read
+    language: str = "en"  # the workbook's own: its Settings labels', else its headers' (see `workbook_language`)
 
 
 def _header_match(table: schema.Table, row: tuple[object, ...]) -> dict[str, int]:
@@ -75,6 +78,32 @@ def _best_header(table: schema.Table, grid: Grid) -> tuple[int, dict[str, int]]:
 def _found(table: schema.Table, grid: Grid, header_row: int, columns: dict[str, int]) -> FoundTable:
     headers = {key: cells.text(grid.rows[header_row][col]) for key, col in columns.items()}
     return FoundTable(table, grid, header_row, columns, headers)
+
+
+def _votes(written: list[str], names: list[dict[str, str]]) -> Counter[str]:
+    """How many of the `written` labels each language's `names` account for."""
+    votes: Counter[str] = Counter()
+    for text, by_lang in zip(written, names):
+        for lang, name in by_lang.items():
+            if schema.normalize(name) == schema.normalize(text):
+                votes[lang] += 1
+    return votes
+
+
+def workbook_language(grids: list[Grid], tables: dict[str, FoundTable]) -> str:
+    """The language the workbook is written in: its Settings labels', else its table headers'.
+
+    Words written in the workbook (next action, headers added by Refresh) follow it.
+    """
+    grid = _settings_grid(grids)
+    entries = [(setting, where) for setting, _, where in _setting_cells(grid)] if grid else []
+    votes = _votes([w.column or "" for _, w in entries], [s.labels for s, _ in entries])
+    if not votes:
+        found = [(f.table.column(key), header) for f in tables.values() for key, header in f.headers.items()]
+        votes = _votes([header for _, header in found], [column.headers for column, _ in found])
+    if not votes:
+        return "en"
+    return max(LANGUAGES, key=lambda lang: (votes[lang], -LANGUAGES.index(lang)))
 
 
 def locate_tables(grids: list[Grid]) -> dict[str, FoundTable]:
@@ -460,4 +489,4 @@ def read_ledger(grids: list[Grid], overrides: dict[str, str] | None = None) -> R
         log=tuple(log),
         scenarios=tuple(steps) or BUILTIN_STEPS,
     )
-    return Reading(ledger, tuple(problems), tables, unreadable)
+    return Reading(ledger, tuple(problems), tables, unreadable, workbook_language(grids, tables))

@@ -15,8 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from stdnum.be import vat as be_vat
 
 from ..codes.payment import ogm
+from ..domain.money import CENT
 from ..domain.scenarios import BUILTIN_STEPS
-from .cells import CENT
 
 AS_OF = date(2026, 11, 16)
 SEED = 20261116

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from functools import cached_property
 
-LANGUAGES = ("fr", "nl", "en", "de")
+from ..domain.languages import LANGUAGES
+from ..domain.ledger import Creditor
+
 COUNTRIES = ("BE", "FR")
 KINDS = ("B2B", "B2C")
 SCENARIOS = ("gentle", "standard", "strict")
@@ -117,12 +119,24 @@ class Setting(_Named):
     type: str = "text"  # text, iban, bic, vat, email, choice, number, money, date, list, url
     required: bool = False
     choices: tuple[str, ...] = ()
-    default: str = ""
     help: str = ""
     aliases: tuple[str, ...] = ()
 
     def _name_sources(self) -> tuple[str, ...]:
         return (*self.labels.values(), *self.aliases, self.key)
+
+    @property
+    def default(self) -> str:
+        """The value used when the setting is left empty, as the template shows it (from `Creditor`)."""
+        found = _CREDITOR_DEFAULTS.get(self.key)
+        if isinstance(found, bool):
+            return "yes" if found else "no"
+        if isinstance(found, tuple):
+            return ", ".join(found)
+        return "" if found is None else str(found)
+
+
+_CREDITOR_DEFAULTS = {f.name: f.default for f in fields(Creditor) if f.default is not MISSING}
 
 
 def _h(en: str, fr: str, nl: str, de: str) -> dict[str, str]:
@@ -181,7 +195,6 @@ SETTINGS: tuple[Setting, ...] = (
         _h("Country", "Pays", "Land", "Land"),
         type="choice",
         choices=COUNTRIES,
-        default="BE",
         help="BE or FR: decides the law applied to late payment.",
     ),
     Setting(
@@ -189,14 +202,12 @@ SETTINGS: tuple[Setting, ...] = (
         _h("Default language", "Langue par défaut", "Standaardtaal", "Standardsprache"),
         type="choice",
         choices=LANGUAGES,
-        default="fr",
         help="For customers whose language is empty.",
     ),
     Setting(
         "site_languages",
         _h("Site languages", "Langues du site", "Talen van de site", "Sprachen der Website"),
         type="list",
-        default="fr, nl, en, de",
         help="Languages each page is also offered in.",
     ),
     Setting(
@@ -209,7 +220,6 @@ SETTINGS: tuple[Setting, ...] = (
         "payment_terms_days",
         _h("Payment terms (days)", "Délai de paiement (jours)", "Betalingstermijn (dagen)", "Zahlungsziel (Tage)"),
         type="number",
-        default="30",
         help="Used when an invoice has no due date.",
     ),
     Setting(
@@ -217,7 +227,6 @@ SETTINGS: tuple[Setting, ...] = (
         _h("Payment reference", "Référence de paiement", "Betalingsreferentie", "Zahlungsreferenz"),
         type="choice",
         choices=REFERENCE_KINDS,
-        default="ogm",
         help="ogm: Belgian structured communication +++123/4567/89002+++; rf: ISO 11649 RF reference.",
     ),
     Setting(
@@ -225,7 +234,6 @@ SETTINGS: tuple[Setting, ...] = (
         _h("Late interest", "Intérêts de retard", "Verwijlintrest", "Verzugszinsen"),
         type="choice",
         choices=INTEREST_RULES,
-        default="legal",
         help="legal: the statutory rate; contractual: the rate below; none: claim no interest.",
     ),
     Setting(
@@ -248,7 +256,6 @@ SETTINGS: tuple[Setting, ...] = (
         ),
         type="choice",
         choices=YES_NO,
-        default="yes",
         help="EUR 40 for businesses; the capped Book XIX indemnity for consumers.",
     ),
     Setting(
@@ -261,14 +268,12 @@ SETTINGS: tuple[Setting, ...] = (
         ),
         type="choice",
         choices=YES_NO,
-        default="no",
         help="yes only when your general terms state the interest and indemnity.",
     ),
     Setting(
         "default_scenario",
         _h("Default scenario", "Scénario par défaut", "Standaardscenario", "Standardszenario"),
         choices=SCENARIOS,
-        default="standard",
     ),
     Setting(
         "publish_target",
@@ -284,17 +289,15 @@ SETTINGS: tuple[Setting, ...] = (
             "Bezahlte Seiten behalten (Tage)",
         ),
         type="number",
-        default="30",
     ),
     Setting(
         "encrypt_pages",
         _h("Encrypt pages", "Chiffrer les pages", "Pagina's versleutelen", "Seiten verschlüsseln"),
         type="choice",
         choices=YES_NO,
-        default="no",
     ),
     Setting("smtp_host", _h("SMTP server", "Serveur SMTP", "SMTP-server", "SMTP-Server")),
-    Setting("smtp_port", _h("SMTP port", "Port SMTP", "SMTP-poort", "SMTP-Port"), type="number", default="587"),
+    Setting("smtp_port", _h("SMTP port", "Port SMTP", "SMTP-poort", "SMTP-Port"), type="number"),
     Setting(
         "smtp_user",
         _h("SMTP user", "Utilisateur SMTP", "SMTP-gebruiker", "SMTP-Benutzer"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 
 from stdnum.be import vat as be_vat
 from stdnum.eu import vat as eu_vat
@@ -12,6 +13,7 @@ from stdnum.fr import siren, siret
 
 from ..codes.payment import PaymentCodeError, validate_beneficiary_name, validate_bic, validate_iban, validate_reference
 from ..domain import law
+from ..domain.allocation import allocate
 from ..domain.ledger import Ledger, Where
 from ..domain.problems import ERROR, WARNING, Problem
 from . import schema
@@ -262,6 +264,23 @@ def check_links(ledger: Ledger, locate: Locator, unreadable: frozenset[str]) -> 
     return problems
 
 
+def check_payments(ledger: Ledger, locate: Locator) -> list[Problem]:
+    """Payments that settle no invoice (those naming an unknown invoice are reported by `check_links`)."""
+    allocation = allocate(ledger, date.max)
+    return [
+        _problem(
+            "unmatched_payment",
+            locate.at(u.payment.where, schema.PAYMENTS, "reference" if u.payment.reference.strip() else "amount"),
+            f"The payment of {u.payment.amount} on {u.payment.date.isoformat()} settles no invoice: {u.reason}",
+            "Fill in its Invoice column with the invoice number it pays, or correct its reference.",
+            u.payment.reference,
+            severity=WARNING,
+        )
+        for u in allocation.unmatched
+        if not u.payment.invoice.strip()
+    ]
+
+
 def check(reading: Reading, places: dict[str, Where]) -> list[Problem]:
     ledger = reading.ledger
     locate = Locator(reading.tables)
@@ -282,4 +301,5 @@ def check(reading: Reading, places: dict[str, Where]) -> list[Problem]:
         + check_customers(ledger, scenarios, locate)
         + check_invoices(ledger, locate)
         + check_links(ledger, locate, reading.unreadable_invoices)
+        + check_payments(ledger, locate)
     )

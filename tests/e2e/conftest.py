@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.app import commands
+from portal.app import build
 from portal.workbook.file import FileWorkbook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,7 +98,7 @@ VISIT_PROBE = (
 class Site:
     out_dir: Path
     base: str  # http://127.0.0.1:PORT/
-    outcome: commands.BuildOutcome
+    outcome: build.BuildOutcome
     html: list[str]  # every HTML page, relative to out_dir
     folder_indexes: list[str]  # i/index.html etc.: copies of the landing page so that no folder is listed
     languages: dict[str, str]  # page -> the language it should be in
@@ -139,7 +139,7 @@ class Visit:
     # QR; empty when the page is not among those whose codes are read
 
 
-def _page_languages(outcome: commands.BuildOutcome, html: list[str]) -> dict[str, str]:
+def _page_languages(outcome: build.BuildOutcome, html: list[str]) -> dict[str, str]:
     assessment = outcome.assessment
     default = assessment.ledger.creditor.default_language
     main: dict[str, str] = {}
@@ -167,7 +167,7 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("e2e")
     workbook = tmp / "sample.xlsx"
     shutil.copy(SAMPLE, workbook)
-    outcome = commands.build(FileWorkbook(workbook), today=TODAY, out_dir=tmp / "site_out", secret_file=tmp / "secret")
+    outcome = build.build(FileWorkbook(workbook), today=TODAY, out_dir=tmp / "site_out", secret_file=tmp / "secret")
     out_dir = tmp / "site_out"
     server = make_server(out_dir, port=0)
     thread = threading.Thread(target=server.serve_forever, name="portal-e2e-server", daemon=True)

@@ -6,6 +6,7 @@ session, `visits` opens the selected pages once at phone size and records what t
 
 from __future__ import annotations
 
+import io
 import re
 import urllib.request
 from decimal import Decimal
@@ -22,6 +23,7 @@ from .conftest import (
     SHOTS,
     Site,
     Visit,
+    decode_qr,
     guarded_context,
     screenshot_targets,
 )
@@ -399,15 +401,25 @@ def test_phone_statement_keeps_dates_references_and_amounts_on_one_line(site: Si
     assert not problems, f"{len(problems)} table cells broken over several lines, e.g.\n" + "\n".join(problems[:8])
 
 
-def test_phone_screenshots_were_taken(site: Site, visits: dict[str, Visit]):
+def test_phone_screenshots_scan_as_payments(site: Site, visits: dict[str, Visit]):
+    """What a phone shows is what a banking app reads: each full-page phone screenshot decodes to the
+    page's EPC payload (none for the pound invoice), and no overflow made the page wider."""
+    from PIL import Image
+
+    iban = site.outcome.assessment.ledger.creditor.iban.replace(" ", "")
     for rel, name in screenshot_targets(site).items():
         assert rel in visits
-        shot = SHOTS / name
-        assert shot.stat().st_size > 10_000, shot
-        from PIL import Image
-
-        with Image.open(shot) as image:
-            assert image.width == PHONE["width"] * 2  # no horizontal overflow grew the page
+        png = (SHOTS / name).read_bytes()
+        with Image.open(io.BytesIO(png)) as image:
+            assert image.width == PHONE["width"] * 2
+        payloads = decode_qr(png)
+        if rel == site.invoice(NON_EUR_INVOICE):
+            assert payloads == [], name
+            continue
+        assert payloads, f"{name}: no QR code could be read from the phone screenshot"
+        for payload in payloads:
+            lines = payload.split("\n")
+            assert lines[:3] == ["BCD", "002", "1"] and lines[6] == iban, (name, lines)
 
 
 # --- 5. print -------------------------------------------------------------------------

@@ -40,7 +40,7 @@ import stat
 import tempfile
 import zipfile
 from copy import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -56,11 +56,13 @@ from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.table import TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import schema
-from .file import Grid, read_grids, state_dir
-from .read import FoundTable, locate_tables
-from .template import NUMBER_FORMATS, write_cell
-from .xlsx_losses import MAIN_NS, REL_NS, human_list, losses, relationships
+from .. import schema
+from ..grid import Grid
+from ..port import Applied, Changes, UnsafeToWrite, state_dir
+from ..read import FoundTable, locate_tables
+from ..template import NUMBER_FORMATS, write_cell
+from .grids import read_grids
+from .losses import MAIN_NS, REL_NS, human_list, losses, relationships
 
 BACKUP_DIR = "backups"
 TEMP_PREFIX = ".debtor-portal-writing-"
@@ -69,37 +71,6 @@ DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 
 
 APPEND_TABLES: dict[str, schema.Table] = {"log": schema.LOG, "reminders": schema.REMINDERS}
-
-
-class UnsafeToWrite(Exception):
-    """Writing would lose or damage the user's data; the message says what and what to do.
-
-    Nothing has been written when this is raised.
-    """
-
-    def __init__(self, message: str, items: tuple[str, ...] = ()):
-        super().__init__(message)
-        self.items = items
-
-
-@dataclass(frozen=True)
-class Changes:
-    """What to write: managed cells by table key, sheet row (1-based) and column key; rows to append.
-
-    A value is a str, Decimal, int, float, bool, date or datetime; None clears the cell.
-    """
-
-    cells: dict[str, dict[int, dict[str, object]]] = field(default_factory=dict)
-    append: dict[str, list[dict[str, object]]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class WriteResult:
-    path: Path  # the file written (the workbook itself when nothing needed writing in place)
-    backup: Path | None
-    cells: int  # managed cells whose value changed
-    rows_added: dict[str, int]
-    columns_added: tuple[str, ...] = ()  # "Sheet!Header" of each column the writer added
 
 
 # --------------------------------------------------------------------------------------------
@@ -165,6 +136,7 @@ class _Target:
     columns: dict[str, int]
     excel: ExcelTable | None
     touched: set[tuple[str, int, int]]  # (sheet, row, column) of every cell written, for the final check
+    lang: str = "en"  # of the headers and sheet names the writer adds
 
     def put(self, row: int, col: int, value: object, kind: str) -> None:
         _put(self.ws, row, col, value, kind)
@@ -207,11 +179,11 @@ def _excel_table_at(ws: Worksheet, header_row: int, columns: dict[str, int]) -> 
     return best
 
 
-def _target(book: Workbook, found: FoundTable, table: schema.Table, touched: set) -> _Target:
+def _target(book: Workbook, found: FoundTable, table: schema.Table, touched: set, lang: str) -> _Target:
     ws = book[found.grid.name]
     header_row = found.header_row + 1
     columns = {key: index + 1 for key, index in found.columns.items()}
-    return _Target(table, ws, header_row, columns, _excel_table_at(ws, header_row, columns), touched)
+    return _Target(table, ws, header_row, columns, _excel_table_at(ws, header_row, columns), touched, lang)
 
 
 def _locate_by_name(grids: list[Grid], table: schema.Table, taken: set[str]) -> FoundTable | None:
@@ -253,22 +225,22 @@ def _unique_sheet_title(book: Workbook, wanted: str) -> str:
     return title
 
 
-def _new_sheet(book: Workbook, table: schema.Table, touched: set) -> _Target:
-    """A sheet for a table the workbook lacks, with English headers and an Excel Table."""
-    ws = book.create_sheet(_unique_sheet_title(book, table.sheet_name("en")))
+def _new_sheet(book: Workbook, table: schema.Table, touched: set, lang: str) -> _Target:
+    """A sheet for a table the workbook lacks, with headers in `lang` and an Excel Table."""
+    ws = book.create_sheet(_unique_sheet_title(book, table.sheet_name(lang)))
     for col, column in enumerate(table.columns, start=1):
-        ws.cell(row=1, column=col, value=column.header("en")).font = Font(bold=True)
+        ws.cell(row=1, column=col, value=column.header(lang)).font = Font(bold=True)
         ws.column_dimensions[get_column_letter(col)].width = column.width
     excel = ExcelTable(
-        displayName=_unique_table_name(book, table.sheet_name("en")), ref=f"A1:{get_column_letter(len(table.columns))}2"
+        displayName=_unique_table_name(book, table.sheet_name(lang)), ref=f"A1:{get_column_letter(len(table.columns))}2"
     )
     excel.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     excel._initialise_columns()
     for table_column, column in zip(excel.tableColumns, table.columns):
-        table_column.name = column.header("en")
+        table_column.name = column.header(lang)
     ws.add_table(excel)
     ws.freeze_panes = "A2"
-    return _Target(table, ws, 1, {c.key: i for i, c in enumerate(table.columns, start=1)}, excel, touched)
+    return _Target(table, ws, 1, {c.key: i for i, c in enumerate(table.columns, start=1)}, excel, touched, lang)
 
 
 def _set_width_if_unset(ws: Worksheet, col: int, width: int) -> None:
@@ -282,7 +254,7 @@ def _set_width_if_unset(ws: Worksheet, col: int, width: int) -> None:
 def _add_column(target: _Target, key: str, added: list[str]) -> int:
     """Add a column the sheet lacks, right of its headers (and inside its Excel Table)."""
     ws, header_row, column = target.ws, target.header_row, target.table.column(key)
-    header = column.header("en")
+    header = column.header(target.lang)
     if target.excel is not None:
         _, _, max_col, max_row = _bounds(target.excel)
         col = max_col + 1
@@ -610,7 +582,7 @@ def _free_name(folder: Path, stem: str, suffix: str) -> Path:
 
 
 def _backup(source: Path, now: datetime, digest: str) -> Path:
-    folder = state_dir(source) / BACKUP_DIR
+    folder = state_dir(source.parent) / BACKUP_DIR
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{source.stem}.backup-{now:%Y%m%d-%H%M%S}"
     backup, n = folder / f"{stem}{source.suffix}", 1
@@ -674,7 +646,7 @@ def _check_written(path: Path, before: list[tuple[str, dict]], touched: set[tupl
 
 def write_workbook_changes(
     source: Path, changes: Changes, *, now: datetime, in_place: bool = False, out: Path | None = None
-) -> WriteResult:
+) -> Applied:
     """Write managed cells and appended rows; by default to a copy next to `source`.
 
     In place, the workbook is first backed up (byte-identical, in `.debtor-portal/backups/`),
@@ -726,7 +698,7 @@ def write_workbook_changes(
     for key, rows in changes.cells.items():
         if key not in located:
             raise ValueError(f"No {key} table in {source.name}")
-        cells += _write_cells(_target(book, located[key], located[key].table, touched), rows, added)
+        cells += _write_cells(_target(book, located[key], located[key].table, touched, changes.lang), rows, added)
     rows_added: dict[str, int] = {}
     # A Reminders sheet is never another table, even when its headers look like one.
     reminder_sheets = {g.name for g in grids if schema.normalize(g.name) in schema.REMINDERS.names()}
@@ -740,11 +712,15 @@ def write_workbook_changes(
         found = located.get(key) if key != "reminders" else _locate_by_name(grids, table, taken)
         if found is not None and key != "reminders" and found.grid.name in reminder_sheets:
             found = None
-        target = _target(book, found, table, touched) if found is not None else _new_sheet(book, table, touched)
+        target = (
+            _target(book, found, table, touched, changes.lang)
+            if found is not None
+            else _new_sheet(book, table, touched, changes.lang)
+        )
         rows_added[key] = _append_rows(target, rows, added)
 
     if in_place and not cells and not rows_added and not added:
-        return WriteResult(source, None, 0, {}, ())
+        return Applied(str(source), None, 0, {}, (), path=source)
     book.calculation.fullCalcOnLoad = True  # formulas that depend on what changed are recalculated on opening
 
     backup = _backup(source, now, digest) if in_place else None
@@ -777,4 +753,4 @@ def write_workbook_changes(
     finally:
         for temp in temps:
             temp.unlink(missing_ok=True)
-    return WriteResult(target_path, backup, cells, rows_added, tuple(added))
+    return Applied(str(target_path), backup, cells, rows_added, tuple(added), path=target_path)

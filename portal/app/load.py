@@ -1,0 +1,70 @@
+"""Reading a workbook once: the Ledger, every problem, and the assessment as of a date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from ..domain import dunning
+from ..domain.ledger import Ledger
+from ..domain.problems import ERROR, Problem, errors, warnings
+from ..render import tokens
+from ..workbook import validate
+from ..workbook.port import WorkbookPort, grids_fingerprint
+from ..workbook.read import Reading, read_ledger, setting_places
+from .errors import Refused
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A workbook read and checked: the Ledger (None when unreadable as one) and every problem."""
+
+    ledger: Ledger | None
+    problems: tuple[Problem, ...]
+    reading: Reading
+    fingerprint: str  # of the values read, to tell later whether the workbook changed
+
+    @property
+    def errors(self) -> list[Problem]:
+        return errors(list(self.problems))
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return warnings(list(self.problems))
+
+
+def load(workbook: WorkbookPort, creditor: dict[str, str] | None = None) -> Loaded:
+    """Read every table once and run every check."""
+    overrides = creditor or {}
+    grids = workbook.grids()
+    reading = read_ledger(grids, overrides)
+    problems = list(reading.problems)
+    if reading.ledger is not None:
+        problems += validate.check(reading, setting_places(grids, overrides))
+    problems.sort(key=lambda p: (p.severity != ERROR, p.where.sheet, p.where.row or 0))
+    return Loaded(reading.ledger, tuple(problems), reading, grids_fingerprint(grids))
+
+
+def assessed(
+    workbook: WorkbookPort, *, today: date, as_of: date | None = None, creditor: dict[str, str] | None = None
+) -> tuple[Loaded, dunning.Assessment]:
+    """Read, check and assess: the date is the one given, else the workbook's "as of", else today."""
+    loaded = load(workbook, creditor)
+    if loaded.errors:
+        raise Refused(
+            f"{workbook.name} has {len(loaded.errors)} error(s): run 'debtor-portal check' and correct them first.",
+            loaded.problems,
+        )
+    ledger = loaded.ledger
+    return loaded, dunning.assess(ledger, as_of or ledger.creditor.as_of or today)
+
+
+def law_warnings(assessment: dunning.Assessment) -> list[str]:
+    """What the legal computations want the user to know (e.g. a rate table to update), once each."""
+    return sorted({w for state in assessment.invoices if state.claim for w in state.claim.warnings})
+
+
+def secret(secret_file: Path | None) -> tokens.Secret:
+    """The site secret behind the private links."""
+    return tokens.load_secret(secret_file)
