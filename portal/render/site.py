@@ -28,6 +28,8 @@ from decimal import Decimal
 from functools import partial
 from pathlib import Path
 
+import jinja2
+
 from ..codes import payment
 from ..domain.dunning import Assessment, CustomerState, InvoiceState
 from ..domain.ledger import Creditor, Where
@@ -596,7 +598,11 @@ def _write_units(indices: list[int]) -> list[tuple[int, dict[str, cache.FileStam
     done = []
     for index in indices:
         stamps = {}
-        for relative, data in sorted(job.units[index].make().items()):
+        try:
+            files = job.units[index].make()
+        except jinja2.TemplateError as exc:  # named here: a worker's traceback does not reach the parent
+            raise templating.template_error(exc) from None
+        for relative, data in sorted(files.items()):
             target = job.staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             sha = hashlib.sha256(data).hexdigest()
@@ -743,10 +749,10 @@ def build_site(
             svgs = _run(_encode_all, missing, workers, progress, 0, total, "QR codes")
         except payment.PaymentCodeError as exc:
             raise BuildError(f"A payment QR code cannot be made: {exc}.") from None
-        for payload, svg in zip(missing, svgs):
-            r.svgs[payload] = svg
-            store.put(payload, svg)
+        r.svgs.update(zip(missing, svgs))
         units = _write_site(r, plan, todo, reused, previous, out_dir, workers, progress, len(missing), total)
+        for payload in missing:  # kept only once the build succeeded: a failed build leaves nothing behind
+            store.put(payload, r.svgs[payload])
     index.save(out_dir, units)
     hashes = dict(sorted((path, stamp[0]) for unit in units.values() for path, stamp in unit.files.items()))
     if manifest is not None:
