@@ -111,14 +111,14 @@ def change_one_invoice(workbook: Path) -> str:
 
 def hugo_site(workbook: Path, site: Path, secret_file: Path, folder: Path) -> int:
     """A Hugo project with one content page per page of our site, from the same assessment."""
-    from portal.app.load import assessed
+    from portal.app import load
     from portal.codes import payment
     from portal.render import site as portal_site
     from portal.render import tokens
     from portal.render.cache import QRStore
     from portal.workbook.file import FileWorkbook
 
-    _, assessment = assessed(FileWorkbook(workbook), today=generate.AS_OF)
+    _, assessment = load.assessed(FileWorkbook(workbook), today=generate.AS_OF)
     creditor = assessment.ledger.creditor
     secret = tokens.load_secret(secret_file)
     shutil.rmtree(folder, ignore_errors=True)

@@ -310,7 +310,10 @@ def test_a_broken_user_template_is_named_in_one_line(sample_copy, tmp_path, caps
     else:
         source += added
     user.write_text(source, encoding="utf-8")
-    before = sorted(p.name for p in sample_copy.parent.iterdir()), sample_copy.read_bytes()
+    before = (
+        sorted(p.name for p in sample_copy.parent.iterdir() if p.name != ".debtor-portal"),
+        sample_copy.read_bytes(),
+    )
     code = cli.main([command, str(sample_copy)])
     err = capsys.readouterr().err
     if command == "remind" and kind == "page":
@@ -318,4 +321,5 @@ def test_a_broken_user_template_is_named_in_one_line(sample_copy, tmp_path, caps
         return
     assert code == 1 and "Traceback" not in err
     assert err.count("\n") == 1 and named in err and str(user.parent) in err
-    assert (sorted(p.name for p in sample_copy.parent.iterdir()), sample_copy.read_bytes()) == before
+    after = sorted(p.name for p in sample_copy.parent.iterdir() if p.name != ".debtor-portal")  # a cache may stay
+    assert (after, sample_copy.read_bytes()) == before

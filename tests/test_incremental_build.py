@@ -209,7 +209,7 @@ def test_the_manifest_names_the_secret_and_the_workbook(tmp_path):
     outcome = site.build()
     recorded = manifest.load(site.folder / ".debtor-portal" / "build.json")
     assert recorded is not None
-    assert recorded.secret_fingerprint == manifest.secret_fingerprint(tokens.load_secret(site.secret).key)
+    assert recorded.secret_fingerprint == tokens.load_secret(site.secret).fingerprint
     assert len(recorded.secret_fingerprint) == 16
     assert recorded.files == outcome.site.files
     assert recorded.invoices == len(outcome.site.invoice_pages) and recorded.as_of == sample.AS_OF

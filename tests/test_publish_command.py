@@ -23,14 +23,9 @@ from .conftest import column_letter, edit_workbook
 
 @pytest.fixture
 def built(small_copy: Path, tmp_path: Path):
-    secret = tmp_path / "secret"
-
     def build() -> build_command.BuildOutcome:
         return build_command.build(
-            FileWorkbook(small_copy),
-            today=date(2026, 11, 16),
-            out_dir=small_copy.parent / "site_out",
-            secret_file=secret,
+            FileWorkbook(small_copy), today=date(2026, 11, 16), out_dir=small_copy.parent / "site_out"
         )
 
     return small_copy, build
@@ -136,10 +131,10 @@ def test_publish_to_a_git_branch_from_the_command_line(built, tmp_path, capsys):
 
 
 def test_rotating_the_secret_changes_every_link(built, tmp_path, capsys):
-    _workbook, build = built
+    workbook, build = built
     before = build().site.invoice_pages
-    assert cli.main(["secret", "rotate", "--secret-file", str(tmp_path / "secret")]) == 0
-    assert "Every portal link has changed" in capsys.readouterr().out
+    assert cli.main(["secret", "rotate", str(workbook)]) == 0
+    assert "Every private link changes" in capsys.readouterr().out
     after = build().site.invoice_pages
     assert before.keys() == after.keys()
     assert all(before[n].token != after[n].token for n in before)

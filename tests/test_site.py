@@ -341,6 +341,21 @@ def test_an_installed_wheel_builds_the_sample(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "invoice page(s)" in run.stdout
     assert len(list((tmp_path / "site_out" / "i").glob("*/index.html"))) > 50
+    addin = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "portal.front.cli", "addin", "build", "--out", "DebtorPortal.xlam"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert addin.returncode == 0, addin.stderr
+    assert (tmp_path / "DebtorPortal.xlam").read_bytes() == _fresh_addin()  # the add-in's sources are in the wheel
+
+
+def _fresh_addin() -> bytes:
+    from portal.front.addin import package
+
+    return package.xlam(package.read_sources(ROOT / "addin"))
 
 
 def test_a_rebuild_leaves_unchanged_files_untouched(small_copy, tmp_path):

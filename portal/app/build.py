@@ -20,6 +20,7 @@ class BuildOutcome:
     site: site.BuildResult
     assessment: dunning.Assessment
     warnings: tuple[Problem, ...]
+    secret_moved: str = ""  # the user-level secret of older versions, copied beside the workbook by this build
 
 
 def build(
@@ -35,17 +36,18 @@ def build(
 ) -> BuildOutcome:
     """Check the workbook, assess it and write the portal to `out_dir`.
 
-    `progress(done, total, label)` is called as QR codes are drawn and pages rendered; `workers`
-    processes render them (default: one per core)."""
+    `progress(done, total, label)` is called as pages are rendered; `workers` processes render
+    them (default: one per core)."""
     loaded, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor)
+    key = secret(workbook.folder, secret_file)
     result = site.build_site(
         assessment,
         out_dir,
-        secret(secret_file),
+        key,
         workbook.folder,
         manifest=state_dir(workbook.folder) / MANIFEST,
         workbook_fingerprint=loaded.fingerprint,
         workers=workers,
         progress=progress,
     )
-    return BuildOutcome(result, assessment, tuple(loaded.warnings))
+    return BuildOutcome(result, assessment, tuple(loaded.warnings), key.moved_from)

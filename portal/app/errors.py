@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import jinja2
 
 from ..domain.problems import Problem, errors
+from ..imports.records import UnreadableFile
 from ..publish.targets import PublishError
 from ..render.mail import MailError
 from ..render.site import BuildError
@@ -26,6 +27,15 @@ class Refused(Exception):
         self.problems = problems
 
 
+class ImportFailed(Exception):
+    """An import that wrote nothing: `items` names each problem by file and entry."""
+
+    def __init__(self, message: str, items: tuple[str, ...] = (), unreadable: bool = True):
+        super().__init__(message)
+        self.items = items
+        self.unreadable = unreadable
+
+
 @dataclass(frozen=True)
 class Failure:
     """What the front door shows when a command fails: the lines to print and the exit code."""
@@ -43,8 +53,13 @@ _EXPECTED = (Refused, UnsafeToWrite, TemplateError, BuildError, PublishError, Se
 
 def failure(exc: BaseException) -> Failure | None:
     """The message and exit code for a failure the user can act on; None for a bug (let it show)."""
-    if isinstance(exc, UnreadableWorkbook):
+    if isinstance(exc, UnreadableWorkbook | UnreadableFile):
         return Failure((f"ERROR: {exc}",), EXIT_UNREADABLE)
+    if isinstance(exc, ImportFailed):
+        return Failure(
+            (*(f"  {item}" for item in exc.items), f"ERROR: {exc}"),
+            EXIT_UNREADABLE if exc.unreadable else EXIT_PROBLEMS,
+        )
     if isinstance(exc, jinja2.TemplateError):
         return Failure((f"ERROR: {template_error(exc)}",), EXIT_PROBLEMS)
     if isinstance(exc, _EXPECTED):

@@ -57,6 +57,7 @@ def assessed(
             loaded.problems,
         )
     ledger = loaded.ledger
+    assert ledger is not None  # a workbook without errors gives a ledger
     return loaded, dunning.assess(ledger, as_of or ledger.creditor.as_of or today)
 
 
@@ -65,6 +66,6 @@ def law_warnings(assessment: dunning.Assessment) -> list[str]:
     return sorted({w for state in assessment.invoices if state.claim for w in state.claim.warnings})
 
 
-def secret(secret_file: Path | None) -> tokens.Secret:
-    """The site secret behind the private links."""
-    return tokens.load_secret(secret_file)
+def secret(folder: Path, secret_file: Path | None = None) -> tokens.Secret:
+    """The site secret behind the private links of the workbook in `folder`."""
+    return tokens.workbook_secret(folder, secret_file)

@@ -9,9 +9,10 @@ from ..publish import targets as publish_module
 from ..render import manifest as site_manifest
 from ..render import site
 from ..workbook.port import WorkbookPort, state_dir
+from . import secret as secrets
 from .build import MANIFEST
 from .errors import Refused
-from .load import load
+from .load import load, secret
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ def publish(
     to: str = "",
     dry_run: bool = False,
     creditor: dict[str, str] | None = None,
+    secret_file: Path | None = None,
 ) -> PublishOutcome:
     """Mirror the built site to the target, refusing a stale, unchecked or unsafe site."""
     loaded = load(workbook, creditor)
@@ -37,6 +39,7 @@ def publish(
             "'debtor-portal check', correct them, build and publish again.",
             loaded.problems,
         )
+    assert loaded.ledger is not None  # a workbook without errors gives a ledger
     spec = to or loaded.ledger.creditor.publish_target
     if not spec:
         raise Refused(
@@ -61,6 +64,7 @@ def publish(
             "Pages carry payment details that do not validate, so nothing was published:\n  " + "\n  ".join(unsafe)
         )
     target = publish_module.parse_target(spec, base_dir=workbook.folder)
+    fingerprint = _check_secret(workbook, manifest, str(target), secret_file)
     message = (
         f"Publish the portal as of {manifest.as_of.isoformat()}: {manifest.invoices} invoice page(s), "
         f"{manifest.statements} statement(s)"
@@ -68,4 +72,28 @@ def publish(
     plan = publish_module.publish(
         Path(site_dir), target, state_dir=state_dir(workbook.folder), message=message, dry_run=dry_run
     )
+    if not dry_run:
+        secrets.record_published(workbook.folder, str(target), fingerprint)
     return PublishOutcome(str(target), plan, dry_run)
+
+
+def _check_secret(
+    workbook: WorkbookPort, manifest: site_manifest.Manifest, target: str, secret_file: Path | None
+) -> str:
+    """The fingerprint of the secret the site was built with, when it may replace what `target` holds."""
+    current = secret(workbook.folder, secret_file)
+    built = manifest.secret_fingerprint
+    if built != current.fingerprint:
+        raise Refused(
+            "The built site's links were made with another site secret than this workbook's (built on another "
+            f"computer, or by an older version): run 'debtor-portal build {workbook.name}' again, then publish."
+        )
+    published = secrets.published_with(workbook.folder, target)
+    if published and published != built and published not in secrets.rotated_away(workbook.folder):
+        raise Refused(
+            f"{target} holds a portal published with another site secret: publishing this site would replace every "
+            "private link already sent to debtors. Build on the computer, or from the workbook copy, it was "
+            f"published from (the secret is in .debtor-portal/site-secret beside the workbook); to change every link "
+            f"on purpose, run 'debtor-portal secret rotate {workbook.name}', then build and publish."
+        )
+    return built

@@ -11,7 +11,9 @@ from ..domain.allocation import Unmatched
 from ..render import i18n, site, templating, tokens
 from ..render.workbook_text import describe, stage_label, status_label
 from ..workbook.port import Applied, Changes, WorkbookPort
+from .actions import week_actions
 from .load import assessed, secret
+from .report import overview_sheet
 
 
 def managed_values(
@@ -21,7 +23,7 @@ def managed_values(
     creditor = assessment.ledger.creditor
     rows = {}
     for state in assessment.invoices:
-        if state.invoice.where is None:
+        if state.invoice.where is None or state.invoice.where.row is None:
             continue
         link = site.page_link(secret, creditor, "i", state.invoice.number)
         rows[state.invoice.where.row] = {
@@ -57,11 +59,17 @@ def refresh(
     creditor: dict[str, str] | None = None,
     secret_file: Path | None = None,
 ) -> RefreshOutcome:
-    """Write status, balance, stage, next action and portal link of every invoice into the workbook."""
+    """Write status, balance, stage, next action and portal link of every invoice into the workbook, and
+    the Actions sheet (this week's follow-up) and the Overview sheet."""
     loaded, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor)
     lang = loaded.reading.language
     f = i18n.formatter(
         lang, assessment.ledger.creditor.country, i18n.load_messages(templating.environment(workbook.folder))
     )
-    changes = Changes(cells={"invoices": managed_values(assessment, secret(secret_file), f)}, lang=lang)
+    week = week_actions(assessment, f)
+    changes = Changes(
+        cells={"invoices": managed_values(assessment, secret(workbook.folder, secret_file), f)},
+        lang=lang,
+        sheets={week.sheet: week.rows, **dict([overview_sheet(assessment, f)])},
+    )
     return RefreshOutcome(assessment, workbook.apply(changes))

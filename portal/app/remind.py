@@ -8,7 +8,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from ..domain import dunning
-from ..render import i18n, mail, reminders, site, templating, tokens
+from ..domain.stages import Channel, Stage
+from ..render import i18n, letters, mail, reminders, site, templating, tokens
 from ..workbook.port import Applied, Changes, WorkbookPort
 from .load import assessed, secret
 
@@ -25,6 +26,7 @@ class Prepared:
     to: str  # the customer's address, '' when there is none
     link: str
     draft: Path
+    letter: Path | None = None  # the PDF for post: a customer without an e-mail address, and every formal notice
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,16 @@ def _todays_reminders(
     return found
 
 
+def _paper(
+    assessment: dunning.Assessment, key: str, state: dunning.InvoiceState, stage: str, reminder: reminders.Reminder
+) -> letters.Letter:
+    """The letter on paper of one of today's reminders (`key`: "<invoice>" or "<invoice>/<installment>")."""
+    number = key.partition("/")[2]
+    installment = next((i for i in state.installments if str(i.installment.number) == number), None)
+    channel = Channel.REGISTERED if stage == Stage.FORMAL_NOTICE else Channel.POST
+    return letters.Letter(stage, channel, assessment.as_of, reminder, state, installment)
+
+
 def remind(
     workbook: WorkbookPort,
     *,
@@ -67,13 +79,18 @@ def remind(
     send: bool = False,
     creditor: dict[str, str] | None = None,
     secret_file: Path | None = None,
+    paper: bool = False,
 ) -> RemindOutcome:
     """Today's reminders: an .eml draft each in `outbox` (sent by SMTP with `send`), a row each in the
-    Reminders table and a Log entry each, so that no reminder is produced twice."""
+    Reminders table and a Log entry each, so that no reminder is produced twice. A PDF letter goes with every
+    formal notice, every reminder to a customer without an e-mail address, and with `paper` every reminder."""
     _, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor)
     ledger, as_of = assessment.ledger, assessment.as_of
     warnings, prepared = [], []
-    for key, state, stage, reminder, link in _todays_reminders(assessment, secret(secret_file), workbook.folder):
+    messages = i18n.load_messages(templating.environment(workbook.folder))
+    for key, state, stage, reminder, link in _todays_reminders(
+        assessment, secret(workbook.folder, secret_file), workbook.folder
+    ):
         customer = state.customer
         address = customer.email.strip() if customer else ""
         if address and not mail.valid_address(address):
@@ -89,9 +106,22 @@ def remind(
             sent=as_of,
         )
         draft = mail.save_draft(msg, Path(outbox), f"{as_of:%Y-%m-%d}-{key}-{stage}")
+        pdf = None
+        if paper or stage == Stage.FORMAL_NOTICE or not address:
+            f = i18n.formatter(reminder.lang, ledger.creditor.country, messages)
+            letter = _paper(assessment, key, state, stage, reminder)
+            pdf = letters.write_letter(Path(outbox) / "letters", draft.stem, ledger.creditor, letter, f)
         prepared.append(
             Prepared(
-                key, customer.id if customer else state.invoice.customer_id, stage, reminder, msg, address, link, draft
+                key,
+                customer.id if customer else state.invoice.customer_id,
+                stage,
+                reminder,
+                msg,
+                address,
+                link,
+                draft,
+                pdf,
             )
         )
     sent: list[Prepared] = []

@@ -205,7 +205,7 @@ class rf:
         return iso11649.validate("RF" + mod_97_10.calc_check_digits(body + "RF") + body)
 
 
-_REFERENCE_KINDS = {"ogm": ogm, "rf": rf}
+_REFERENCE_KINDS: dict[str, type[ogm] | type[rf]] = {"ogm": ogm, "rf": rf}
 
 
 def _kind_of(ref: str) -> type[ogm] | type[rf]:
@@ -472,7 +472,7 @@ def epc_payload(
 def qr_code(payload: str) -> segno.QRCode:
     """The QR code of an EPC payload: UTF-8 bytes, error correction M, version at most 13."""
     qr = segno.make(payload.encode("utf-8"), mode="byte", error="M", boost_error=False, micro=False)
-    if qr.version > EPC_MAX_QR_VERSION:
+    if int(qr.version) > EPC_MAX_QR_VERSION:
         raise PaymentCodeError(
             f"The payment code needs a QR code of version {qr.version}; banking apps only read up to "
             f"version {EPC_MAX_QR_VERSION}. Shorten the payload to {EPC_MAX_BYTES} bytes.",

@@ -9,6 +9,8 @@ A payment dated on or before `as_of` goes, in date order:
    to that customer's open invoice of exactly that amount, or over their open items;
 5. anything else is unmatched, with the reason.
 
+A payment an import only suggested (its Confirmed cell is "no") counts for nothing until confirmed.
+
 "Over a customer's open items" means the invoices a general payment may settle (EUR, not a credit
 note, not disputed, not written off), oldest due first; a surplus stays on the newest as a credit.
 """
@@ -152,7 +154,7 @@ def allocate(ledger: Ledger, as_of: date, references: dict[str, str] | None = No
     if references is None:
         references = {i.number: invoice_reference(ledger, i) for i in ledger.invoices}
     targets = _targets(ledger, references)
-    payments = sorted((p for p in ledger.payments if p.date <= as_of), key=lambda p: p.date)
+    payments = sorted((p for p in ledger.payments if p.date <= as_of and not p.suggested), key=lambda p: p.date)
     payers = _known_payers(payments, targets)
     allocation = Allocation()
     for paid in payments:

@@ -106,6 +106,8 @@ class Payment:
     counterparty_iban: str = ""
     invoice: str = ""
     source: str = ""
+    bank_ref: str = ""
+    suggested: bool = False  # a match suggested by an import and not confirmed yet: it does not count
     where: Where | None = field(default=None, compare=False)
 
 

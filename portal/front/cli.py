@@ -12,12 +12,27 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from ..app import build, check, errors, init, load, publish, refresh, remind
+from ..app import (
+    actions,
+    build,
+    check,
+    errors,
+    handover,
+    import_bank,
+    import_ubl,
+    init,
+    load,
+    publish,
+    refresh,
+    remind,
+    report,
+)
 from ..app.errors import EXIT_OK, EXIT_PROBLEMS
 from ..domain import problems
 from ..workbook import cells, schema
 from ..workbook.file import FileWorkbook
 from ..workbook.xlsx.grids import UnreadableWorkbook
+from .addin import commands as addin_commands
 
 EXIT_INTERRUPTED = 130  # as a shell reports Ctrl-C
 
@@ -59,7 +74,7 @@ def parser() -> argparse.ArgumentParser:
     _add_workbook(build)
     _add_as_of(build)
     build.add_argument("--out", type=Path, help="output folder (default: site_out next to the workbook)")
-    build.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
+    build.add_argument("--secret-file", type=Path, help="the site secret (default: beside the workbook)")
     build.add_argument(
         "--workers", type=int, metavar="N", help="processes rendering pages (default: one per core; 1: none)"
     )
@@ -73,9 +88,11 @@ def parser() -> argparse.ArgumentParser:
         help="a folder, rclone:REMOTE:PATH or git:URL#BRANCH (default: the 'Publish to' setting)",
     )
     publish.add_argument("--dry-run", action="store_true", help="only say what would be added, changed and removed")
-    secret = sub.add_parser("secret", help="manage the site secret behind the private links")
+    publish.add_argument("--secret-file", type=Path, help="the site secret (default: beside the workbook)")
+    secret = sub.add_parser("secret", help="manage the site secret behind a workbook's private links")
     secret.add_argument("action", choices=["rotate", "where"])
-    secret.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
+    secret.add_argument("workbook", type=Path, nargs="?", help="the workbook (its secret is beside it)")
+    secret.add_argument("--secret-file", type=Path, help="a secret file of your own instead of the workbook's")
     refresh = sub.add_parser(
         "refresh", help="write status, balance, stage, next action and portal link into the workbook's grey columns"
     )
@@ -88,15 +105,54 @@ def parser() -> argparse.ArgumentParser:
     _add_write_options(remind)
     remind.add_argument("--outbox", type=Path, help="folder for the .eml drafts (default: outbox next to the workbook)")
     remind.add_argument("--send", action="store_true", help="send them through the SMTP server of the Settings")
+    bank = sub.add_parser(
+        "import-bank", help="payments from bank statements (camt.053, CODA), matched to invoices, into Payments"
+    )
+    _add_workbook(bank)
+    bank.add_argument("files", type=Path, nargs="+", metavar="FILE", help="camt.053/054 (.xml) or CODA statements")
+    _add_as_of(bank)
+    _add_write_options(bank, secret=False)
+    einvoices = sub.add_parser("import-ubl", help="Peppol e-invoices and credit notes (UBL) into Invoices")
+    _add_workbook(einvoices)
+    einvoices.add_argument(
+        "paths", type=Path, nargs="+", metavar="FILE_OR_FOLDER", help="UBL .xml files, or folders holding them"
+    )
+    _add_write_options(einvoices, secret=False)
+    remind.add_argument(
+        "--letters",
+        action="store_true",
+        help="a PDF letter for post with every reminder (always for formal notices and customers without e-mail)",
+    )
+    week = sub.add_parser("actions", help="this week's follow-up: what to send, whom to call, what waits")
+    _add_workbook(week)
+    _add_as_of(week)
+    overview = sub.add_parser("report", help="the overview for you (never published): a local HTML page")
+    _add_workbook(overview)
+    _add_as_of(overview)
+    overview.add_argument(
+        "--out", type=Path, help="the HTML file (default: in .debtor-portal/reports next to the workbook)"
+    )
+    collect = sub.add_parser(
+        "handover", help="one customer's file for a collection agency, lawyer or bailiff, as a ZIP"
+    )
+    _add_workbook(collect)
+    collect.add_argument("customer", help="the customer's ID, as in the Customers sheet")
+    _add_as_of(collect)
+    collect.add_argument(
+        "--out", type=Path, help="the ZIP file (default: handover-<ID>-<date>.zip next to the workbook)"
+    )
+    collect.add_argument("--secret-file", type=Path, help="the site secret (default: beside the workbook)")
     serve = sub.add_parser("serve", help="preview the built site on http://127.0.0.1")
     serve.add_argument("folder", type=Path, nargs="?", default=Path("site_out"))
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--open", action="store_true", help="open it in the browser")
+    addin_commands.add_parser(sub)
     return p
 
 
-def _add_write_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--secret-file", type=Path, help="the site secret (default: in your config folder)")
+def _add_write_options(parser: argparse.ArgumentParser, *, secret: bool = True) -> None:
+    if secret:
+        parser.add_argument("--secret-file", type=Path, help="the site secret (default: beside the workbook)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--in-place",
@@ -165,6 +221,11 @@ def _print_build(outcome: build.BuildOutcome) -> None:
         print(f"WARNING: {warning}")
     if result.secret_created:
         print(f"Created the site secret in {result.secret_created} (keep it private; it makes the links).")
+    if outcome.secret_moved:
+        print(
+            f"Copied the site secret from {outcome.secret_moved} beside the workbook, so the links stay the same "
+            "on every computer that opens it."
+        )
     print(
         f"Built {len(result.invoice_pages)} invoice page(s) and {len(result.statement_pages)} statement(s) "
         f"as of {outcome.assessment.as_of:%d/%m/%Y} in {result.out_dir}"
@@ -176,7 +237,9 @@ def _print_remind(done: remind.RemindOutcome) -> None:
         print(f"WARNING: {warning}")
     for p in done.prepared:
         print(f"  {p.invoice:18} {p.stage:14} {p.to or '(no address)':32} {p.draft}")
-    if not done.prepared:
+        if p.letter:
+            print(f"  {'':18} {'':14} {'letter to post:':32} {p.letter}")
+    if done.written is None:
         print("No reminder is due today.")
         return
     print(
@@ -194,16 +257,25 @@ def _print_publish(done: publish.PublishOutcome) -> None:
     print(f"{verb} to {done.target}: {len(plan.added)} added, {len(plan.changed)} changed, {len(plan.removed)} removed")
 
 
-def _secret(action: str, path: Path | None) -> int:
-    from ..render import tokens
+def _secret(action: str, workbook: Path | None, path: Path | None) -> int:
+    from ..app import secret
 
+    if workbook is None and path is None:
+        print(
+            "ERROR: name the workbook whose secret you mean, e.g. 'debtor-portal secret where invoices.xlsx'.",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
+    folder = Path(workbook).resolve().parent if workbook else Path.cwd()
     if action == "where":
-        print(path or tokens.default_secret_path())
+        print(secret.where(folder, path))
         return EXIT_OK
-    new = tokens.rotate_secret(path)
+    rotated = secret.rotate(folder, path)
     print(
-        f"New site secret in {new.source}. Every portal link has changed: build and publish again; the next "
-        "reminders carry the new links, and the old links stop working once the old pages are removed."
+        f"New site secret in {rotated.secret.source}. Every private link changes: the links already sent (in "
+        "reminders, e-mails and the workbook's portal link column) stop working once you publish again. Run "
+        "refresh to write the new links into the workbook, then build and publish; the next reminders carry "
+        "the new links."
     )
     return EXIT_OK
 
@@ -229,13 +301,16 @@ def _serve(folder: Path, port: int, open_browser: bool) -> int:
     return EXIT_OK
 
 
+_WRITING = ("refresh", "remind", "import-bank", "import-ubl")
+
+
 def _workbook(args: argparse.Namespace) -> FileWorkbook:
     """The workbook named on the command line; writing commands get the clock and where to write."""
     return FileWorkbook(
         args.workbook,
         now=datetime.now(),
         in_place=getattr(args, "in_place", False),
-        out=getattr(args, "out", None) if args.command in ("refresh", "remind") else None,
+        out=getattr(args, "out", None) if args.command in _WRITING else None,
     )
 
 
@@ -245,9 +320,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"Created {result.path}" + (" with the sample data" if result.sample else ""))
         return EXIT_OK
     if args.command == "secret":
-        return _secret(args.action, args.secret_file)
+        return _secret(args.action, args.workbook, args.secret_file)
     if args.command == "serve":
         return _serve(args.folder, args.port, args.open)
+    if args.command == "addin":
+        return addin_commands.run(args)
     workbook = _workbook(args)
     creditor = dict(args.creditor)
     if args.command == "check":
@@ -278,8 +355,41 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "publish":
         site_dir = args.site or workbook.folder / "site_out"
-        done = publish.publish(workbook, site_dir=site_dir, to=args.to, dry_run=args.dry_run, creditor=creditor)
+        done = publish.publish(
+            workbook,
+            site_dir=site_dir,
+            to=args.to,
+            dry_run=args.dry_run,
+            creditor=creditor,
+            secret_file=args.secret_file,
+        )
         _print_publish(done)
+        return EXIT_OK
+    if args.command == "actions":
+        found = actions.actions_for(workbook, today=date.today(), as_of=args.as_of, creditor=creditor)
+        print("\n".join(found.lines))
+        return EXIT_OK
+    if args.command == "report":
+        overview = report.report(workbook, today=date.today(), out=args.out, as_of=args.as_of, creditor=creditor)
+        print(f"Wrote the overview as of {overview.assessment.as_of:%d/%m/%Y} to {overview.path} (not published)")
+        return EXIT_OK
+    if args.command == "handover":
+        packed = handover.handover(
+            workbook,
+            args.customer,
+            today=date.today(),
+            out=args.out,
+            as_of=args.as_of,
+            creditor=creditor,
+            secret_file=args.secret_file,
+        )
+        for warning in packed.warnings:
+            print(f"WARNING: {warning}")
+        ready = sum(1 for file in packed.files if file.eligible)
+        print(
+            f"Wrote {packed.path}: {len(packed.files)} open invoice(s), {len(packed.names)} file(s); "
+            f"{ready} meet every condition of the procedure for uncontested debts (see checklist.txt)"
+        )
         return EXIT_OK
     if args.command == "refresh":
         refreshed = refresh.refresh(
@@ -291,6 +401,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"Refreshed {len(refreshed.assessment.invoices)} invoice(s) as of {refreshed.assessment.as_of:%d/%m/%Y}: "
             f"{written.cells} cell(s) changed in {written.target}"
+            + (f", sheet(s) {', '.join(written.sheets)} rewritten" if written.sheets else "")
             + (f" (backup: {written.backup})" if written.backup else "")
         )
         return EXIT_OK
@@ -304,8 +415,19 @@ def run(args: argparse.Namespace) -> int:
             send=args.send,
             creditor=creditor,
             secret_file=args.secret_file,
+            paper=args.letters,
         )
         _print_remind(reminded)
+        return EXIT_OK
+    if args.command == "import-bank":
+        imported = import_bank.import_bank(
+            workbook, args.files, today=date.today(), as_of=args.as_of, creditor=creditor
+        )
+        print("\n".join(imported.lines()))
+        return EXIT_OK
+    if args.command == "import-ubl":
+        added = import_ubl.import_ubl(workbook, args.paths, today=date.today(), creditor=creditor)
+        print("\n".join(added.lines()))
         return EXIT_OK
     raise AssertionError(f"unknown command {args.command}")
 

@@ -244,7 +244,7 @@ class _Rclone:
             what=f"Listing {self.dest}",
             ok=(0, 3),
         )  # 3: nothing published yet
-        held = {}
+        held: dict[str, tuple[str, str] | None] = {}
         for entry in json.loads(listing.stdout) if listing.returncode == 0 else []:
             path, hashes = entry["Path"], entry.get("Hashes") or {}
             algorithm = next((name for name in ("sha256", "sha1", "md5") if hashes.get(name)), None)

@@ -3,7 +3,6 @@ the site) so that publish can refuse a stale, altered or foreign site."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -11,11 +10,6 @@ from datetime import date
 from pathlib import Path
 
 FORMAT = 2
-
-
-def secret_fingerprint(key: bytes) -> str:
-    """Names a site secret without revealing it: the first 16 hex digits of its SHA-256."""
-    return hashlib.sha256(key).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from ..domain.ledger import Creditor, Where
 from ..domain.money import CENT
 from ..domain.stages import CLAIM_STAGES, LADDER
 from . import cache, encrypt, i18n, reminders, templating, tokens
-from .manifest import Manifest, secret_fingerprint
+from .manifest import Manifest
 
 CSS_TEMPLATE = "site/portal.css"
 COPY_SCRIPT = (
@@ -270,19 +270,22 @@ class _Renderer:
         self, template: str, path: str, f: i18n.Formatter, alternates: list[tuple[str, str]], **context: object
     ) -> bytes:
         css = ("../" * path.count("/")) + f"assets/{self.css_name}"
-        page = self.env.get_template(template).render(
-            f=f,
-            creditor=self.creditor,
-            css=css,
-            csp=content_security_policy(),
-            script=COPY_SCRIPT,
-            alternates=alternates,
-            ref=payment.format_reference,
-            cent=CENT,
-            as_of=self.assessment.as_of,
-            days_late=days_late,
-            **context,
-        )
+        try:
+            page = self.env.get_template(template).render(
+                f=f,
+                creditor=self.creditor,
+                css=css,
+                csp=content_security_policy(),
+                script=COPY_SCRIPT,
+                alternates=alternates,
+                ref=payment.format_reference,
+                cent=CENT,
+                as_of=self.assessment.as_of,
+                days_late=days_late,
+                **context,
+            )
+        except jinja2.TemplateError as exc:  # named here, where the traceback is (pages render in workers)
+            raise templating.template_error(exc) from None
         if self.creditor.encrypt_pages and path.startswith(("i/", "c/")):
             page = encrypt.encrypt_page(
                 page,
@@ -598,11 +601,7 @@ def _write_units(indices: list[int]) -> list[tuple[int, dict[str, cache.FileStam
     done = []
     for index in indices:
         stamps = {}
-        try:
-            files = job.units[index].make()
-        except jinja2.TemplateError as exc:  # named here: a worker's traceback does not reach the parent
-            raise templating.template_error(exc) from None
-        for relative, data in sorted(files.items()):
+        for relative, data in sorted(job.units[index].make().items()):
             target = job.staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             sha = hashlib.sha256(data).hexdigest()
@@ -760,7 +759,7 @@ def build_site(
             as_of=assessment.as_of,
             out_dir=str(out_dir),
             workbook_fingerprint=workbook_fingerprint,
-            secret_fingerprint=secret_fingerprint(secret.key),
+            secret_fingerprint=secret.fingerprint,
             invoices=len(plan.invoices),
             statements=len(plan.statements),
             files=hashes,

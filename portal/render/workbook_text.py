@@ -28,6 +28,10 @@ def _value(name: str, value: object, f: Formatter) -> str:
         return "; ".join(_value(name, v, f) for v in value)
     if name == "stage":
         return stage_label(str(value), f)
+    if name == "status":
+        return status_label(str(value), f)
+    if name == "channel" and PREFIX + "channel_" + str(value) in f.messages:
+        return f.t(PREFIX + "channel_" + str(value))
     if isinstance(value, date):
         return f.short_day(value)
     if isinstance(value, Decimal):

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+
+def _empty(value: object) -> bool:
+    return value is None or value == ""
 
 
 @dataclass(frozen=True)
@@ -11,3 +16,13 @@ class Grid:
 
     name: str
     rows: tuple[tuple[object, ...], ...]
+
+    @classmethod
+    def of(cls, name: str, rows: Iterable[Sequence[object]]) -> Grid:
+        """The grid in its one form, whichever reader gave the rows: padded, without trailing empty rows
+        or columns (a file's stated size and Excel's used range may count cells that hold nothing)."""
+        kept = [tuple(row) for row in rows]
+        while kept and all(_empty(v) for v in kept[-1]):
+            kept.pop()
+        width = max((max((i + 1 for i, v in enumerate(row) if not _empty(v)), default=0) for row in kept), default=0)
+        return cls(name, tuple(row[:width] + (None,) * (width - len(row)) for row in kept))

@@ -16,21 +16,30 @@ from . import cells
 from .grid import Grid
 
 STATE_DIR = ".debtor-portal"  # beside the workbook: build manifest, publish state, backups, secret
+REPORT_MARK = "Debtor Portal"  # the start of cell A1 of every report sheet
 
 
 @dataclass(frozen=True)
 class Changes:
-    """What to write: managed cells by table key, sheet row (1-based) and column key; rows to append.
+    """What to write: managed cells by table key, sheet row (1-based) and column key; rows to append;
+    report sheets to replace.
 
     A value is a str, Decimal, int, float, bool, date or datetime; None clears the cell.
+
+    `sheets` maps a sheet name to its rows (row 1 first, column A first): the port makes that sheet hold
+    exactly these values, as data (never formulas), creating it after the last sheet when missing, and
+    clearing every other cell it held. A Decimal is shown as money, a date as a date. Cell A1 of a report
+    sheet begins with `REPORT_MARK`; an existing non-empty sheet of that name whose A1 does not is the
+    user's own: the port refuses (`UnsafeToWrite`) rather than replace it. No other sheet is touched.
     """
 
     cells: dict[str, dict[int, dict[str, object]]] = field(default_factory=dict)
     append: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     lang: str = "en"  # the workbook's language: of any header, sheet or table name the port adds
+    sheets: dict[str, list[list[object]]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return any(self.cells.values()) or any(self.append.values())
+        return any(self.cells.values()) or any(self.append.values()) or bool(self.sheets)
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,7 @@ class Applied:
     cells: int  # cells whose value changed
     rows_added: dict[str, int]  # table key -> rows appended
     columns_added: tuple[str, ...] = ()  # "Sheet!Header" of each column added
+    sheets: tuple[str, ...] = ()  # the report sheets written (a sheet that already held the rows is not)
     path: Path | None = None  # the file written, when the port writes files
 
 
@@ -61,7 +71,7 @@ class WorkbookPort(Protocol):
         ...
 
     def apply(self, changes: Changes) -> Applied:
-        """Write managed cells and append rows; refuses (raising `UnsafeToWrite`) rather than damage anything."""
+        """Write managed cells, append rows, replace report sheets; refuses (`UnsafeToWrite`) rather than damage."""
         ...
 
     def fingerprint(self) -> str:

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import timedelta
+from typing import Any
 
 from openpyxl.utils import get_column_letter
 
@@ -136,6 +137,17 @@ def locate_tables(grids: list[Grid]) -> dict[str, FoundTable]:
     return located
 
 
+def locate_by_name(grids: list[Grid], table: schema.Table, taken: set[str]) -> FoundTable | None:
+    """A table that `locate_tables` does not look for (Reminders): on a sheet named for it, by its best header row."""
+    for grid in grids:
+        if grid.name in taken or schema.normalize(grid.name) not in table.names():
+            continue
+        row, columns = _best_header(table, grid)
+        if columns:
+            return _found(table, grid, row, columns)
+    return None
+
+
 def _settings_names() -> frozenset[str]:
     return schema.SETTINGS_TABLE.names()
 
@@ -211,10 +223,10 @@ def read_creditor(grids: list[Grid], overrides: dict[str, str], problems: list[P
             )
             continue
         entries.append((setting, raw, where))
-    for setting, raw, where in entries:
-        if cells.is_blank(raw):
+    for setting, cell, where in entries:
+        if cells.is_blank(cell):
             continue
-        value = _convert_setting(setting, raw, where, problems)
+        value = _convert_setting(setting, cell, where, problems)
         if value is not None:
             found[setting.key] = value
     sheet = grid.name if grid else schema.SETTINGS_TABLE.sheet_name()
@@ -234,7 +246,7 @@ def read_creditor(grids: list[Grid], overrides: dict[str, str], problems: list[P
     if any(s.required and s.key not in found for s in schema.SETTINGS):
         return None
     known = {f.name for f in fields(Creditor)}
-    return Creditor(**{k: v for k, v in found.items() if k in known})
+    return Creditor(**{k: v for k, v in found.items() if k in known})  # type: ignore[arg-type]  # typed per setting
 
 
 def setting_places(grids: list[Grid], overrides: dict[str, str]) -> dict[str, Where]:
@@ -247,10 +259,8 @@ def setting_places(grids: list[Grid], overrides: dict[str, str]) -> dict[str, Wh
     return places
 
 
-def _typed_row(
-    found: FoundTable, index: int, raw: dict[str, object], problems: list[Problem]
-) -> dict[str, object] | None:
-    """The row's values converted per column; None when a required value is missing or wrong."""
+def _typed_row(found: FoundTable, index: int, raw: dict[str, object], problems: list[Problem]) -> dict[str, Any] | None:
+    """The row's values converted per column (each of its column's type); None when one is missing or wrong."""
     typed: dict[str, object] = {}
     ok = True
     for key, value in raw.items():
@@ -282,7 +292,7 @@ def _typed_row(
     return typed if ok else None
 
 
-def _records(found: FoundTable | None, problems: list[Problem]) -> Iterator[tuple[Where, dict[str, object]]]:
+def _records(found: FoundTable | None, problems: list[Problem]) -> Iterator[tuple[Where, dict[str, Any]]]:
     if found is None:
         return
     for index, raw in found.rows():
@@ -291,7 +301,7 @@ def _records(found: FoundTable | None, problems: list[Problem]) -> Iterator[tupl
             yield found.where(index), typed
 
 
-def _missing_columns(found: FoundTable, problems: list[Problem], exempt: set[str] = frozenset()) -> bool:
+def _missing_columns(found: FoundTable, problems: list[Problem], exempt: frozenset[str] = frozenset()) -> bool:
     missing = [c for c in found.table.columns if c.required and c.key not in found.columns and c.key not in exempt]
     for column in missing:
         looked = ", ".join(sorted({*column.headers.values(), *column.aliases}))
@@ -415,7 +425,7 @@ def read_ledger(grids: list[Grid], overrides: dict[str, str] | None = None) -> R
         _missing_table(schema.INVOICES, problems)
         return Reading(None, tuple(problems), tables)
     flat = "customers" not in tables
-    exempt = {"customer_id"} if "customer_name" in invoices_table.columns else set()
+    exempt = frozenset({"customer_id"}) if "customer_name" in invoices_table.columns else frozenset()
     if not _missing_columns(invoices_table, problems, exempt):
         return Reading(None, tuple(problems), tables)
     for key in ("customers", "payments", "plans", "log", "scenarios"):
@@ -440,6 +450,8 @@ def read_ledger(grids: list[Grid], overrides: dict[str, str] | None = None) -> R
             counterparty_iban=str(t.get("counterparty_iban", "")),
             invoice=str(t.get("invoice", "")),
             source=str(t.get("source", "")),
+            bank_ref=str(t.get("bank_ref", "")),
+            suggested=t.get("suggested") == "no",
             where=w,
         )
         for w, t in _records(tables.get("payments"), problems)

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from stdnum.be import vat as be_vat
 
@@ -164,7 +165,7 @@ def _amount(rng: random.Random) -> Decimal:
     return _money(min(48000.0, max(12.5, rng.lognormvariate(6.3, 1.2))))
 
 
-def _customers(rng: random.Random) -> list[dict[str, object]]:
+def _customers(rng: random.Random) -> list[dict[str, Any]]:
     rows = []
     scenarios = ["standard"] * 6 + ["gentle"] * 2 + ["strict"] * 2
     for n, (name, lang, kind, town) in enumerate(CUSTOMERS, start=1):
@@ -189,7 +190,7 @@ def _ladder(scenario: str) -> list[tuple[str, int]]:
     return [(s.stage, s.offset_days) for s in BUILTIN_STEPS if s.scenario == scenario]
 
 
-def sample_rows() -> dict[str, list[dict[str, object]]]:
+def sample_rows() -> dict[str, list[dict[str, Any]]]:
     """The sample's tables, by table key."""
     rng = random.Random(SEED)
     customers = _customers(rng)
@@ -258,7 +259,7 @@ def sample_rows() -> dict[str, list[dict[str, object]]]:
                 }
             )
 
-    def edit(n: int, **changes: object) -> dict[str, object]:
+    def edit(n: int, **changes: object) -> dict[str, Any]:
         """Give invoice n a state of its own, with none of the payments or log drawn for it."""
         invoice = invoices[n - 1]
         invoice.update(changes)
@@ -266,7 +267,7 @@ def sample_rows() -> dict[str, list[dict[str, object]]]:
         log[:] = [entry for entry in log if entry["invoice"] != invoice["number"]]
         return invoice
 
-    def fresh(n: int, age: int, **changes: object) -> dict[str, object]:
+    def fresh(n: int, age: int, **changes: object) -> dict[str, Any]:
         issue = AS_OF - timedelta(days=age)
         return edit(n, issue_date=issue, due_date=issue + timedelta(days=30), **changes)
 

@@ -22,7 +22,7 @@ DOCUMENT_KINDS = ("invoice", "credit note")
 YES_NO = ("yes", "no")
 REFERENCE_KINDS = ("ogm", "rf")
 INTEREST_RULES = ("legal", "contractual", "none")
-CHANNELS = ("email", "letter", "phone", "portal")
+CHANNELS = ("email", "letter", "registered", "phone", "portal")
 
 # Every word a user may type for a choice, normalized, mapped to the canonical value.
 CHOICE_ALIASES: dict[str, str] = {
@@ -38,6 +38,10 @@ CHOICE_ALIASES: dict[str, str] = {
     **{w: "credit note" for w in ("creditnote", "credit", "notedecredit", "avoir", "creditnota", "gutschrift")},
     **{w: "email" for w in ("email", "mail", "courriel")},
     **{w: "letter" for w in ("letter", "lettre", "courrier", "brief", "post")},
+    **{
+        w: "registered"
+        for w in ("registered", "registeredpost", "recommande", "lettrerecommandee", "aangetekend", "einschreiben")
+    },
     **{w: "phone" for w in ("phone", "telephone", "telefoon", "telefon", "call")},
     **{w: "portal" for w in ("portal", "portail", "portaal")},
 }
@@ -700,6 +704,23 @@ PAYMENTS = Table(
             aliases=("invoice", "facture", "factuur", "rechnung"),
         ),
         Column("source", _h("Source", "Source", "Bron", "Quelle"), "text", width=12),
+        Column(
+            "bank_ref",
+            _h("Bank reference", "Référence bancaire", "Bankreferentie", "Bankreferenz"),
+            "text",
+            width=20,
+            aliases=("bank entry reference", "entry reference", "reference de l'operation", "transactiereferentie"),
+            help="The bank's own reference of the entry: importing the same statement again adds nothing.",
+        ),
+        Column(
+            "suggested",
+            _h("Confirmed (suggested)", "Confirmé (suggestion)", "Bevestigd (suggestie)", "Bestätigt (Vorschlag)"),
+            "choice",
+            choices=YES_NO,
+            width=12,
+            aliases=("suggested", "suggestion", "suggere", "voorgesteld", "vorgeschlagen", "confirmed", "confirme"),
+            help="no: a match the import suggested by amount and payer; it counts once you set it to yes.",
+        ),
     ),
     aliases=("reglements", "encaissements", "ontvangsten", "zahlungseingange"),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -50,7 +51,7 @@ class Locator:
         if where is None:
             return None
         found = self.tables.get(table.key)
-        if found is None or column_key not in found.columns:
+        if found is None or column_key not in found.columns or where.row is None:
             return Where(where.sheet, where.row, table.column(column_key).headers["en"])
         return found.where(where.row - 1, column_key)
 
@@ -58,7 +59,7 @@ class Locator:
 def check_creditor(ledger: Ledger, places: dict[str, Where]) -> list[Problem]:
     c = ledger.creditor
     problems = []
-    checks = [
+    checks: list[tuple[str, str, Callable[[str], str], str]] = [
         ("iban", c.iban, validate_iban, "Copy the IBAN from a bank statement: BE + 14 digits in Belgium."),
         ("bic", c.bic, validate_bic, "Use the 8 or 11 characters of your bank's BIC, or leave it empty."),
     ]
@@ -278,11 +279,26 @@ def check_payments(ledger: Ledger, locate: Locator) -> list[Problem]:
         )
         for u in allocation.unmatched
         if not u.payment.invoice.strip()
+    ] + [
+        _problem(
+            "suggested_payment",
+            locate.at(p.where, schema.PAYMENTS, "suggested"),
+            f"The payment of {p.amount} on {p.date.isoformat()} is a suggested match"
+            + (f" for invoice '{p.invoice}'" if p.invoice.strip() else "")
+            + ": it counts for nothing until confirmed",
+            "Set its Confirmed cell to yes if the match is right; otherwise correct the Invoice cell, or delete the row.",
+            "no",
+            severity=WARNING,
+        )
+        for p in ledger.payments
+        if p.suggested
     ]
 
 
 def check(reading: Reading, places: dict[str, Where]) -> list[Problem]:
+    """Every problem across the ledger's tables (the reading must have given a ledger)."""
     ledger = reading.ledger
+    assert ledger is not None
     locate = Locator(reading.tables)
     scenarios = {s.scenario for s in ledger.scenarios}
     problems = check_creditor(ledger, places)

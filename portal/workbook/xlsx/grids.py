@@ -1,4 +1,4 @@
-"""An .xlsx file's values: every sheet in one read-only pass with calamine (openpyxl when it cannot).
+"""An .xlsx file's values: every sheet in one read-only pass with openpyxl.
 
 The file is opened read-only and never written here; formulas give their cached values
 (what Excel showed when it last saved the file).
@@ -98,20 +98,19 @@ def _calamine_grids(path: Path) -> list[Grid] | None:
             if sheet.typ != python_calamine.SheetTypeEnum.WorkSheet:
                 continue
             rows = book.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
-            width = max((len(r) for r in rows), default=0)
-            grids.append(Grid(sheet.name, tuple(tuple(map(_cell, r)) + (None,) * (width - len(r)) for r in rows)))
+            grids.append(Grid.of(sheet.name, (tuple(map(_cell, r)) for r in rows)))
         return grids
     except Exception:  # any file calamine cannot read is left to openpyxl, whose errors are explained
         return None
 
 
 def read_grids(path: Path) -> list[Grid]:
-    """Every worksheet's values, in workbook order: by calamine, else by openpyxl."""
+    """Every worksheet's values, in workbook order."""
     path = Path(path)
     _refuse_non_xlsx(path)
     try:
         _refuse_declarations(path)
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+    except (zipfile.BadZipFile, OSError) as exc:
         raise UnreadableWorkbook(
             f"{path}: the workbook is damaged or not an .xlsx file ({exc}). Open it in Excel, "
             "let Excel repair it if it offers to, and save it again."
@@ -130,8 +129,7 @@ def read_grids(path: Path) -> list[Grid]:
         for sheet in book.worksheets:
             sheet.reset_dimensions()  # a stated size may be too small: read every row that is there
             rows = [tuple(row) for row in sheet.iter_rows(min_row=1, min_col=1, values_only=True)]
-            width = max((len(r) for r in rows), default=0)
-            grids.append(Grid(sheet.title, tuple(r + (None,) * (width - len(r)) for r in rows)))
+            grids.append(Grid.of(sheet.title, rows))
         return grids
     finally:
         book.close()

@@ -7,8 +7,8 @@ dropped on save. So:
   for what a load + save through openpyxl would drop or damage, and the writer refuses
   (`UnsafeToWrite`) before writing anything when the list is not empty; it also refuses a
   macro-enabled file and a workbook open in Excel or LibreOffice (its lock file is beside it);
-* only the managed columns of the Invoices table are written, and rows are only appended
-  (Log, Reminders); a managed column the sheet lacks is added right of its headers, inside
+* only the managed columns of the Invoices table are written, rows are only appended
+  (Log, Reminders), and report sheets (Actions, Overview) are replaced whole; a managed column the sheet lacks is added right of its headers, inside
   its Excel Table when it has one;
 * by default the result is a copy beside the workbook, `<stem> (updated YYYY-MM-DD HHMM).xlsx`;
   in place, a byte-identical backup goes first to `.debtor-portal/backups/`, then the new
@@ -57,9 +57,8 @@ from openpyxl.worksheet.table import TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .. import schema
-from ..grid import Grid
-from ..port import Applied, Changes, UnsafeToWrite, state_dir
-from ..read import FoundTable, locate_tables
+from ..port import REPORT_MARK, Applied, Changes, UnsafeToWrite, state_dir
+from ..read import FoundTable, locate_by_name, locate_tables
 from ..template import NUMBER_FORMATS, write_cell
 from .grids import read_grids
 from .losses import MAIN_NS, REL_NS, human_list, losses, relationships
@@ -70,7 +69,13 @@ MAX_CELL_TEXT = 32767  # Excel's limit: longer text makes Excel repair the file
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 
 
-APPEND_TABLES: dict[str, schema.Table] = {"log": schema.LOG, "reminders": schema.REMINDERS}
+APPEND_TABLES: dict[str, schema.Table] = {
+    "log": schema.LOG,
+    "reminders": schema.REMINDERS,
+    "payments": schema.PAYMENTS,
+    "customers": schema.CUSTOMERS,
+    "invoices": schema.INVOICES,
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -184,26 +189,6 @@ def _target(book: Workbook, found: FoundTable, table: schema.Table, touched: set
     header_row = found.header_row + 1
     columns = {key: index + 1 for key, index in found.columns.items()}
     return _Target(table, ws, header_row, columns, _excel_table_at(ws, header_row, columns), touched, lang)
-
-
-def _locate_by_name(grids: list[Grid], table: schema.Table, taken: set[str]) -> FoundTable | None:
-    """A table that `reading.locate_tables` does not know (Reminders): by sheet name, then headers."""
-    for grid in grids:
-        if grid.name in taken or schema.normalize(grid.name) not in table.names():
-            continue
-        best: tuple[int, dict[str, int]] = (-1, {})
-        for index, row in enumerate(grid.rows[:30]):
-            columns: dict[str, int] = {}
-            for col, cell in enumerate(row):
-                column = table.match_header(cell) if isinstance(cell, str) else None
-                if column and column.key not in columns:
-                    columns[column.key] = col
-            if len(columns) > len(best[1]):
-                best = (index, columns)
-        if best[1]:
-            headers = {k: str(grid.rows[best[0]][c]) for k, c in best[1].items()}
-            return FoundTable(table, grid, best[0], best[1], headers)
-    return None
 
 
 def _unique_table_name(book: Workbook, wanted: str) -> str:
@@ -451,6 +436,49 @@ def _append_rows(target: _Target, rows: list[dict[str, object]], added: list[str
         _, _, max_col, max_row = _bounds(target.excel)
         _set_ref(target.excel, max_col, max(max_row, end))
     return len(rows)
+
+
+def _holds(ws: Worksheet, rows: list[list[object]]) -> bool:
+    """Whether the sheet already holds exactly these values."""
+    wanted = {(r, c): v for r, row in enumerate(rows, 1) for c, v in enumerate(row, 1) if not _blank(v)}
+    held = {(r, c) for (r, c) in list(_cells(ws)) if _occupied(ws, r, c)}
+    return held == set(wanted) and all(_same(_cells(ws)[key], value) for key, value in wanted.items())
+
+
+def _report_sheet(book: Workbook, title: str, rows: list[list[object]], touched: set) -> bool:
+    """Make the sheet `title` hold exactly `rows` (see `Changes.sheets`); False when it already did."""
+    if not rows or not str(rows[0][0] if rows[0] else "").startswith(REPORT_MARK):
+        raise ValueError(f"A report sheet's cell A1 must begin with {REPORT_MARK!r} ({title})")
+    if title in book.sheetnames:
+        ws = book[title]
+        first = _cells(ws).get((1, 1))
+        mine = first is not None and str(first.value or "").startswith(REPORT_MARK)
+        if not mine and any(_occupied(ws, r, c) for (r, c) in list(_cells(ws))):
+            raise UnsafeToWrite(
+                f"The sheet '{title}' is not one Debtor Portal wrote (its cell A1 does not begin with "
+                f"'{REPORT_MARK}'): rename it, and Debtor Portal will write its own. Nothing was written."
+            )
+        if _holds(ws, rows):
+            return False
+        if ws.tables or ws._charts or ws._images:
+            raise UnsafeToWrite(
+                f"The sheet '{title}' holds a table, chart or picture: Debtor Portal rewrites that sheet whole. "
+                "Move them to another sheet. Nothing was written."
+            )
+        for merged in list(ws.merged_cells.ranges):
+            ws.unmerge_cells(str(merged))
+        for (r, c), cell in list(_cells(ws).items()):
+            touched.add((title, r, c))
+            cell.value = None
+    else:
+        ws = book.create_sheet(title)
+    for r, values in enumerate(rows, start=1):
+        for c, value in enumerate(values, start=1):
+            if not _blank(value):
+                _put(ws, r, c, value, "")
+                touched.add((title, r, c))
+    ws.cell(row=1, column=1).font = Font(bold=True, size=13)
+    return True
 
 
 def _blank(value: object) -> bool:
@@ -703,13 +731,13 @@ def write_workbook_changes(
     # A Reminders sheet is never another table, even when its headers look like one.
     reminder_sheets = {g.name for g in grids if schema.normalize(g.name) in schema.REMINDERS.names()}
     taken = {f.grid.name for f in located.values()} - reminder_sheets
-    for key, rows in changes.append.items():
-        if not rows:
+    for key, records in changes.append.items():
+        if not records:
             continue
         table = APPEND_TABLES.get(key)
         if table is None:
             raise ValueError(f"Rows can only be appended to: {', '.join(APPEND_TABLES)} (not {key})")
-        found = located.get(key) if key != "reminders" else _locate_by_name(grids, table, taken)
+        found = located.get(key) if key != "reminders" else locate_by_name(grids, table, taken)
         if found is not None and key != "reminders" and found.grid.name in reminder_sheets:
             found = None
         target = (
@@ -717,9 +745,10 @@ def write_workbook_changes(
             if found is not None
             else _new_sheet(book, table, touched, changes.lang)
         )
-        rows_added[key] = _append_rows(target, rows, added)
+        rows_added[key] = _append_rows(target, records, added)
+    sheets = tuple(title for title, content in changes.sheets.items() if _report_sheet(book, title, content, touched))
 
-    if in_place and not cells and not rows_added and not added:
+    if in_place and not cells and not rows_added and not added and not sheets:
         return Applied(str(source), None, 0, {}, (), path=source)
     book.calculation.fullCalcOnLoad = True  # formulas that depend on what changed are recalculated on opening
 
@@ -753,4 +782,4 @@ def write_workbook_changes(
     finally:
         for temp in temps:
             temp.unlink(missing_ok=True)
-    return Applied(str(target_path), backup, cells, rows_added, tuple(added), path=target_path)
+    return Applied(str(target_path), backup, cells, rows_added, tuple(added), tuple(changes.sheets), path=target_path)
