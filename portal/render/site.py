@@ -147,7 +147,8 @@ def _ics_text(value: str) -> str:
 
 def _ics_fold(line: str) -> str:
     """RFC 5545: lines longer than 75 octets continue on the next line after a space."""
-    out, current = [], b""
+    out: list[str] = []
+    current = b""
     for char in line:
         encoded = char.encode()
         if len(current) + len(encoded) > (75 if not out else 74):
@@ -195,7 +196,9 @@ class _Renderer:
         self.messages = i18n.load_messages(self.env)
         self.svgs: dict[str, str] = {}  # payload -> untitled SVG: each code drawn once, whatever the languages
         self.codes: dict[tuple[str, str, str], tuple[str, str]] = {}  # each payment checked once
-        self.css = self.env.loader.get_source(self.env, CSS_TEMPLATE)[0].encode()
+        loader = self.env.loader
+        assert loader is not None  # templating.environment always gives one
+        self.css = loader.get_source(self.env, CSS_TEMPLATE)[0].encode()
         self.css_name = f"portal.{hashlib.sha256(self.css).hexdigest()[:12]}.css"
         self.iban = self._checked_iban()
         self.iban_text = payment.format_iban(self.iban)
@@ -267,7 +270,12 @@ class _Renderer:
         )
 
     def render(
-        self, template: str, path: str, f: i18n.Formatter, alternates: list[tuple[str, str]], **context: object
+        self,
+        template: str,
+        path: str,
+        f: i18n.Formatter,
+        alternates: list[tuple[str, str, str]],
+        **context: object,
     ) -> bytes:
         css = ("../" * path.count("/")) + f"assets/{self.css_name}"
         try:
