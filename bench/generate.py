@@ -28,7 +28,7 @@ AS_OF = sample.AS_OF
 
 
 def _ladder(scenario: str) -> list[tuple[str, int]]:
-    return [(s.stage, s.offset_days) for s in BUILTIN_STEPS if s.scenario == scenario]
+    return [(str(s.stage), s.offset_days) for s in BUILTIN_STEPS if s.scenario == scenario]
 
 
 def _customers(rng: random.Random, count: int) -> list[dict[str, object]]:

@@ -115,6 +115,7 @@ def hugo_site(workbook: Path, site: Path, secret_file: Path, folder: Path) -> in
     from portal.codes import payment
     from portal.render import site as portal_site
     from portal.render import tokens
+    from portal.render.cache import QRStore
     from portal.workbook.file import FileWorkbook
 
     _, assessment = load.assessed(FileWorkbook(workbook), today=generate.AS_OF)
@@ -140,6 +141,7 @@ def hugo_site(workbook: Path, site: Path, secret_file: Path, folder: Path) -> in
         head, _, name = path.rpartition("/")
         folders.setdefault(head, []).append(name)
     svgs: dict[str, str] = {}
+    store = QRStore(workbook.parent / ".debtor-portal" / "cache" / "qr")  # the codes our build drew
     count = 0
 
     def page(data: dict[str, object]) -> None:
@@ -155,7 +157,7 @@ def hugo_site(workbook: Path, site: Path, secret_file: Path, folder: Path) -> in
                 creditor.name, iban, max(state.balance, payment.Decimal("0.01")), reference=state.reference
             )
             if payload not in svgs:
-                svgs[payload] = payment.qr_svg(payment.qr_code(payload))
+                svgs[payload] = store.get(payload) or payment.qr_svg_of(payload)
             page(
                 {
                     "title": f"Invoice {state.invoice.number}",

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 
 FORMAT = 1
@@ -43,10 +44,20 @@ def tree_fingerprint(*folders: Path | None) -> str:
     return digest.hexdigest()
 
 
+RENDERING_PACKAGES = ("babel", "holidays", "jinja2", "markdown", "segno", "schwifty", "python-stdnum")
+
+
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """The engine's own source: a new version renders everything again."""
-    return tree_fingerprint(Path(__file__).resolve().parent.parent)
+    """The engine's own source and the versions of the libraries that shape a page: a new version
+    of either renders everything again."""
+    versions = []
+    for package in RENDERING_PACKAGES:
+        try:
+            versions.append((package, metadata.version(package)))
+        except metadata.PackageNotFoundError:
+            versions.append((package, ""))
+    return fingerprint(tree_fingerprint(Path(__file__).resolve().parent.parent), tuple(versions))
 
 
 class QRStore:

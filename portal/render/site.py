@@ -206,6 +206,7 @@ class _Renderer:
         self.letters = reminders.ReminderTemplates(folder)
         self.messages = i18n.load_messages(self.env)
         self.svgs: dict[str, str] = {}  # payload -> untitled SVG: each code drawn once, whatever the languages
+        self.codes: dict[tuple[str, str, str], tuple[str, str]] = {}  # each payment checked once
         self.css = templating.source(self.env, CSS_TEMPLATE)[0].encode()
         self.css_name = f"portal.{hashlib.sha256(self.css).hexdigest()[:12]}.css"
         self.iban = self._checked_iban()
@@ -229,6 +230,12 @@ class _Renderer:
 
     def payment_code(self, amount: Decimal, currency: str, reference: str, where: Where | None) -> tuple[str, str]:
         """The checked reference and the EPC payload ('' when there is no QR code) of one amount to pay."""
+        key = (str(amount), currency, reference)
+        if key not in self.codes:
+            self.codes[key] = self._payment_code(amount, currency, reference, where)
+        return self.codes[key]
+
+    def _payment_code(self, amount: Decimal, currency: str, reference: str, where: Where | None) -> tuple[str, str]:
         try:
             compact = payment.validate_reference(reference)
         except payment.PaymentCodeError as exc:
@@ -896,10 +903,10 @@ def build_site(
             svgs = _run(_encode_all, missing, workers, progress, 0, total, "QR codes")
         except payment.PaymentCodeError as exc:
             raise BuildError(f"A payment QR code cannot be made: {exc}.") from None
-        for payload, svg in zip(missing, svgs):
-            r.svgs[payload] = svg
-            store.put(payload, svg)
+        r.svgs.update(zip(missing, svgs))
         units = _write_site(r, plan, todo, reused, previous, out_dir, workers, progress, len(missing), total)
+        for payload in missing:  # kept only once the build succeeded: a failed build leaves nothing behind
+            store.put(payload, r.svgs[payload])
     index.save(out_dir, units)
     hashes = dict(sorted((path, stamp[0]) for unit in units.values() for path, stamp in unit.files.items()))
     if manifest is not None:
