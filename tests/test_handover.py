@@ -93,9 +93,10 @@ def test_the_listing_and_every_file(pack, tmp_path):
     claim = [r for r in _csv(pack, "claim.csv")[1:] if r[0] == "2026-0021"]
     assert claim == [
         ["2026-0021", "Principal", "2026-09-07", "", "", "", "4364.36", "Loi du 2 août 2002, art. 5 et 6"],
-        ["2026-0021", "Interest", "2026-09-08", "2026-11-16", "70", "10.5", "87.89", "Loi du 2 août 2002, art. 5 et 6"],
+        # the sample's terms state 10 %: 4364.36 * 10 % * 70 / 365 = 83.70
+        ["2026-0021", "Interest", "2026-09-08", "2026-11-16", "70", "10", "83.70", "Loi du 2 août 2002, art. 5 et 6"],
         ["2026-0021", "Fixed compensation", "", "", "", "", "40.00", "Loi du 2 août 2002, art. 5 et 6"],
-        ["2026-0021", "Total", "", "", "", "", "4492.25", ""],
+        ["2026-0021", "Total", "", "", "", "", "4488.06", ""],
     ]
 
     checklist = pack.read("checklist.txt").decode("utf-8")
@@ -103,7 +104,7 @@ def test_the_listing_and_every_file(pack, tmp_path):
     assert first.startswith("2026-0021") and first.count("[YES]") == 6 and first.endswith("Every condition is met.")
     assert "Formal notice sent by registered post — Sent on 07/10/2026 by registered post" in first
     assert "[NO]           Formal notice sent by registered post — Sent on 17/07/2026 by e-mail" in second
-    assert "[CHECK]" in second and "at most 12,09\xa0€" in second
+    assert "[CHECK]" in second and "at most €12.09" in second  # English amounts
     assert "[NO]           Debt not disputed" in third
 
     contact = pack.read("contact.txt").decode("utf-8")

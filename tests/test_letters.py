@@ -90,8 +90,10 @@ def test_every_formal_notice_gets_a_letter_for_registered_post(reminded, tmp_pat
     assert digits == "002026001715"
     # Statement of claim: principal, interest per period with its rate, fixed compensation, total.
     assert re.search(r"7,54\s*€", body)
-    assert re.search(r"Zinsen vom \d\d/\d\d/2026 bis \d\d/\d\d/2026 \(\d+ Tage zu 10,5 %\)", body)
-    assert re.search(r"Pauschale\s+20,00 €", body) and re.search(r"Gesamtforderung\s+27,62 €", body)  # B2C: XIX.4
+    # the consumer rate of the sample's terms (8 %), announced in the first reminder
+    assert re.search(r"Verzugszinsen vom \d\d/\d\d/2026 bis \d\d/\d\d/2026 \(\d+ Tage zu 8 % jährlich\)", body)
+    assert re.search(r"Pauschalentschädigung für Beitreibungskosten\s+20,00 €", body)  # B2C: XIX.4
+    assert re.search(r"Gesamtforderung\s+27,60 €", body)
     [(payload, side)] = qr_codes(pdf, tmp_path)
     assert payload.split("\n") == [
         "BCD",
@@ -150,6 +152,8 @@ def test_with_letters_every_reminder_gets_one(tmp_path, capsys):
     column = next(c.column for c in ws[1] if c.value == "E-mail")
     ws.cell(row=2, column=column, value="jean@example.be")
     wb.save(book)
+    again = tmp_path / "m2.xlsx"  # a second workbook: a letter prepared once is never prepared again
+    again.write_bytes(book.read_bytes())
     outbox = tmp_path / "outbox"
     assert (
         main(["remind", str(book), "--as-of", "16/11/2026", "--outbox", str(outbox), "--out", str(tmp_path / "o.xlsx")])
@@ -160,7 +164,7 @@ def test_with_letters_every_reminder_gets_one(tmp_path, capsys):
         main(
             [
                 "remind",
-                str(book),
+                str(again),
                 "--as-of",
                 "16/11/2026",
                 "--outbox",

@@ -8,6 +8,7 @@ prepare or send those letters again, and writes their Log rows then.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 from dataclasses import dataclass, replace
@@ -37,10 +38,10 @@ class Entry:
     body: str = ""
     link: str = ""
     recipient: str = ""
-    sent_on: date | None = None
+    sent_on: datetime.date | None = None
 
     @property
-    def key(self) -> tuple[date, str, str]:
+    def key(self) -> tuple[datetime.date, str, str]:
         return (self.date, self.invoice, self.stage)
 
     def log_entry(self) -> LogEntry:
@@ -124,7 +125,7 @@ class Journal:
         """Every letter once, in the order first prepared, as its latest event leaves it."""
         if not self.path.exists():
             return []
-        found: dict[tuple[date, str, str], Entry] = {}
+        found: dict[tuple[datetime.date, str, str], Entry] = {}
         for line in self.path.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue

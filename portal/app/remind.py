@@ -86,7 +86,7 @@ def _paper(
 
 def _with_journal(log: tuple[LogEntry, ...], entries: list[journals.Entry]) -> tuple[LogEntry, ...]:
     """The Log as the journal completes it: letters it lacks, and Sent dates it does not have yet."""
-    out = []
+    out: list[LogEntry] = []
     for row in log:
         entry = next((e for e in entries if journals.rows_of((row,), e)), None)
         if entry is not None and entry.sent_on and row.sent is None:
@@ -118,8 +118,10 @@ def remind(
         )
     journal = journals.Journal(workbook.folder, workbook.name)
     recorded = journal.entries()
-    ledger = loaded.ledger
-    ledger = replace(ledger, log=_with_journal(ledger.log, recorded))
+    read = loaded.ledger
+    if read is None:
+        raise Refused(f"{workbook.name} cannot be read as a workbook of receivables.", loaded.problems)
+    ledger = replace(read, log=_with_journal(read.log, recorded))
     assessment = dunning.assess(ledger, as_of or ledger.creditor.as_of or today)
     as_of = assessment.as_of
     warnings: list[str] = []
@@ -187,7 +189,7 @@ def remind(
             except mail.MailError as exc:
                 failure = exc
     entries = journal.entries()
-    written = _write_log(workbook, loaded.fingerprint, loaded.ledger.log, entries, failure)
+    written = _write_log(workbook, loaded.fingerprint, read.log, entries, failure)
     if failure is not None:
         raise failure
     return RemindOutcome(tuple(prepared), len(sent_now), tuple(warnings), written)

@@ -219,17 +219,17 @@ def _history(entries: list[LogEntry], steps: tuple[ScenarioStep, ...], as_of: da
     keyed = [(e, stage_key(e.action)) for e in entries]
     went = sorted(
         ((e, key) for e, key in keyed if e.sent is not None and (as_of is None or e.sent <= as_of)),
-        key=lambda s: s[0].sent,
+        key=lambda s: s[0].sent or s[0].date,
     )
     stages = [(e, key) for e, key in went if key in order]
-    top = max(stages, key=lambda s: (order.index(s[1]), s[0].sent), default=None)
+    top = max(stages, key=lambda s: (order.index(s[1]), s[0].sent or s[0].date), default=None)
     done = order.index(top[1]) if top else -1
     drafts = [(e, key) for e, key in keyed if e.sent is None and key in order and order.index(key) > done]
     return _History(
         stage=top[1] if top else "",
         stage_date=top[0].sent if top else None,
         stage_entry=top[0] if top else None,
-        last=max((e.sent for e, _ in stages), default=None),
+        last=max((e.sent or e.date for e, _ in stages), default=None),
         first_reminder=next((e for e, key in went if key == Stage.REMINDER_1), None),
         claimed=next((e for e, key in went if key in CLAIM_STAGES), None),
         pending=min(drafts, key=lambda d: order.index(d[1]))[0] if drafts else None,
@@ -637,6 +637,8 @@ def _invoice_state(
         action, day, reason = _ladder_action(
             steps, history, last, invoice.due_date, as_of, ledger.creditor, _consumer(customer)
         )
+    claim: law.Claim | None
+    note: Reason
     if imputed is not None and balance > 0 and status not in (Status.DISPUTED, Status.WRITTEN_OFF):
         claim, note = imputed.claim, ()
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -139,12 +140,12 @@ class LogEntry:
     invoice: str = ""
     channel: str = ""
     note: str = ""
-    sent_on: date | None = None
+    sent_on: datetime.date | None = None
     letter: str = ""  # the letter record (JSON) when Debtor Portal prepared it
     where: Where | None = field(default=None, compare=False)
 
     @property
-    def sent(self) -> date | None:
+    def sent(self) -> datetime.date | None:
         """The day it went out: the Sent date, or, for an entry typed by hand, its date; None while a draft."""
         if self.sent_on is not None:
             return self.sent_on

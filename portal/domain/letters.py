@@ -8,6 +8,7 @@ a letter has as many rate periods as its claim spans, and one cell keeps the rec
 
 from __future__ import annotations
 
+import datetime
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -35,8 +36,8 @@ class Notice:
 @dataclass(frozen=True)
 class Letter:
     stage: str
-    date: date
-    pay_by: date | None
+    date: datetime.date
+    pay_by: datetime.date | None
     balance: Decimal  # what is left of the invoice (or installment) itself
     paid: Decimal
     claim: law.Claim | None = None

@@ -116,6 +116,7 @@ def send(messages: list[EmailMessage], settings: SmtpSettings, on_sent: Callable
     crosses a network in clear. Raises MailError (with the number sent) on the first failure."""
     sent = 0
     try:
+        server: smtplib.SMTP
         if settings.port == 465:
             server = smtplib.SMTP_SSL(settings.host, settings.port, context=ssl.create_default_context(), timeout=30)
         else:

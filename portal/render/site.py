@@ -272,7 +272,7 @@ class _Renderer:
         )
 
     def render(
-        self, template: str, path: str, f: i18n.Formatter, alternates: list[tuple[str, str]], **context: object
+        self, template: str, path: str, f: i18n.Formatter, alternates: list[tuple[str, str, str]], **context: object
     ) -> bytes:
         css = ("../" * path.count("/")) + f"assets/{self.css_name}"
         try:
@@ -475,7 +475,10 @@ def _page_of(r: _Renderer, state: InvoiceState, owed: bool, warnings: list[str])
         warnings.append(f"Invoice {state.invoice.number}: its page shows no letter. {exc}")
         stage = ""
     claimed = stage in CLAIM_STAGES and _claims(state)
-    pay_amount = state.claim.total if claimed else state.discount if state.discount is not None else state.balance
+    if claimed and state.claim is not None:
+        pay_amount = state.claim.total
+    else:
+        pay_amount = state.discount if state.discount is not None else state.balance
     deadline = record.pay_by if record is not None and record.pay_by and record.pay_by >= as_of else None
     ics_day = _calendar_day(state, deadline, as_of) if owed and not r.creditor.encrypt_pages else None
     return _Page(stage, record, claimed, pay_amount, deadline, ics_day)
