@@ -41,6 +41,7 @@ test-fast: setup lint
 lint: setup
 	$(VENV)/bin/ruff check portal tests bench
 	$(VENV)/bin/ruff format --check portal tests bench
+	$(VENV)/bin/mypy
 
 # Times our build (cold, nothing changed, one invoice changed) against Debian's hugo, which it
 # installs when missing, at the reference size (10,000 invoices); writes bench/RESULTS.md.

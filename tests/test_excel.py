@@ -9,23 +9,30 @@ import os
 import shutil
 import signal
 import urllib.request
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import xlwings.main
 
 from portal.app import build, check, refresh, remind
+from portal.app.import_bank import import_bank
+from portal.app.import_ubl import import_ubl
+from portal.codes.payment import rf
 from portal.front import excel as handlers
 from portal.workbook import cells
 from portal.workbook.excel import ExcelWorkbook
 from portal.workbook.file import FileWorkbook
-from portal.workbook.port import Changes, UnsafeToWrite, grids_fingerprint, state_dir
+from portal.workbook.port import REPORT_MARK, Changes, UnsafeToWrite, grids_fingerprint, state_dir
 from portal.workbook.read import locate_tables
 from portal.workbook.xlsx.grids import read_grids
 
 from . import xlwings_standin as standin
-from .conftest import SAMPLE, edit_workbook
+from .bankfiles import camt053
+from .conftest import SAMPLE, column_letter, edit_workbook
+from .einvoices import MINIMAL_PDF, Buyer, einvoice
+from .test_import_bank import ENTRIES, RF_2026_0021
 
 TODAY = date(2026, 11, 16)  # the sample's "as of" date
 SECRET = "s" * 40
@@ -129,6 +136,11 @@ def _rows(grids, sheet: str) -> list[tuple[str, ...]]:
     return [tuple(cells.text(v) for v in row) for row in grid.rows if any(v is not None for v in row)]
 
 
+def _reports(grids) -> dict[str, list[tuple[str, ...]]]:
+    """The report sheets (cell A1 begins with the mark), by name, as text."""
+    return {g.name: _rows(grids, g.name) for g in grids if g.rows and str(g.rows[0][0] or "").startswith(REPORT_MARK)}
+
+
 def _eml(folder: Path) -> dict[str, tuple]:
     found = {}
     for path in sorted(folder.glob("*.eml")):
@@ -160,6 +172,7 @@ def test_a_full_cycle_on_the_standin_gives_what_the_cli_gives_on_the_file(tmp_pa
 
     live, saved = ExcelWorkbook(book).grids(), read_grids(path)
     assert _managed(live) == _managed(saved)
+    assert _reports(live) == _reports(saved) and len(_reports(live)) == 2
     assert _rows(live, "Log") == _rows(saved, "Log")
     here = [tuple(v.replace(str(folder), "FOLDER") for v in row) for row in _rows(live, "Reminders")]
     there = [tuple(v.replace(str(path.parent), "FOLDER") for v in row) for row in _rows(saved, "Reminders")]
@@ -176,10 +189,10 @@ def test_a_second_refresh_the_same_day_changes_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("DEBTOR_PORTAL_SECRET", SECRET)
     book = standin.Book.of_file(_copy(tmp_path, "excel"))
     first = refresh.refresh(ExcelWorkbook(book), today=TODAY)
-    assert first.written.cells > 0
+    assert first.written.cells > 0 and len(first.written.sheets) == 2
     writes, reads = book.counter.writes, book.counter.reads
     second = refresh.refresh(ExcelWorkbook(book), today=TODAY)
-    assert second.written.cells == 0 and book.counter.writes == writes
+    assert second.written.cells == 0 and second.written.sheets == () and book.counter.writes == writes
     assert book.counter.reads - reads == len(book.sheets)
 
 
@@ -322,15 +335,17 @@ def test_new_workbook_creates_the_sample_beside_and_opens_it(tmp_path):
     assert created.is_file() and [b.fullname for b in book.app.books][-1] == str(created)
 
 
-def test_overview_help_and_the_imports_say_what_they_can(tmp_path, monkeypatch):
+def test_overview_writes_the_local_page_and_opens_it_in_the_browser(tmp_path, monkeypatch):
     monkeypatch.setenv("DEBTOR_PORTAL_SECRET", SECRET)
     book = standin.Book.of_file(_copy(tmp_path, "x"))
-    overview = handlers.overview(book, TODAY)
-    assert overview.startswith("As of 16/11/2026: ") and "overdue" in overview
+    opened: list[str] = []
+    message = handlers.overview(book, TODAY, browser=opened.append)
+    page = state_dir(Path(book.fullname).parent) / "reports" / "overview-2026-11-16.html"
+    assert opened == [page.as_uri()] and "<html" in page.read_text(encoding="utf-8").lower()
+    assert message.startswith("As of 16/11/2026: ") and "overdue" in message and str(page) in message
+    assert "never published" in message
     assert "Check:" in handlers.show_help(book, TODAY)
-    for handler in (handlers.import_bank, handlers.import_invoices):
-        assert "not part of this version" in handler(book, TODAY)
-    assert [a["mode"] for a in book.app.alerts] == ["info"] * 4
+    assert [a["mode"] for a in book.app.alerts] == ["info"] * 2
     assert book.counter.writes == 0
 
 
@@ -353,3 +368,149 @@ def test_text_that_looks_like_a_formula_is_written_as_text_and_rows_never_overwr
     with pytest.raises(UnsafeToWrite, match="not empty"):
         ExcelWorkbook(book).apply(Changes(append={"log": [{"date": TODAY, "customer_id": "C1", "action": "call"}]}))
     assert book.counter.writes == writes
+
+
+# --------------------------------------------------------------------------------------------
+# Report sheets
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_report_sheet_is_written_in_one_call_shown_as_money_and_dates_and_cleared_of_what_it_held(tmp_path):
+    book = standin.Book.of_file(_copy(tmp_path, "x"))
+    count = len(book.sheets)
+    rows = [[f"{REPORT_MARK}: test"], [], ["Total", Decimal("1234.50"), date(2026, 11, 16)], ["a", "=not a formula"]]
+    before = book.counter.writes
+    applied = ExcelWorkbook(book).apply(Changes(sheets={"Report": rows}))
+    assert applied.sheets == ("Report",) and book.counter.writes - before == 1
+    sheet = book.sheets[count]
+    assert sheet.name == "Report" and len(book.sheets) == count + 1
+    assert sheet.cells == {
+        (1, 1): f"{REPORT_MARK}: test",
+        (3, 1): "Total",
+        (3, 2): 1234.5,
+        (3, 3): datetime(2026, 11, 16),
+        (4, 1): "a",
+        (4, 2): "=not a formula",
+    }
+    assert sheet.range("B3").number_format == "#,##0.00" and sheet.range("C3").number_format == "DD/MM/YYYY"
+
+    again = ExcelWorkbook(book).apply(Changes(sheets={"report": rows}))
+    assert again.sheets == () and book.counter.writes - before == 1
+
+    shorter = [[f"{REPORT_MARK}: test"], ["Total", 7]]
+    assert ExcelWorkbook(book).apply(Changes(sheets={"Report": shorter})).sheets == ("Report",)
+    assert sheet.cells == {(1, 1): f"{REPORT_MARK}: test", (2, 1): "Total", (2, 2): 7.0}
+    assert sheet.range("B3").number_format == "General" and book.counter.writes - before == 2
+
+
+def test_a_sheet_of_the_users_own_with_a_report_name_is_never_replaced_nor_anything_else_written(tmp_path):
+    book = standin.Book.of_file(_copy(tmp_path, "x"))
+    mine = book.sheets.add("Actions", after=book.sheets[len(book.sheets) - 1])
+    mine.range("A1").value = [["My own actions"], ["call Garage Marchal"]]
+    port = ExcelWorkbook(book)
+    found = locate_tables(port.grids())["invoices"]
+    writes = book.counter.writes
+    with pytest.raises(UnsafeToWrite, match="'Actions' is not one Debtor Portal wrote"):
+        port.apply(
+            Changes(
+                cells={"invoices": {found.header_row + 2: {"status": "x"}}},
+                sheets={"Actions": [[f"{REPORT_MARK}: actions"]]},
+            )
+        )
+    assert book.counter.writes == writes
+    assert mine.cells == {(1, 1): "My own actions", (2, 1): "call Garage Marchal"}
+    with pytest.raises(ValueError, match="must begin with"):
+        port.apply(Changes(sheets={"Other": [["no mark"]]}))
+
+
+# --------------------------------------------------------------------------------------------
+# The imports
+# --------------------------------------------------------------------------------------------
+
+
+def _with_rf(path: Path) -> Path:
+    """The sample with an RF reference typed on invoice 2026-0021 (row 22), as the bank import tests have it."""
+    letter = column_letter(path, "Invoices", "Structured reference")
+    return edit_workbook(path, "Invoices", {f"{letter}22": rf.format(RF_2026_0021)})
+
+
+def test_import_bank_imports_the_statements_folder_into_payments_as_the_cli_does(tmp_path, monkeypatch):
+    monkeypatch.setenv("DEBTOR_PORTAL_SECRET", SECRET)
+    cli = _with_rf(_copy(tmp_path, "cli"))
+    book = standin.Book.of_file(_with_rf(_copy(tmp_path, "excel")))
+    folder = Path(book.fullname).parent / handlers.BANK_FOLDER
+
+    assert "nothing to import" in handlers.import_bank(book, TODAY)
+    assert folder.is_dir() and book.counter.writes == 0
+
+    (folder / "november.xml").write_bytes(camt053(ENTRIES))
+    (cli.parent / "november.xml").write_bytes(camt053(ENTRIES))
+    import_bank(
+        FileWorkbook(cli, now=datetime(2026, 11, 16, 9, 0), in_place=True), [cli.parent / "november.xml"], today=TODAY
+    )
+    book.app.alerts.clear()
+    message = handlers.import_bank(book, TODAY)
+    assert len(book.app.alerts) == 1 and book.app.alerts[0]["mode"] == "info"
+    assert message.startswith("Read 11 entries from 1 file(s): 5 matched, 1 suggested")
+    assert "6 payment row(s) written to sample.xlsx" in message and "Click Refresh" in message
+    assert "Debtor Portal: Reading november.xml (0/3)" in book.app.status_history
+    assert book.app.status_history[-1] is False
+
+    live = ExcelWorkbook(book).grids()
+    payments = _rows(live, "Payments")
+    assert payments == _rows(read_grids(cli), "Payments")
+    assert sum("BNK-0003" in row for row in payments) == 1
+
+    writes = book.counter.writes
+    again = handlers.import_bank(book, TODAY)
+    assert "Nothing new to write." in again and book.counter.writes == writes
+
+
+def test_import_einvoices_adds_the_folders_invoices_and_customers_as_the_cli_does(tmp_path, monkeypatch):
+    monkeypatch.setenv("DEBTOR_PORTAL_SECRET", SECRET)
+    eupen = Buyer("Eupener Glaswerk GmbH", "BE0403170701", "info@glaswerk.example", "Bergstraße 3", "4700", "Eupen")
+    gent = Buyer("Bloemen Vandaele BV", "BE0202239951", "info@vandaele.example", "Veldstraat 10", "9000", "Gent")
+    files = {
+        "1.xml": einvoice("INV-9001", eupen, "1210.00", payment_id="+++090/9337/55493+++", pdf=MINIMAL_PDF),
+        "2.xml": einvoice("INV-9002", gent, "400.00"),
+        "3.xml": einvoice("CN-9003", gent, "50.00", credit_note=True, preceding="INV-9002"),
+    }
+    cli = _copy(tmp_path, "cli")
+    book = standin.Book.of_file(_copy(tmp_path, "excel"))
+    workbook_folder = Path(book.fullname).parent
+    for target in (cli.parent / "inbox", workbook_folder / handlers.EINVOICE_FOLDER):
+        target.mkdir()
+        for name, data in files.items():
+            (target / name).write_bytes(data)
+    import_ubl(FileWorkbook(cli, now=datetime(2026, 11, 16, 9, 0), in_place=True), [cli.parent / "inbox"], today=TODAY)
+
+    message = handlers.import_invoices(book, TODAY)
+    assert message.startswith("Read 3 e-invoice(s): 3 added, 2 new customer(s), 0 skipped.")
+    assert "Debtor Portal: Reading 1.xml (0/5)" in book.app.status_history
+    live, saved = ExcelWorkbook(book).grids(), read_grids(cli)
+    for sheet in ("Invoices", "Customers"):
+        assert _rows(live, sheet) == _rows(saved, sheet), sheet
+    invoices = _rows(live, "Invoices")
+    assert any("INV-9001" in row and "+++090/9337/55493+++" in row for row in invoices)
+    assert (workbook_folder / "invoices" / "INV-9001.pdf").read_bytes() == MINIMAL_PDF
+
+    writes = book.counter.writes
+    assert "3 skipped" in handlers.import_invoices(book, TODAY) and book.counter.writes == writes
+
+
+def test_a_long_import_summary_ends_in_a_file_beside_the_workbook(tmp_path, monkeypatch):
+    monkeypatch.setenv("DEBTOR_PORTAL_SECRET", SECRET)
+    book = standin.Book.of_file(_with_rf(_copy(tmp_path, "excel")))
+    folder = Path(book.fullname).parent / handlers.BANK_FOLDER
+    folder.mkdir()
+    (folder / "november.xml").write_bytes(camt053(ENTRIES))
+    handlers.import_bank(book, TODAY)
+    for n in range(4):
+        (folder / f"copy {n}.xml").write_bytes(camt053(ENTRIES))
+    message = handlers.import_bank(book, TODAY)
+    kept = state_dir(folder.parent) / "imports" / "bank-2026-11-16.txt"
+    assert len(message) <= handlers.MESSAGE_CHARACTERS and str(kept) in message
+    assert message.startswith("Read 55 entries from 5 file(s)") and message.endswith("Nothing new to write.")
+    whole = kept.read_text(encoding="utf-8").splitlines()
+    shown = message.splitlines()
+    assert len(whole) > len(shown) and all(line in whole for line in shown if not line.startswith("... "))

@@ -88,12 +88,11 @@ def test_the_listing_and_every_file(pack, tmp_path):
     assert ["2026-07-31", "2026-0141", "dispute", "phone", "Quantity disputed"] in history
     assert ["2026-07-17", "2026-0061", "Formal notice", "e-mail", ""] in history
 
-    # 2026-0021: 4,364.36 due 07/09/2026, Belgian B2B rate 10.5 % from 08/09 to 16/11 (70 days):
-    # 4364.36 x 10.5 % x 70 / 365 = 87.885... -> 87.89; plus 40.00; total 4,492.25.
+    # 2026-0021: 4,364.36 due 07/09/2026, the sample's contractual rate of 10 % from 08/09 to 16/11 (70 days):
+    # 4364.36 x 10 % x 70 / 365 = 83.699... -> 83.70; plus 40.00; total 4,488.06.
     claim = [r for r in _csv(pack, "claim.csv")[1:] if r[0] == "2026-0021"]
     assert claim == [
         ["2026-0021", "Principal", "2026-09-07", "", "", "", "4364.36", "Loi du 2 août 2002, art. 5 et 6"],
-        # the sample's terms state 10 %: 4364.36 * 10 % * 70 / 365 = 83.70
         ["2026-0021", "Interest", "2026-09-08", "2026-11-16", "70", "10", "83.70", "Loi du 2 août 2002, art. 5 et 6"],
         ["2026-0021", "Fixed compensation", "", "", "", "", "40.00", "Loi du 2 août 2002, art. 5 et 6"],
         ["2026-0021", "Total", "", "", "", "", "4488.06", ""],
@@ -104,7 +103,7 @@ def test_the_listing_and_every_file(pack, tmp_path):
     assert first.startswith("2026-0021") and first.count("[YES]") == 6 and first.endswith("Every condition is met.")
     assert "Formal notice sent by registered post — Sent on 07/10/2026 by registered post" in first
     assert "[NO]           Formal notice sent by registered post — Sent on 17/07/2026 by e-mail" in second
-    assert "[CHECK]" in second and "at most €12.09" in second  # English amounts
+    assert "[CHECK]" in second and "at most €12.09" in second
     assert "[NO]           Debt not disputed" in third
 
     contact = pack.read("contact.txt").decode("utf-8")

@@ -11,6 +11,7 @@ import pytest
 from portal.app.import_bank import import_bank
 from portal.app.load import assessed
 from portal.codes.payment import rf
+from portal.domain.allocation import allocate
 from portal.imports import camt053, coda
 from portal.imports.match import Outcome
 from portal.workbook.file import FileWorkbook
@@ -146,17 +147,17 @@ def test_each_entry_is_matched_by_its_rule_and_written(workbook, tmp_path, kind)
 
     _, assessment = assessed(FileWorkbook(workbook), today=TODAY)
     status = {s.invoice.number: s for s in assessment.invoices}
-    # 2026-0006 was handed over: its principal alone leaves the compensation and interest claimed (imputation)
-    assert status["2026-0006"].status == "partly_paid" and status["2026-0006"].claim.principal > 0
-    # 2026-0014 is past its formal notice too: part of its share settled the extras, so more principal is left
-    assert status["2026-0014"].status == "partly_paid" and status["2026-0014"].balance > Decimal("640.25")
-    for number in ("2026-0021", "2026-0024"):  # paid in full; past a claim, the extras claimed are still owed
-        state = status[number]
-        assert state.status == "paid" or (
-            state.stage in ("formal_notice", "handover") and state.status == "partly_paid"
-        )
-    # overpaid by 52.18, of which 43.80 (compensation and interest claimed since its handover) settles the claim
-    assert status["2026-0004"].status == "credit" and status["2026-0004"].balance == Decimal("-8.38")
+    # 2026-0006 went to collection: its principal paid, interest and compensation are still owed (imputation)
+    assert status["2026-0006"].status == "partly_paid" and 0 < status["2026-0006"].balance < Decimal("515.90")
+    allocated = allocate(assessment.ledger, TODAY)  # before any imputation to interest and compensation
+    assert status["2026-0014"].status == "partly_paid"
+    assert status["2026-0014"].invoice.amount - allocated.paid("2026-0014") == Decimal("640.25")
+    for number in ("2026-0021", "2026-0024"):  # their principal paid in full, after a formal notice or handover:
+        state = status[number]  # the interest and compensation claimed are still owed
+        assert allocated.paid(number) == state.invoice.amount and state.status == "partly_paid"
+    over = status["2026-0004"]  # overpaid by 52.18, of which the claim after its handover takes a part first
+    assert over.status == "credit" and allocated.paid("2026-0004") - over.invoice.amount == Decimal("52.18")
+    assert Decimal("-52.18") < over.balance < 0
     assert status["2026-0009"].balance == Decimal("998.78")  # paid, then taken back by the bank
     assert status["2026-0019"].balance == Decimal("364.68")  # a suggestion counts once confirmed
     payments = [p for p in assessment.ledger.payments if p.bank_ref]
@@ -269,16 +270,14 @@ def test_a_known_payer_with_another_amount_is_suggested_for_the_customers_open_i
     assert decision.outcome is Outcome.SUGGESTED and "customer C003" in decision.reason
     assert decision.shares[0].invoice == ""
     _, pending = assessed(FileWorkbook(workbook), today=TODAY)
-    open_before = {s.invoice.number: s.balance for s in pending.invoices if s.invoice.customer_id == "C003"}
+    numbers = [s.invoice.number for s in pending.invoices if s.invoice.customer_id == "C003"]
+    before = allocate(pending.ledger, TODAY)
     letter = column_letter(workbook, "Payments", "Confirmed (suggested)")
     row = next(p.where.row for p in pending.ledger.payments if p.bank_ref == "BNK-C")
     edit_workbook(workbook, "Payments", {f"{letter}{row}": "oui"})
     _, confirmed = assessed(FileWorkbook(workbook), today=TODAY)
-
-    def owed(state) -> Decimal:  # past a formal notice, a payment settles the compensation and interest first
-        return state.claim.total if state.claim else state.balance
-
-    paid_now = {n: owed(pending.invoice(n)) - owed(confirmed.invoice(n)) for n in open_before}
+    after = allocate(confirmed.ledger, TODAY)
+    paid_now = {n: after.paid(n) - before.paid(n) for n in numbers}
     assert sum(paid_now.values()) == Decimal("33.33")
 
 

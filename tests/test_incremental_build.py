@@ -71,7 +71,7 @@ def open_invoice(outcome: build_command.BuildOutcome) -> str:
         and s.balance > 0
         and not s.installments
         and s.customer
-        and s.stage not in ("formal_notice", "handover")  # past a claim, a small payment settles the extras first
+        and s.claim is None  # a payment on a claim goes to interest first: the statement may not change
     )
 
 

@@ -77,25 +77,24 @@ def test_every_formal_notice_gets_a_letter_for_registered_post(reminded, tmp_pat
     notices = [p for p in reminded.prepared if p.stage == "formal_notice"]
     assert notices and all(p.letter is not None and p.letter.exists() for p in notices)
     assert all(p.letter is None for p in reminded.prepared if p.stage != "formal_notice" and p.to)
-    notice = next(p for p in notices if p.invoice == "2026-0017")  # C040 Lena Hoffmann, German, 7.54 still owed
+    notice = next(p for p in notices if p.invoice == "2026-0127")  # C010 Menuiserie Collard, French, a business
     pdf = notice.letter
     pages = words(pdf)
     window = " ".join(w[0] for w in pages[0] if in_window(w))
-    assert window == "EINSCHREIBEN Lena Hoffmann Hauptstraße 27 4730 Raeren"
-    assert not any(in_window(w) for w in pages[0] if w[0] in ("Atelier", "Inverzugsetzung"))
+    assert window == "RECOMMANDÉ Menuiserie Collard SRL Avenue Louise 142 6700 Arlon"
+    assert not any(in_window(w) for w in pages[0] if w[0] in ("Atelier", "Mise"))
     body = text(pdf)
     assert "Atelier Lumière SRL" in body and "BE0403.170.701" in body
     reference = next(re.finditer(r"\+\+\+\d{3}/\d{4}/\d{5}\+\+\+", body)).group(0)
     digits = re.sub(r"\D", "", reference)
-    assert digits == "002026001715"
+    assert digits == "002026012728"
     # Statement of claim: principal, interest per period with its rate, fixed compensation, total.
-    assert re.search(r"7,54\s*€", body)
-    # the consumer rate of the sample's terms (8 %), announced in the first reminder
-    assert re.search(r"Verzugszinsen vom \d\d/\d\d/2026 bis \d\d/\d\d/2026 \(\d+ Tage zu 8 % jährlich\)", body)
-    assert re.search(r"Pauschalentschädigung für Beitreibungskosten\s+20,00 €", body)  # B2C: XIX.4
-    assert re.search(r"Gesamtforderung\s+27,60 €", body)
+    assert re.search(r"Principal impayé\s+538,21\s*€", body)
+    assert re.search(r"Intérêts de retard du 27/09/2026 au 16/11/2026 \(51 jours à 10 % l'an\)\s+7,52\s*€", body)
+    assert re.search(r"Indemnité forfaitaire pour frais de recouvrement\s+40,00\s*€", body)
+    assert re.search(r"Total réclamé\s+585,73\s*€", body)
     [(payload, side)] = qr_codes(pdf, tmp_path)
-    assert payload.split("\n") == [
+    assert payload.split("\n") == [  # from the formal notice on, the code asks for the total claimed
         "BCD",
         "002",
         "1",
@@ -103,7 +102,7 @@ def test_every_formal_notice_gets_a_letter_for_registered_post(reminded, tmp_pat
         "GKCCBEBB",
         "Atelier Lumière SRL",
         "BE71096123456769",
-        "EUR7.54",
+        "EUR585.73",
         "",
         digits,
     ]
@@ -152,8 +151,10 @@ def test_with_letters_every_reminder_gets_one(tmp_path, capsys):
     column = next(c.column for c in ws[1] if c.value == "E-mail")
     ws.cell(row=2, column=column, value="jean@example.be")
     wb.save(book)
-    again = tmp_path / "m2.xlsx"  # a second workbook: a letter prepared once is never prepared again
-    again.write_bytes(book.read_bytes())
+    # The same workbook in another folder: its send journal there has prepared nothing yet.
+    other = tmp_path / "other" / "m.xlsx"
+    other.parent.mkdir()
+    shutil.copy(book, other)
     outbox = tmp_path / "outbox"
     assert (
         main(["remind", str(book), "--as-of", "16/11/2026", "--outbox", str(outbox), "--out", str(tmp_path / "o.xlsx")])
@@ -164,13 +165,13 @@ def test_with_letters_every_reminder_gets_one(tmp_path, capsys):
         main(
             [
                 "remind",
-                str(again),
+                str(other),
                 "--as-of",
                 "16/11/2026",
                 "--outbox",
                 str(outbox),
                 "--out",
-                str(tmp_path / "p.xlsx"),
+                str(other.parent / "p.xlsx"),
                 "--letters",
             ]
         )

@@ -152,9 +152,7 @@ def test_the_overview_sheet_and_the_page(fixture_book, tmp_path):
     out = tmp_path / "overview.html"
     assert main(["report", str(fixture_book), "--out", str(out)]) == 0
     html = out.read_text(encoding="utf-8")
-    assert (
-        "92.5" in html and "1,600.00" in html
-    )  # English amounts and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert "92.5" in html and "1,600.00" in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     assert main(["report", str(fixture_book), "--out", str(fixture_book.parent / "site_out" / "o.html")]) == 1
     assert not (fixture_book.parent / "site_out").exists()
 

@@ -64,7 +64,7 @@ def assessed(
 def law_warnings(assessment: dunning.Assessment) -> list[str]:
     """What the legal computations want the user to know (e.g. a rate table to update), once each."""
     found = {w for state in assessment.invoices if state.claim for w in state.claim.warnings}
-    found |= {str(dict(p.params)["why"]) for state in assessment.invoices for p in state.reason if p.key == "no_rate"}
+    found |= {str(p.get("why")) for state in assessment.invoices for p in state.reason if p.key == "no_rate"}
     return sorted(found)
 
 

@@ -16,7 +16,7 @@ from ..domain import dunning, law
 from ..domain.ledger import LogEntry
 from ..domain.stages import Channel, Stage
 from ..render import i18n, mail, reminders, site, templating, tokens
-from ..render import letters as paper_letters
+from ..render import letters as paper
 from ..workbook.port import Applied, Changes, UnsafeToWrite, WorkbookPort, grids_fingerprint
 from . import journal as journals
 from .errors import Refused
@@ -54,7 +54,9 @@ def _todays_reminders(
     creditor = ledger.creditor
     messages = i18n.load_messages(templating.environment(workbook))
     letters = reminders.ReminderTemplates(workbook)
-    due = [(s.invoice.number, s, s.next_action, None) for s in assessment.due_actions()]
+    due: list[tuple[str, dunning.InvoiceState, str, dunning.InstallmentState | None]] = [
+        (s.invoice.number, s, s.next_action, None) for s in assessment.due_actions()
+    ]
     due += [
         (f"{s.invoice.number}/{i.installment.number}", s, i.next_action, i)
         for s, i in assessment.due_installment_actions()
@@ -74,19 +76,9 @@ def _todays_reminders(
     return found
 
 
-def _paper(
-    assessment: dunning.Assessment, key: str, state: dunning.InvoiceState, stage: str, reminder: reminders.Reminder
-) -> paper_letters.Letter:
-    """The letter on paper of one of today's reminders (`key`: "<invoice>" or "<invoice>/<installment>")."""
-    number = key.partition("/")[2]
-    installment = next((i for i in state.installments if str(i.installment.number) == number), None)
-    channel = Channel.REGISTERED if stage == Stage.FORMAL_NOTICE else Channel.POST
-    return paper_letters.Letter(stage, channel, assessment.as_of, reminder, state, installment)
-
-
 def _with_journal(log: tuple[LogEntry, ...], entries: list[journals.Entry]) -> tuple[LogEntry, ...]:
     """The Log as the journal completes it: letters it lacks, and Sent dates it does not have yet."""
-    out: list[LogEntry] = []
+    out = []
     for row in log:
         entry = next((e for e in entries if journals.rows_of((row,), e)), None)
         if entry is not None and entry.sent_on and row.sent is None:
@@ -94,6 +86,16 @@ def _with_journal(log: tuple[LogEntry, ...], entries: list[journals.Entry]) -> t
         out.append(row)
     out += [e.log_entry() for e in entries if not journals.rows_of(log, e)]
     return tuple(out)
+
+
+def _paper(
+    assessment: dunning.Assessment, key: str, state: dunning.InvoiceState, stage: str, reminder: reminders.Reminder
+) -> paper.Letter:
+    """The letter on paper of one of today's reminders (`key`: "<invoice>" or "<invoice>/<installment>")."""
+    number = key.partition("/")[2]
+    installment = next((i for i in state.installments if str(i.installment.number) == number), None)
+    channel = Channel.REGISTERED if stage == Stage.FORMAL_NOTICE else Channel.POST
+    return paper.Letter(stage, channel, assessment.as_of, reminder, state, installment)
 
 
 def remind(
@@ -105,11 +107,12 @@ def remind(
     send: bool = False,
     creditor: dict[str, str] | None = None,
     secret_file: Path | None = None,
-    paper: bool = False,
+    letters: bool = False,
 ) -> RemindOutcome:
     """Today's reminders: an .eml draft each in `outbox` (sent by SMTP with `send`), a row each in the
-    Reminders table and a Log entry each, so that no reminder is produced twice. A PDF letter goes with every
-    formal notice, every reminder to a customer without an e-mail address, and with `paper` every reminder."""
+    Reminders table and a Log entry each, so that no reminder is produced twice. A PDF letter for post goes
+    with every formal notice, every reminder to a customer without an e-mail address, and with `letters`
+    every reminder."""
     loaded = load(workbook, creditor)
     if loaded.errors:
         raise Refused(
@@ -118,10 +121,8 @@ def remind(
         )
     journal = journals.Journal(workbook.folder, workbook.name)
     recorded = journal.entries()
-    read = loaded.ledger
-    if read is None:
-        raise Refused(f"{workbook.name} cannot be read as a workbook of receivables.", loaded.problems)
-    ledger = replace(read, log=_with_journal(read.log, recorded))
+    assert loaded.ledger is not None  # a workbook without errors gives a ledger
+    ledger = replace(loaded.ledger, log=_with_journal(loaded.ledger.log, recorded))
     assessment = dunning.assess(ledger, as_of or ledger.creditor.as_of or today)
     as_of = assessment.as_of
     warnings: list[str] = []
@@ -146,11 +147,6 @@ def remind(
             sent=as_of,
         )
         draft = mail.save_draft(msg, Path(outbox), f"{as_of:%Y-%m-%d}-{key}-{stage}")
-        pdf = None
-        if paper or stage == Stage.FORMAL_NOTICE or not address:
-            f = i18n.formatter(reminder.lang, ledger.creditor.country, messages)
-            letter = _paper(assessment, key, state, stage, reminder)
-            pdf = paper_letters.write_letter(Path(outbox) / "letters", draft.stem, ledger.creditor, letter, f)
         customer_id = customer.id if customer else state.invoice.customer_id
         entry = journals.Entry(
             date=as_of,
@@ -168,6 +164,11 @@ def remind(
         )
         journal.prepared(entry)
         fresh.append(entry)
+        pdf = None
+        if letters or stage == Stage.FORMAL_NOTICE or not address:
+            f = i18n.formatter(reminder.lang, ledger.creditor.country, messages)
+            letter = _paper(assessment, key, state, stage, reminder)
+            pdf = paper.write_letter(Path(outbox) / "letters", draft.stem, ledger.creditor, letter, f)
         prepared.append(Prepared(key, customer_id, stage, reminder, msg, address, link, draft, pdf))
 
     failure: mail.MailError | None = None
@@ -189,7 +190,7 @@ def remind(
             except mail.MailError as exc:
                 failure = exc
     entries = journal.entries()
-    written = _write_log(workbook, loaded.fingerprint, read.log, entries, failure)
+    written = _write_log(workbook, loaded.fingerprint, loaded.ledger.log, entries, failure)
     if failure is not None:
         raise failure
     return RemindOutcome(tuple(prepared), len(sent_now), tuple(warnings), written)

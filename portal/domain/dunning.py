@@ -219,17 +219,17 @@ def _history(entries: list[LogEntry], steps: tuple[ScenarioStep, ...], as_of: da
     keyed = [(e, stage_key(e.action)) for e in entries]
     went = sorted(
         ((e, key) for e, key in keyed if e.sent is not None and (as_of is None or e.sent <= as_of)),
-        key=lambda s: s[0].sent or s[0].date,
+        key=lambda s: s[0].sent or date.min,
     )
     stages = [(e, key) for e, key in went if key in order]
-    top = max(stages, key=lambda s: (order.index(s[1]), s[0].sent or s[0].date), default=None)
+    top = max(stages, key=lambda s: (order.index(s[1]), s[0].sent or date.min), default=None)
     done = order.index(top[1]) if top else -1
     drafts = [(e, key) for e, key in keyed if e.sent is None and key in order and order.index(key) > done]
     return _History(
         stage=top[1] if top else "",
         stage_date=top[0].sent if top else None,
         stage_entry=top[0] if top else None,
-        last=max((e.sent or e.date for e, _ in stages), default=None),
+        last=max((e.sent for e, _ in stages if e.sent is not None), default=None),
         first_reminder=next((e for e, key in went if key == Stage.REMINDER_1), None),
         claimed=next((e for e, key in went if key in CLAIM_STAGES), None),
         pending=min(drafts, key=lambda d: order.index(d[1]))[0] if drafts else None,
@@ -371,7 +371,8 @@ def _installment_states(
         remaining -= share
         balance = installment.amount - share
         late = balance > 0 and installment.due_date < as_of
-        action, day, reason, stage = "", None, (), ""
+        action, day, stage = "", None, ""
+        reason: Reason = ()
         if late and reminded:
             history = _history(log.get(f"{invoice.number}/{installment.number}", []), steps, as_of)
             stage = history.stage
@@ -527,12 +528,12 @@ def _impute(
     raw = sum((s.amount for s in base.interest_detail.segments), ZERO) if base.interest_detail else base.interest
     fee, last, principal_paid = base.flat_fee, notice_day, before
 
-    def accrued(until: date) -> Decimal:
-        return sum((s.amount for s in law.interest(principal, last + ONE_DAY, until, base.rates).segments), ZERO)
+    def accrued(until: date, rates: tuple[law.RatePeriod, ...] | Decimal) -> Decimal:
+        return sum((s.amount for s in law.interest(principal, last + ONE_DAY, until, rates).segments), ZERO)
 
     for day, amount in later:
         if base.rates is not None and principal > 0 and day > last:
-            raw += accrued(day)
+            raw += accrued(day, base.rates)
         last = max(last, day)
         for_fee = min(amount, fee)
         fee -= for_fee
@@ -542,7 +543,7 @@ def _impute(
         principal -= rest
         principal_paid += rest
     if base.rates is not None and principal > 0 and as_of > last:
-        raw += accrued(as_of)
+        raw += accrued(as_of, base.rates)
     interest_due = cents(raw)
     owed = max(principal, ZERO)
     now = law.Claim(

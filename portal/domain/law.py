@@ -173,7 +173,7 @@ def interest(principal: Decimal, first_day: date, last_day: date, table_or_rate:
     segments = []
     day = first_day
     while day <= last_day:
-        if fixed:
+        if isinstance(table_or_rate, Decimal):
             rate, end = table_or_rate, last_day
         else:
             period = rate_on(table_or_rate, day)

@@ -36,7 +36,7 @@ class Notice:
 @dataclass(frozen=True)
 class Letter:
     stage: str
-    date: datetime.date
+    date: date
     pay_by: datetime.date | None
     balance: Decimal  # what is left of the invoice (or installment) itself
     paid: Decimal

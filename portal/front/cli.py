@@ -415,7 +415,7 @@ def run(args: argparse.Namespace) -> int:
             send=args.send,
             creditor=creditor,
             secret_file=args.secret_file,
-            paper=args.letters,
+            letters=args.letters,
         )
         _print_remind(reminded)
         return EXIT_OK

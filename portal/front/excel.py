@@ -19,19 +19,20 @@ import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ..app import build as build_command
 from ..app import check as check_command
 from ..app import errors, init, load
+from ..app import import_bank as import_bank_command
+from ..app import import_ubl as import_ubl_command
 from ..app import publish as publish_command
 from ..app import refresh as refresh_command
 from ..app import remind as remind_command
+from ..app import report as report_command
 from ..domain.problems import ERROR, Problem
 from ..render import i18n, templating
-from ..render.workbook_text import stage_label
 from ..workbook.excel import ExcelWorkbook
 from ..workbook.port import state_dir
 
@@ -180,7 +181,7 @@ def check(book: Any = None, today: date | None = None) -> str | None:
 
 
 def refresh(book: Any = None, today: date | None = None) -> str | None:
-    """Write the managed columns of every invoice into the open workbook, live."""
+    """Write the managed columns of every invoice, and the Actions and Overview sheets, into the open workbook, live."""
 
     def work(s: _Session) -> str:
         s.status("refreshing the invoices")
@@ -188,9 +189,10 @@ def refresh(book: Any = None, today: date | None = None) -> str | None:
         warnings = load.law_warnings(done.assessment)
         return (
             f"Refreshed {len(done.assessment.invoices)} invoice(s) as of {done.assessment.as_of:%d/%m/%Y}: "
-            f"{done.written.cells} cell(s) changed."
+            f"{done.written.cells} cell(s) changed"
+            + (f"; sheet(s) {', '.join(done.written.sheets)} rewritten." if done.written.sheets else ".")
             + ("".join(f"\n- {w}" for w in warnings) if warnings else "")
-            + ("\nSave the workbook to keep them." if done.written.cells else "")
+            + ("\nSave the workbook to keep them." if done.written.cells or done.written.sheets else "")
         )
 
     return _click(book, today, work)
@@ -222,47 +224,97 @@ def remind(book: Any = None, today: date | None = None) -> str | None:
     return _click(book, today, work)
 
 
-def _not_yet(what: str) -> Callable[[_Session], str]:
-    def work(s: _Session) -> str:
-        return f"{what} is not part of this version of Debtor Portal yet: nothing was changed."
+BANK_FOLDER = "Bank statements"
+EINVOICE_FOLDER = "E-invoices"
+MESSAGE_CHARACTERS = 900  # Excel's message box shows about 1,024 characters
 
-    return work
+
+def _inbox(folder: Path, what: str) -> list[Path] | str:
+    """The files in `folder` (created when missing), or what to tell the user when there are none."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = sorted(
+        p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$")) and p.name != "desktop.ini"
+    )
+    if files:
+        return files
+    return (
+        f"There is nothing to import in {folder}. Save {what} in that folder (it is beside the workbook) and click "
+        "again: every file in it is imported, and a file imported before adds nothing the second time."
+    )
+
+
+def _summary(s: _Session, name: str, lines: list[str], then: str | None) -> str:
+    """An import's summary in one message box: when it is too long for one, its first and last lines and as many
+    as fit between, and all of it in a text file in the state folder beside the workbook."""
+    ending = [then] if then else []
+    text = "\n".join([*lines, *ending])
+    if len(text) <= MESSAGE_CHARACTERS:
+        return text
+    folder = state_dir(s.workbook.folder) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-{s.today:%Y-%m-%d}.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    first, middle, last = lines[0], lines[1:-1], lines[-1]
+    more = f"... {{}} more line(s): all of them are in {path}"
+    budget = MESSAGE_CHARACTERS - len("\n".join([first, more.format(len(middle)), last, *ending]))
+    shown: list[str] = []
+    for line in middle:
+        budget -= len(line) + 1
+        if budget < 0:
+            break
+        shown.append(line)
+    return "\n".join([first, *shown, more.format(len(middle) - len(shown)), last, *ending])
 
 
 def import_bank(book: Any = None, today: date | None = None) -> str | None:
-    """Add the payments of a bank statement (camt.053, CODA)."""
-    return _click(book, today, _not_yet("Importing a bank statement"))
+    """Add the payments of the bank statements (camt.053/054, CODA) in the 'Bank statements' folder beside the workbook."""
+
+    def work(s: _Session) -> str:
+        files = _inbox(s.workbook.folder / BANK_FOLDER, "the statements exported from your bank (camt.053 or CODA)")
+        if isinstance(files, str):
+            return files
+        done = import_bank_command.import_bank(s.workbook, files, today=s.today, progress=s.progress)
+        then = "Click Refresh to update the invoices, then save the workbook." if done.rows_added else None
+        return _summary(s, "bank", done.lines(), then)
+
+    return _click(book, today, work)
 
 
 def import_invoices(book: Any = None, today: date | None = None) -> str | None:
-    """Add invoices from Peppol UBL files."""
-    return _click(book, today, _not_yet("Importing e-invoices"))
-
-
-def overview(book: Any = None, today: date | None = None) -> str | None:
-    """What is open and overdue, by status and stage, as of today."""
+    """Add the Peppol e-invoices and credit notes (UBL .xml) in the 'E-invoices' folder beside the workbook."""
 
     def work(s: _Session) -> str:
-        s.status("assessing the invoices")
-        loaded, assessment = load.assessed(s.workbook, today=s.today)
-        creditor = assessment.ledger.creditor
-        f = i18n.formatter(
-            loaded.reading.language, creditor.country, i18n.load_messages(templating.environment(s.workbook.folder))
+        found = _inbox(s.workbook.folder / EINVOICE_FOLDER, "your Peppol e-invoices and credit notes (UBL .xml files)")
+        if isinstance(found, str):
+            return found
+        files = [p for p in found if p.suffix.lower() == ".xml"]
+        if not files:
+            return f"There is no .xml file in {s.workbook.folder / EINVOICE_FOLDER}: e-invoices are UBL .xml files."
+        done = import_ubl_command.import_ubl(s.workbook, files, today=s.today, progress=s.progress)
+        then = "Click Refresh to update the invoices, then save the workbook." if done.added else None
+        return _summary(s, "e-invoices", done.lines(), then)
+
+    return _click(book, today, work)
+
+
+def overview(
+    book: Any = None, today: date | None = None, browser: Callable[[str], object] = webbrowser.open
+) -> str | None:
+    """The overview (what is owed, overdue, ageing, DSO, expected receipts) as a page on this computer, in the browser."""
+
+    def work(s: _Session) -> str:
+        s.status("writing the overview")
+        done = report_command.report(s.workbook, today=s.today)
+        ov = done.overview
+        messages = i18n.load_messages(templating.environment(s.workbook.folder))
+        f = i18n.formatter("en", done.assessment.ledger.creditor.country, messages)
+        browser(done.path.as_uri())
+        return (
+            f"As of {ov.as_of:%d/%m/%Y}: {f.money(ov.outstanding)} outstanding, {f.money(ov.overdue)} overdue"
+            + (f", {ov.dso} days of sales outstanding" if ov.dso is not None else "")
+            + f".\nThe full overview is open in your browser. It is kept on this computer only, never published: "
+            f"{done.path}\nRefresh also writes it into the Overview sheet."
         )
-        open_states = [st for st in assessment.invoices if st.balance > 0]
-        overdue = [st for st in open_states if st.days_overdue > 0]
-        by_stage: dict[str, int] = {}
-        for state in overdue:
-            label = stage_label(state.stage, f) if state.stage else "(no reminder stage yet)"
-            by_stage[label] = by_stage.get(label, 0) + 1
-        total = sum((st.balance for st in open_states), start=Decimal(0))
-        late = sum((st.balance for st in overdue), start=Decimal(0))
-        lines = [
-            f"As of {assessment.as_of:%d/%m/%Y}: {len(open_states)} open invoice(s), {f.money(total)} due in all; "
-            f"{len(overdue)} overdue, {f.money(late)}.",
-            *(f"- {stage}: {count}" for stage, count in sorted(by_stage.items())),
-        ]
-        return "\n".join(lines)
 
     return _click(book, today, work)
 
@@ -376,7 +428,9 @@ HELP = """Debtor Portal, button by button:
 - Check: every problem of this workbook on a 'Problems' sheet, with a link to each cell.
 - Refresh: status, balance, stage, next action and portal link of every invoice, as of today.
 - Reminders: today's reminders as e-mail drafts (outbox folder), logged in the workbook.
-- Overview: what is open and overdue, by stage.
+- Import bank statement: the payments of the statements in the 'Bank statements' folder beside the workbook.
+- Import e-invoices: the e-invoices (UBL .xml) in the 'E-invoices' folder beside the workbook.
+- Overview: what is owed, overdue, how old, and what is expected, as a page in your browser (never published).
 - Build portal: the private payment pages, from the workbook as it is now (no need to save).
 - Preview: the built pages in your browser, on this computer only.
 - Publish: the built pages online at the 'Publish to' setting, after you confirm.

@@ -198,10 +198,13 @@ def claim_rows(claim: Claim, f: Formatter) -> list[tuple[str, str]]:
 
 
 def letter_amount(letter: Letter) -> tuple[Decimal, str]:
-    """What the QR code asks for, and with which reference: the balance, as the page does (of the installment,
-    for a letter about one)."""
+    """What the QR code asks for, and with which reference, as the page does: the total claimed from the formal
+    notice on, else the balance (of the installment, for a letter about one)."""
     if letter.installment is not None:
         return max(letter.installment.balance, Decimal(0)), letter.installment.reference
+    claim = letter.state.claim
+    if letter.stage in CLAIM_STAGES and claim is not None:
+        return claim.total, letter.state.reference
     return max(letter.state.balance, Decimal(0)), letter.state.reference
 
 

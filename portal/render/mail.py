@@ -96,8 +96,8 @@ class SmtpSettings:
                 "No SMTP server: fill in the 'SMTP server' setting (and 'SMTP port', 'SMTP user'), or "
                 "leave out --send to write .eml drafts instead."
             )
-        environ = os.environ if environ is None else environ
-        return cls(creditor.smtp_host, creditor.smtp_port, creditor.smtp_user, environ.get(PASSWORD_ENV, ""))
+        variables = os.environ if environ is None else environ
+        return cls(creditor.smtp_host, creditor.smtp_port, creditor.smtp_user, variables.get(PASSWORD_ENV, ""))
 
 
 def on_this_machine(host: str) -> bool:

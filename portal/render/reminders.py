@@ -24,6 +24,7 @@ from ..domain.languages import LANGUAGES
 from ..domain.money import CENT, ZERO
 from ..domain.stages import CLAIM_STAGES, Stage
 from .templating import TemplateError, environment
+from .templating import source as template_source
 
 STAGES = tuple(Stage)
 TONES = ("friendly", "neutral", "firm", "formal", "warm")
@@ -122,7 +123,7 @@ class ReminderTemplates:
             return self._compiled[stage, lang]
         name = f"reminders/{lang}/{stage}.md"
         try:
-            source, filename, _ = self.env.loader.get_source(self.env, name)
+            source, filename = template_source(self.env, name)
         except jinja2.TemplateNotFound:
             raise TemplateError(f"reminder template {name} not found") from None
         source = source.removeprefix("\ufeff").replace("\r\n", "\n")  # as saved by Windows Notepad

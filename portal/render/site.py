@@ -22,7 +22,7 @@ import signal
 import sys
 import threading
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -149,7 +149,8 @@ def _ics_text(value: str) -> str:
 
 def _ics_fold(line: str) -> str:
     """RFC 5545: lines longer than 75 octets continue on the next line after a space."""
-    out, current = [], b""
+    out: list[str] = []
+    current = b""
     for char in line:
         encoded = char.encode()
         if len(current) + len(encoded) > (75 if not out else 74):
@@ -205,7 +206,7 @@ class _Renderer:
         self.letters = reminders.ReminderTemplates(folder)
         self.messages = i18n.load_messages(self.env)
         self.svgs: dict[str, str] = {}  # payload -> untitled SVG: each code drawn once, whatever the languages
-        self.css = self.env.loader.get_source(self.env, CSS_TEMPLATE)[0].encode()
+        self.css = templating.source(self.env, CSS_TEMPLATE)[0].encode()
         self.css_name = f"portal.{hashlib.sha256(self.css).hexdigest()[:12]}.css"
         self.iban = self._checked_iban()
         self.iban_text = payment.format_iban(self.iban)
@@ -272,7 +273,7 @@ class _Renderer:
         )
 
     def render(
-        self, template: str, path: str, f: i18n.Formatter, alternates: list[tuple[str, str, str]], **context: object
+        self, template: str, path: str, f: i18n.Formatter, alternates: Sequence[tuple[str, ...]], **context: object
     ) -> bytes:
         css = ("../" * path.count("/")) + f"assets/{self.css_name}"
         try:
@@ -475,10 +476,13 @@ def _page_of(r: _Renderer, state: InvoiceState, owed: bool, warnings: list[str])
         warnings.append(f"Invoice {state.invoice.number}: its page shows no letter. {exc}")
         stage = ""
     claimed = stage in CLAIM_STAGES and _claims(state)
-    if claimed and state.claim is not None:
-        pay_amount = state.claim.total
-    else:
-        pay_amount = state.discount if state.discount is not None else state.balance
+    pay_amount = (
+        state.claim.total
+        if claimed and state.claim
+        else state.discount
+        if state.discount is not None
+        else state.balance
+    )
     deadline = record.pay_by if record is not None and record.pay_by and record.pay_by >= as_of else None
     ics_day = _calendar_day(state, deadline, as_of) if owed and not r.creditor.encrypt_pages else None
     return _Page(stage, record, claimed, pay_amount, deadline, ics_day)

@@ -46,6 +46,13 @@ def user_templates_dir(folder: Path | None) -> Path | None:
     return templates if templates.is_dir() else None
 
 
+def source(env: jinja2.Environment, name: str) -> tuple[str, str]:
+    """(text, file name) of a template, the user's copy first."""
+    assert env.loader is not None  # `environment` always gives one
+    text, filename, _ = env.loader.get_source(env, name)
+    return text, filename or name
+
+
 def environment(folder: Path | None = None, *, autoescape: bool = True) -> jinja2.Environment:
     """A Jinja2 environment that looks in the user's folder, then in the built-in one.
 

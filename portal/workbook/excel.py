@@ -1,8 +1,9 @@
 """The workbook port for the workbook open in Excel, through xlwings: read in bulk, written live.
 
 Every sheet is read in one call (`range.options(ndim=2, err_to_str=True).value` from A1 to the
-last used cell), every changed managed column is written in one call per run of rows, and rows
-are appended to the Excel Tables (resized to hold them). Nothing is saved: the user's workbook
+last used cell), every changed managed column is written in one call per run of rows, rows
+are appended to the Excel Tables (resized to hold them), and a report sheet that changed is
+written in one call (over what it held before, so that nothing of it stays). Nothing is saved: the user's workbook
 changes as if typed, so charts, pivots and macros stay as they are, and Excel's undo history is
 the only casualty.
 
@@ -24,11 +25,17 @@ from typing import Any
 
 from . import cells, schema
 from .grid import Grid
-from .port import Applied, Changes, UnsafeToWrite, grids_fingerprint
+from .port import REPORT_MARK, Applied, Changes, UnsafeToWrite, grids_fingerprint
 from .read import FoundTable, locate_by_name, locate_tables
 from .template import NUMBER_FORMATS
 
-APPEND_TABLES: dict[str, schema.Table] = {"log": schema.LOG, "reminders": schema.REMINDERS}
+APPEND_TABLES: dict[str, schema.Table] = {
+    "log": schema.LOG,
+    "reminders": schema.REMINDERS,
+    "payments": schema.PAYMENTS,
+    "customers": schema.CUSTOMERS,
+    "invoices": schema.INVOICES,
+}
 LINK_COLUMNS = {("invoices", "portal_link"), ("reminders", "link")}
 _MAX_EXACT = 2**53
 
@@ -130,6 +137,7 @@ class ExcelWorkbook:
 
     def _apply(self, changes: Changes) -> Applied:
         grids = self.grids()
+        reports = [_Report.plan(self.book, grids, title, rows) for title, rows in changes.sheets.items()]
         located = locate_tables(grids)
         added: list[str] = []
         written = 0
@@ -156,7 +164,8 @@ class ExcelWorkbook:
                 else _Target.new_sheet(self.book, table, key, changes.lang)
             )
             rows_added[key] = target.append(records, added)
-        return Applied(self.name, None, written, rows_added, tuple(added))
+        sheets = tuple(report.title for report in reports if report.write())
+        return Applied(self.name, None, written, rows_added, tuple(added), sheets)
 
 
 def _runs(rows: Iterable[int]) -> list[list[int]]:
@@ -328,3 +337,73 @@ class _Target:
                     if isinstance(value, str) and value.startswith(("http://", "https://")):
                         self.sheet.range((first + offset, col)).add_hyperlink(value, value)
         return len(records)
+
+
+@dataclass
+class _Report:
+    """A report sheet to write (see `Changes.sheets`): the sheet when it exists, what it held, what it gets."""
+
+    book: Any
+    title: str
+    rows: list[list[object]]
+    sheet: Any | None
+    held: tuple[tuple[object, ...], ...]
+
+    @classmethod
+    def plan(cls, book: Any, grids: list[Grid], title: str, rows: list[list[object]]) -> _Report:
+        """Refuse before anything is written: a sheet of that name that is the user's own, or holds a table."""
+        if not rows or not str(rows[0][0] if rows[0] else "").startswith(REPORT_MARK):
+            raise ValueError(f"A report sheet's cell A1 must begin with {REPORT_MARK!r} ({title})")
+        grid = next((g for g in grids if g.name.lower() == title.lower()), None)
+        if grid is None:
+            return cls(book, title, rows, None, ())
+        held = grid.rows
+        first = held[0][0] if held and held[0] else None
+        if not str(first or "").startswith(REPORT_MARK) and any(not cells.is_blank(v) for row in held for v in row):
+            raise UnsafeToWrite(
+                f"The sheet '{grid.name}' is not one Debtor Portal wrote (its cell A1 does not begin with "
+                f"'{REPORT_MARK}'): rename it, and Debtor Portal will write its own. Nothing was written."
+            )
+        sheet = book.sheets[grid.name]
+        if len(sheet.tables):
+            raise UnsafeToWrite(
+                f"The sheet '{grid.name}' holds a table: Debtor Portal rewrites that sheet whole. "
+                "Move the table to another sheet. Nothing was written."
+            )
+        return cls(book, title, rows, sheet, held)
+
+    def _held(self, row: int, col: int) -> object:
+        if row < len(self.held) and col < len(self.held[row]):
+            return self.held[row][col]
+        return None
+
+    def write(self) -> bool:
+        """Make the sheet hold exactly the rows, in one call; False when it already did."""
+        height = max(len(self.rows), len(self.held))
+        width = max([0, *(len(r) for r in self.rows), *(len(r) for r in self.held)])
+        values = [
+            [to_excel(self.rows[r][c]) if r < len(self.rows) and c < len(self.rows[r]) else None for c in range(width)]
+            for r in range(height)
+        ]
+        if self.sheet is not None and all(
+            same(self._held(r, c), values[r][c]) for r in range(height) for c in range(width)
+        ):
+            return False
+        if self.sheet is None:
+            self.sheet = self.book.sheets.add(self.title, after=self.book.sheets[len(self.book.sheets) - 1])
+        self.sheet.range((1, 1), (height, width)).value = values
+        self.sheet.range((1, 1), (height, width)).number_format = "General"
+        for (kind, col), runs in self._formatted().items():
+            for run in _runs(runs):
+                self.sheet.range((run[0], col), (run[-1], col)).number_format = NUMBER_FORMATS[kind]
+        return True
+
+    def _formatted(self) -> dict[tuple[str, int], list[int]]:
+        """The cells shown as money or as a date, by (kind, column): rows (1-based)."""
+        found: dict[tuple[str, int], list[int]] = {}
+        for r, row in enumerate(self.rows, start=1):
+            for c, value in enumerate(row, start=1):
+                kind = "money" if isinstance(value, Decimal) else "date" if isinstance(value, date) else None
+                if kind:
+                    found.setdefault((kind, c), []).append(r)
+        return found

@@ -14,6 +14,7 @@ from functools import cached_property
 
 from ..domain.languages import LANGUAGES
 from ..domain.ledger import Creditor
+from ..domain.stages import Channel
 
 COUNTRIES = ("BE", "FR")
 KINDS = ("B2B", "B2C")
@@ -22,7 +23,7 @@ DOCUMENT_KINDS = ("invoice", "credit note")
 YES_NO = ("yes", "no")
 REFERENCE_KINDS = ("ogm", "rf")
 INTEREST_RULES = ("legal", "contractual", "none")
-CHANNELS = ("email", "letter", "registered", "phone", "portal")
+CHANNELS = tuple(Channel)
 
 # Every word a user may type for a choice, normalized, mapped to the canonical value.
 CHOICE_ALIASES: dict[str, str] = {
@@ -37,13 +38,13 @@ CHOICE_ALIASES: dict[str, str] = {
     **{w: "invoice" for w in ("invoice", "facture", "factuur", "rechnung")},
     **{w: "credit note" for w in ("creditnote", "credit", "notedecredit", "avoir", "creditnota", "gutschrift")},
     **{w: "email" for w in ("email", "mail", "courriel")},
-    **{w: "letter" for w in ("letter", "lettre", "courrier", "brief", "post")},
+    **{w: "post" for w in ("post", "letter", "lettre", "courrier", "brief", "poste", "postal")},
     **{
         w: "registered"
-        for w in ("registered", "registeredpost", "recommande", "lettrerecommandee", "aangetekend", "einschreiben")
+        for w in ("registered", "recommande", "lettrerecommandee", "aangetekend", "einschreiben", "registeredpost")
     },
     **{w: "phone" for w in ("phone", "telephone", "telefoon", "telefon", "call")},
-    **{w: "portal" for w in ("portal", "portail", "portaal")},
+    **{w: "email" for w in ("portal", "portail", "portaal")},
 }
 
 
