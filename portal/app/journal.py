@@ -125,7 +125,7 @@ class Journal:
         """Every letter once, in the order first prepared, as its latest event leaves it."""
         if not self.path.exists():
             return []
-        found: dict[tuple[date, str, str], Entry] = {}
+        found: dict[tuple[datetime.date, str, str], Entry] = {}
         for line in self.path.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue

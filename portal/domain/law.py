@@ -261,8 +261,15 @@ def _nothing(principal: Decimal, basis: str, *explanations: tuple[str, dict]) ->
     )
 
 
+# The ceiling of art. XIX.4 is the rate of the Law of 2 Aug 2002: the ECB MRO + 8 points, rounded up. The MRO
+# has never been below 0 (0.00 from 16 Mar 2016 to 27 Jul 2022), so a consumer rate up to 8 % is within the
+# ceiling in a semester whose rate is not published yet. This is an inference from the formula, not a table.
+B2C_SAFE_RATE = Decimal("8")
+
+
 def _b2c_rates(wanted: Decimal) -> Table:
-    """A consumer's rate per semester: `wanted` while within the B2B ceiling, else the ordinary legal rate."""
+    """A consumer's rate per semester: `wanted` while within the B2B ceiling, else the ordinary legal rate;
+    after the table, `wanted` when it is at most 8 % (within any semester's ceiling)."""
     out = []
     for period in BE_B2B_RATES:
         if wanted <= period.rate:
@@ -273,6 +280,8 @@ def _b2c_rates(wanted: Decimal) -> Table:
             except RateMissing:
                 break
             out.append(replace(period, rate=legal.rate, source=legal.source))
+    if wanted <= B2C_SAFE_RATE and out and out[-1].end is not None:
+        out.append(RatePeriod(out[-1].end + ONE_DAY, None, wanted, "general terms (within any semester's ceiling)"))
     return tuple(out)
 
 

@@ -41,6 +41,7 @@ SETTINGS: dict[str, object] = {
     # its general terms state a rate of their own: 10 % a year.
     "interest_rule": "contractual",
     "interest_rate": Decimal("10"),
+    "b2c_interest_rate": Decimal("8"),  # for consumers: within the ceiling of any semester
     "flat_fee": "yes",
     "b2c_terms_allow_damages": "yes",
     "default_scenario": "standard",
