@@ -84,7 +84,7 @@ def test_every_formal_notice_gets_a_letter_for_registered_post(reminded, tmp_pat
     assert window == "RECOMMANDÉ Menuiserie Collard SRL Avenue Louise 142 6700 Arlon"
     assert not any(in_window(w) for w in pages[0] if w[0] in ("Atelier", "Mise"))
     body = text(pdf)
-    assert "Atelier Lumière SRL" in body and "BE0403.170.701" in body
+    assert "Atelier Lumière SRL" in body and "N° BCE 0403.170.701" in body and "BE0403" not in body
     reference = next(re.finditer(r"\+\+\+\d{3}/\d{4}/\d{5}\+\+\+", body)).group(0)
     digits = re.sub(r"\D", "", reference)
     assert digits == "002026012728"

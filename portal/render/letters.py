@@ -40,7 +40,7 @@ from ..domain.law import Claim
 from ..domain.ledger import Creditor, Ledger
 from ..domain.stages import CLAIM_STAGES, Channel
 from .i18n import Formatter
-from .reminders import Reminder, ReminderTemplates, reminder_context
+from .reminders import Reminder, ReminderTemplates, enterprise_number, reminder_context
 
 PAGE_W, PAGE_H = A4
 MARGIN = 20 * mm
@@ -221,10 +221,16 @@ def _address_lines(name: str, address: str) -> list[str]:
     return [pdf_text(line) for line in lines]
 
 
-def _creditor_lines(creditor: Creditor) -> list[str]:
+def _enterprise(creditor: Creditor, f: Formatter) -> str:
+    """ "N° BCE 0403.170.701" (or SIREN for a French creditor), labelled in the letter's language."""
+    label, number = enterprise_number(creditor)
+    return f"{f.t(label)} {number}" if label else ""
+
+
+def _creditor_lines(creditor: Creditor, f: Formatter) -> list[str]:
     lines = [creditor.address]
     if creditor.enterprise_number:
-        lines.append(creditor.enterprise_number)
+        lines.append(_enterprise(creditor, f))
     lines.append(" · ".join(x for x in (creditor.email, creditor.phone) if x))
     return [pdf_text(x) for x in lines if x]
 
@@ -243,7 +249,7 @@ def letter_pdf(creditor: Creditor, letter: Letter, f: Formatter) -> bytes:
         canvas.setFont("Helvetica-Bold", 12)
         canvas.drawString(MARGIN, top, pdf_text(creditor.name))
         canvas.setFont("Helvetica", 8.5)
-        for n, line in enumerate(_creditor_lines(creditor), start=1):
+        for n, line in enumerate(_creditor_lines(creditor, f), start=1):
             canvas.drawString(MARGIN, top - n * 11, line)
         left, window_top, _, height = WINDOW
         y = PAGE_H - window_top - 11
@@ -275,7 +281,7 @@ def letter_pdf(creditor: Creditor, letter: Letter, f: Formatter) -> bytes:
 
     def _footer(canvas: Canvas, doc) -> None:
         canvas.setFont("Helvetica", 7.5)
-        text = " · ".join(x for x in (creditor.name, creditor.enterprise_number, iban_text) if x)
+        text = " · ".join(x for x in (creditor.name, _enterprise(creditor, f), iban_text) if x)
         canvas.drawString(MARGIN, 10 * mm, pdf_text(text))
         canvas.drawRightString(PAGE_W - MARGIN, 10 * mm, str(doc.page))
 
