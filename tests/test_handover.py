@@ -7,10 +7,14 @@ import io
 import shutil
 import subprocess
 import zipfile
+from datetime import date
+from pathlib import Path
 
 import openpyxl
 import pytest
 
+from portal.domain import dunning
+from portal.domain.stages import Channel
 from portal.front.cli import main
 from tests.conftest import edit_workbook
 
@@ -123,3 +127,33 @@ def test_an_unknown_customer_or_one_who_owes_nothing_is_refused(sample_copy, tmp
     assert main(["handover", str(sample_copy), "C999", "--out", str(tmp_path / "x.zip")]) == 1
     assert "No customer 'C999'" in capsys.readouterr().err
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_the_formal_notice_in_the_pack_is_the_letter_as_recorded(tmp_path):
+    """The pack's formal notice states the deadline its Log record keeps, not one worked out again."""
+    from dataclasses import replace
+
+    from portal.app import load
+    from portal.render import i18n, letters, reminders, templating
+    from portal.workbook.file import FileWorkbook
+
+    book = tmp_path / "sample.xlsx"
+    shutil.copy(Path(__file__).resolve().parents[1] / "workbook" / "sample.xlsx", book)
+    ledger = load.load(FileWorkbook(book)).ledger
+    entry = next(e for e in ledger.log if e.invoice == "2026-0021" and e.action == "formal_notice")
+    assessment = dunning.assess(ledger, entry.date)
+    record = reminders.letter_record(assessment, assessment.invoice("2026-0021"), "formal_notice")
+    kept = replace(record, pay_by=date(2026, 10, 30))  # a deadline no computation today would give
+    log = tuple(replace(e, letter=kept.to_json()) if e is entry else e for e in ledger.log)
+    f = i18n.formatter("en", "BE", i18n.load_messages(templating.environment()))
+    letter = letters.recorded_letter(
+        replace(ledger, log=log),
+        "2026-0021",
+        "formal_notice",
+        entry.date,
+        Channel.REGISTERED,
+        f,
+        "",
+        reminders.ReminderTemplates(),
+    )
+    assert f.day(date(2026, 10, 30)) in letter.reminder.text

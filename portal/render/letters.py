@@ -36,9 +36,10 @@ from reportlab.platypus.doctemplate import NextPageTemplate
 
 from ..codes import payment
 from ..domain import dunning
+from ..domain import letters as records
 from ..domain.law import Claim
 from ..domain.ledger import Creditor, Ledger
-from ..domain.stages import CLAIM_STAGES, Channel
+from ..domain.stages import CLAIM_STAGES, Channel, stage_key
 from .i18n import Formatter
 from .reminders import Reminder, ReminderTemplates, enterprise_number, reminder_context
 
@@ -57,8 +58,7 @@ REGISTERED = {"fr": "RECOMMANDÉ", "nl": "AANGETEKEND", "en": "REGISTERED", "de"
 class Letter:
     """A letter as it went out: its stage, channel and date, and the text as recorded.
 
-    Until the Log keeps each letter's text, `reminder` is the stage's template rendered for the invoice as
-    assessed on `sent` (see `recorded_letter`)."""
+    `reminder` is the stage's template rendered from the letter's record in the Log (see `recorded_letter`)."""
 
     stage: str
     channel: Channel
@@ -78,15 +78,21 @@ def recorded_letter(
     link: str,
     templates: ReminderTemplates,
 ) -> Letter:
-    """The letter of `stage` about invoice `number` as it read when sent on `sent`.
-
-    The Log does not keep the letters yet: this renders the stage's template for the invoice as assessed
-    on the day it was sent (its date, deadline and amounts of that day). Once the Log keeps each letter,
-    read it from there instead; this is the one place to change."""
+    """The letter of `stage` about invoice `number` as it read when sent on `sent`: its dates, deadline and
+    amounts from the record the Log keeps with it; a letter logged by hand, without a record, as the invoice
+    stood that day."""
     assessment = dunning.assess(ledger, sent)
     state = assessment.invoice(number)
-    reminder = templates.render(stage, f.lang, reminder_context(assessment, state, stage, f, link))
-    return Letter(stage, channel, sent, reminder, state)
+    logged = [
+        entry
+        for entry in ledger.log
+        if entry.invoice.strip() == number and stage_key(entry.action) == stage and entry.date <= sent and entry.letter
+    ]
+    record = records.read(max(logged, key=lambda e: e.date).letter) if logged else None
+    if record is not None and record.stage != stage:
+        record = None
+    context = reminder_context(assessment, state, stage, f, link, letter=record)
+    return Letter(stage, channel, sent, templates.render(stage, f.lang, context), state)
 
 
 def pdf_text(text: str) -> str:
