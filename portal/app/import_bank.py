@@ -12,8 +12,8 @@ from ..imports import camt053, coda
 from ..imports.match import Decision, Outcome, decide, payment_rows
 from ..imports.records import MAX_STATEMENT_BYTES, BankEntry, Statement, UnreadableFile
 from ..workbook.port import Applied, Changes, WorkbookPort
-from .errors import ImportFailed, Refused
-from .load import load
+from .errors import ImportFailed
+from .load import checked
 
 Progress = Callable[[int, int, str], None]
 CURRENCY = "EUR"
@@ -128,13 +128,7 @@ def import_bank(
             tuple(problems),
         )
     report(len(files), total, f"Matching with {workbook.name}")
-    loaded = load(workbook, creditor)
-    if loaded.errors or loaded.ledger is None:
-        raise Refused(
-            f"{workbook.name} has {len(loaded.errors)} error(s): run 'debtor-portal check' and correct them first.",
-            loaded.problems,
-        )
-    ledger = loaded.ledger
+    _, ledger = checked(workbook, creditor)
     own = ledger.creditor.iban.replace(" ", "").upper()
     warnings = [
         f"{s.file}: the statement is for account {s.account_iban}, not the IBAN in the Settings ({ledger.creditor.iban})"

@@ -20,8 +20,8 @@ from ..imports.match import references_in_text
 from ..imports.records import MAX_EINVOICE_BYTES, EInvoice, UnreadableFile
 from ..workbook.port import Applied, Changes, WorkbookPort
 from ..workbook.schema import normalize
-from .errors import ImportFailed, Refused
-from .load import load
+from .errors import ImportFailed
+from .load import checked
 
 Progress = Callable[[int, int, str], None]
 PDF_FOLDER = "invoices"
@@ -184,13 +184,7 @@ def import_ubl(
             tuple(problems),
         )
     report(len(files), total, f"Comparing with {workbook.name}")
-    loaded = load(workbook, creditor)
-    if loaded.errors or loaded.ledger is None:
-        raise Refused(
-            f"{workbook.name} has {len(loaded.errors)} error(s): run 'debtor-portal check' and correct them first.",
-            loaded.problems,
-        )
-    ledger = loaded.ledger
+    loaded, ledger = checked(workbook, creditor)
     own_iban = _compact_iban(ledger.creditor.iban)
     wrong_account = [
         f"{i.file}: {'credit note' if i.credit_note else 'invoice'} {i.number} asks for payment to {i.seller_iban}, "

@@ -50,15 +50,21 @@ def assessed(
     workbook: WorkbookPort, *, today: date, as_of: date | None = None, creditor: dict[str, str] | None = None
 ) -> tuple[Loaded, dunning.Assessment]:
     """Read, check and assess: the date is the one given, else the workbook's "as of", else today."""
-    loaded = load(workbook, creditor)
-    if loaded.errors:
-        raise Refused(
-            f"{workbook.name} has {len(loaded.errors)} error(s): run 'debtor-portal check' and correct them first.",
-            loaded.problems,
-        )
-    ledger = loaded.ledger
-    assert ledger is not None  # a workbook without errors gives a ledger
+    loaded, ledger = checked(workbook, creditor)
     return loaded, dunning.assess(ledger, as_of or ledger.creditor.as_of or today)
+
+
+def checked(
+    workbook: WorkbookPort,
+    creditor: dict[str, str] | None = None,
+    *,
+    then: str = "run 'debtor-portal check' and correct them first.",
+) -> tuple[Loaded, Ledger]:
+    """Read and check, refusing a workbook with errors (`then` says what to do); the ledger it gives."""
+    loaded = load(workbook, creditor)
+    if loaded.errors or loaded.ledger is None:
+        raise Refused(f"{workbook.name} has {len(loaded.errors)} error(s): {then}", loaded.problems)
+    return loaded, loaded.ledger
 
 
 def law_warnings(assessment: dunning.Assessment) -> list[str]:

@@ -12,7 +12,7 @@ from ..workbook.port import WorkbookPort, state_dir
 from . import secret as secrets
 from .build import MANIFEST
 from .errors import Refused
-from .load import load, secret
+from .load import checked, secret
 
 
 @dataclass(frozen=True)
@@ -32,15 +32,12 @@ def publish(
     secret_file: Path | None = None,
 ) -> PublishOutcome:
     """Mirror the built site to the target, refusing a stale, unchecked or unsafe site."""
-    loaded = load(workbook, creditor)
-    if loaded.errors:
-        raise Refused(
-            f"{workbook.name} has {len(loaded.errors)} error(s): nothing was published. Run "
-            "'debtor-portal check', correct them, build and publish again.",
-            loaded.problems,
-        )
-    assert loaded.ledger is not None  # a workbook without errors gives a ledger
-    spec = to or loaded.ledger.creditor.publish_target
+    loaded, ledger = checked(
+        workbook,
+        creditor,
+        then="nothing was published. Run 'debtor-portal check', correct them, build and publish again.",
+    )
+    spec = to or ledger.creditor.publish_target
     if not spec:
         raise Refused(
             "No publish target: pass --to (a folder, rclone:REMOTE:PATH or git:URL#BRANCH) or fill in "

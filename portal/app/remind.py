@@ -19,8 +19,7 @@ from ..render import i18n, mail, reminders, site, templating, tokens
 from ..render import letters as paper
 from ..workbook.port import Applied, Changes, UnsafeToWrite, WorkbookPort, grids_fingerprint
 from . import journal as journals
-from .errors import Refused
-from .load import load, secret
+from .load import checked, secret
 
 
 @dataclass(frozen=True)
@@ -113,16 +112,10 @@ def remind(
     Reminders table and a Log entry each, so that no reminder is produced twice. A PDF letter for post goes
     with every formal notice, every reminder to a customer without an e-mail address, and with `letters`
     every reminder."""
-    loaded = load(workbook, creditor)
-    if loaded.errors:
-        raise Refused(
-            f"{workbook.name} has {len(loaded.errors)} error(s): run 'debtor-portal check' and correct them first.",
-            loaded.problems,
-        )
+    loaded, as_read = checked(workbook, creditor)
     journal = journals.Journal(workbook.folder, workbook.name)
     recorded = journal.entries()
-    assert loaded.ledger is not None  # a workbook without errors gives a ledger
-    ledger = replace(loaded.ledger, log=_with_journal(loaded.ledger.log, recorded))
+    ledger = replace(as_read, log=_with_journal(as_read.log, recorded))
     assessment = dunning.assess(ledger, as_of or ledger.creditor.as_of or today)
     as_of = assessment.as_of
     warnings: list[str] = []
@@ -190,7 +183,7 @@ def remind(
             except mail.MailError as exc:
                 failure = exc
     entries = journal.entries()
-    written = _write_log(workbook, loaded.fingerprint, loaded.ledger.log, entries, failure)
+    written = _write_log(workbook, loaded.fingerprint, as_read.log, entries, failure)
     if failure is not None:
         raise failure
     return RemindOutcome(tuple(prepared), len(sent_now), tuple(warnings), written)

@@ -26,16 +26,9 @@ from typing import Any
 from . import cells, schema
 from .grid import Grid
 from .port import REPORT_MARK, Applied, Changes, UnsafeToWrite, grids_fingerprint
-from .read import FoundTable, locate_by_name, locate_tables
+from .read import FoundTable, append_places, locate_tables
 from .template import NUMBER_FORMATS
 
-APPEND_TABLES: dict[str, schema.Table] = {
-    "log": schema.LOG,
-    "reminders": schema.REMINDERS,
-    "payments": schema.PAYMENTS,
-    "customers": schema.CUSTOMERS,
-    "invoices": schema.INVOICES,
-}
 LINK_COLUMNS = {("invoices", "portal_link"), ("reminders", "link")}
 _MAX_EXACT = 2**53
 
@@ -147,17 +140,9 @@ class ExcelWorkbook:
             found = located[key]
             written += _Target(self.book.sheets[found.grid.name], found, key, changes.lang).write_cells(rows, added)
         rows_added: dict[str, int] = {}
-        reminder_sheets = {g.name for g in grids if schema.normalize(g.name) in schema.REMINDERS.names()}
-        taken = {f.grid.name for f in located.values()} - reminder_sheets
-        for key, records in changes.append.items():
-            if not records:
-                continue
-            table = APPEND_TABLES.get(key)
-            if table is None:
-                raise ValueError(f"Rows can only be appended to: {', '.join(APPEND_TABLES)} (not {key})")
-            place = located.get(key) if key != "reminders" else locate_by_name(grids, table, taken)
-            if place is not None and key != "reminders" and place.grid.name in reminder_sheets:
-                place = None
+        appended = {key: records for key, records in changes.append.items() if records}
+        for key, (table, place) in append_places(grids, located, appended).items():
+            records = appended[key]
             target = (
                 _Target(self.book.sheets[place.grid.name], place, key, changes.lang)
                 if place is not None

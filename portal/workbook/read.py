@@ -8,7 +8,7 @@ invoices, whose customers are then derived from the names on it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Any
@@ -146,6 +146,35 @@ def locate_by_name(grids: list[Grid], table: schema.Table, taken: set[str]) -> F
         if columns:
             return _found(table, grid, row, columns)
     return None
+
+
+APPEND_TABLES: dict[str, schema.Table] = {
+    "log": schema.LOG,
+    "reminders": schema.REMINDERS,
+    "payments": schema.PAYMENTS,
+    "customers": schema.CUSTOMERS,
+    "invoices": schema.INVOICES,
+}
+
+
+def append_places(
+    grids: list[Grid], located: dict[str, FoundTable], keys: Iterable[str]
+) -> dict[str, tuple[schema.Table, FoundTable | None]]:
+    """For each table rows are to be appended to: its schema and where it stands (None: it needs a new sheet).
+
+    A Reminders sheet is never another table, even when its headers look like one."""
+    reminder_sheets = {g.name for g in grids if schema.normalize(g.name) in schema.REMINDERS.names()}
+    taken = {f.grid.name for f in located.values()} - reminder_sheets
+    places: dict[str, tuple[schema.Table, FoundTable | None]] = {}
+    for key in keys:
+        table = APPEND_TABLES.get(key)
+        if table is None:
+            raise ValueError(f"Rows can only be appended to: {', '.join(APPEND_TABLES)} (not {key})")
+        found = located.get(key) if key != "reminders" else locate_by_name(grids, table, taken)
+        if found is not None and key != "reminders" and found.grid.name in reminder_sheets:
+            found = None
+        places[key] = (table, found)
+    return places
 
 
 def _settings_names() -> frozenset[str]:

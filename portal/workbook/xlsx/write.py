@@ -58,7 +58,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from .. import schema
 from ..port import REPORT_MARK, Applied, Changes, UnsafeToWrite, state_dir
-from ..read import FoundTable, locate_by_name, locate_tables
+from ..read import FoundTable, append_places, locate_tables
 from ..template import NUMBER_FORMATS, write_cell
 from .grids import read_grids
 from .losses import MAIN_NS, REL_NS, human_list, losses, relationships
@@ -67,15 +67,6 @@ BACKUP_DIR = "backups"
 TEMP_PREFIX = ".debtor-portal-writing-"
 MAX_CELL_TEXT = 32767  # Excel's limit: longer text makes Excel repair the file
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
-
-
-APPEND_TABLES: dict[str, schema.Table] = {
-    "log": schema.LOG,
-    "reminders": schema.REMINDERS,
-    "payments": schema.PAYMENTS,
-    "customers": schema.CUSTOMERS,
-    "invoices": schema.INVOICES,
-}
 
 
 # --------------------------------------------------------------------------------------------
@@ -728,18 +719,9 @@ def write_workbook_changes(
             raise ValueError(f"No {key} table in {source.name}")
         cells += _write_cells(_target(book, located[key], located[key].table, touched, changes.lang), rows, added)
     rows_added: dict[str, int] = {}
-    # A Reminders sheet is never another table, even when its headers look like one.
-    reminder_sheets = {g.name for g in grids if schema.normalize(g.name) in schema.REMINDERS.names()}
-    taken = {f.grid.name for f in located.values()} - reminder_sheets
-    for key, records in changes.append.items():
-        if not records:
-            continue
-        table = APPEND_TABLES.get(key)
-        if table is None:
-            raise ValueError(f"Rows can only be appended to: {', '.join(APPEND_TABLES)} (not {key})")
-        found = located.get(key) if key != "reminders" else locate_by_name(grids, table, taken)
-        if found is not None and key != "reminders" and found.grid.name in reminder_sheets:
-            found = None
+    appended = {key: records for key, records in changes.append.items() if records}
+    for key, (table, found) in append_places(grids, located, appended).items():
+        records = appended[key]
         target = (
             _target(book, found, table, touched, changes.lang)
             if found is not None
