@@ -26,7 +26,9 @@ from portal.codes.payment import (
     ogm,
     qr_code,
     qr_png_bytes,
+    qr_png_of_svg,
     qr_svg,
+    qr_svg_of,
     reference_for,
     rf,
     validate_bic,
@@ -420,6 +422,22 @@ READ_BACK_PAYLOADS = {
 def test_png_reads_back_exactly(kind):
     payload = READ_BACK_PAYLOADS[kind]()
     assert decode_png(qr_png_bytes(payload)) == payload.encode("utf-8")
+
+
+@pytest.mark.parametrize("kind", READ_BACK_PAYLOADS)
+@pytest.mark.parametrize("scale", [8, 5])
+def test_png_of_the_drawn_svg_is_the_same_picture_and_reads_back(kind, scale):
+    payload = READ_BACK_PAYLOADS[kind]()
+    png = qr_png_of_svg(qr_svg_of(payload), scale=scale)
+    assert png == qr_png_of_svg(qr_svg_of(payload), scale=scale)  # the same bytes, run after run
+    assert decode_png(png) == payload.encode("utf-8")
+    ours, segnos = (Image.open(io.BytesIO(data)).convert("L") for data in (png, qr_png_bytes(payload, scale=scale)))
+    assert ours.size == segnos.size and ours.tobytes() == segnos.tobytes()
+
+
+def test_png_of_something_else_than_a_drawn_qr_code_is_refused():
+    with pytest.raises(ValueError, match="qr_svg_of"):
+        qr_png_of_svg("<svg></svg>")
 
 
 def test_qr_symbol_settings_and_version_limit():

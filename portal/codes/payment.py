@@ -25,6 +25,7 @@ import hashlib
 import io
 import re
 import unicodedata
+import zlib
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from xml.sax.saxutils import escape as xml_escape
@@ -551,3 +552,53 @@ def qr_png_bytes(payload: str, scale: int = 8) -> bytes:
     out = io.BytesIO()
     qr_code(payload).save(out, kind="png", scale=scale, border=QUIET_ZONE, dark="#000", light="#fff")
     return out.getvalue()
+
+
+_BYTE_OF_MODULE = bytes.maketrans(b"\x00\x01", b"\xff\x00")
+_SVG_SIZE = re.compile(r'viewBox="0 0 (\d+) \1"')
+_SVG_LINES = re.compile(r'<path class="qrline" stroke="#000" d="([^"]*)"')
+_SVG_STEP = re.compile(r"([Mmh])(-?\d+(?:\.\d+)?)(?: (-?\d+(?:\.\d+)?))?")
+
+
+def qr_png_of_svg(svg: str, scale: int = 8) -> bytes:
+    """A PNG (1 bit, black on white, `scale` pixels per module) of a `qr_svg_of` drawing, read from its
+    module runs: the code drawn once per payload serves as picture and as file, without encoding it again.
+    The same drawing always gives the same bytes."""
+    size, lines = _SVG_SIZE.search(svg), _SVG_LINES.search(svg)
+    if size is None or lines is None:
+        raise ValueError("not a QR code drawn by qr_svg_of")
+    width = int(size.group(1))
+    rows = [bytearray(width) for _ in range(width)]
+    x = y = 0.0
+    for command, first, second in _SVG_STEP.findall(lines.group(1)):
+        if command == "M":
+            x, y = float(first), float(second)
+        elif command == "m":
+            x, y = x + float(first), y + float(second)
+        else:
+            length = int(float(first))
+            rows[int(y)][int(x) : int(x) + length] = b"\x01" * length
+            x += length
+    pixels = width * scale
+    raw = bytearray()
+    previous = bytes(-(-pixels // 8))
+    for row in rows:
+        if scale == 8:  # a byte per module: white 0xff, black 0x00
+            packed = bytes(row).translate(_BYTE_OF_MODULE)
+        else:
+            bits = "".join(("0" if dark else "1") * scale for dark in row).ljust(-(-pixels // 8) * 8, "1")
+            packed = int(bits, 2).to_bytes(len(bits) // 8, "big")
+        up = bytes((c - a) & 0xFF for c, a in zip(packed, previous))  # PNG filter "Up": a repeated row is zeros
+        raw += b"\x02" + up + (b"\x02" + bytes(len(packed))) * (scale - 1)
+        previous = packed
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+
+    header = pixels.to_bytes(4, "big") * 2 + bytes((1, 0, 0, 0, 0))  # 1-bit greyscale, no interlace
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(bytes(raw), 9))
+        + chunk(b"IEND", b"")
+    )

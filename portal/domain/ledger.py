@@ -59,6 +59,7 @@ class Creditor:
     publish_target: str = ""
     retention_days: int = 30
     encrypt_pages: bool = False
+    logo: str = ""  # an image file in the workbook's folder, shown on every page
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_user: str = ""

@@ -100,6 +100,7 @@ class PaymentBlock:
     bic: str
     qr_svg: str  # empty when there is no QR; `no_qr` then says why
     no_qr: str
+    qr_png: str = ""  # the QR code as a data: URI, to save as an image (a file beside the page would leak the amount)
 
 
 def page_link(secret: tokens.Secret, creditor: Creditor, kind: str, key: str) -> PageLink:
@@ -206,6 +207,7 @@ class _Renderer:
         self.letters = reminders.ReminderTemplates(folder)
         self.messages = i18n.load_messages(self.env)
         self.svgs: dict[str, str] = {}  # payload -> untitled SVG: each code drawn once, whatever the languages
+        self.pngs: dict[str, str] = {}  # payload -> data: URI of its PNG, made once from the SVG
         self.codes: dict[tuple[str, str, str], tuple[str, str]] = {}  # each payment checked once
         self.css = templating.source(self.env, CSS_TEMPLATE)[0].encode()
         self.css_name = f"portal.{hashlib.sha256(self.css).hexdigest()[:12]}.css"
@@ -215,6 +217,7 @@ class _Renderer:
         self.languages = tuple(dict.fromkeys(lang for lang in self.creditor.site_languages if lang in i18n.LANGUAGES))
         self.formatters: dict[str, i18n.Formatter] = {}
         self.identity = identity(self.creditor)
+        self.logo = logo_asset(self.creditor.logo, folder)  # (name in assets/, bytes) or None
 
     def _checked_iban(self) -> str:
         try:
@@ -255,17 +258,24 @@ class _Renderer:
                 raise BuildError(f"The payment QR code cannot be made: {exc}.") from None
         return self.svgs[payload]
 
+    def png_uri(self, payload: str) -> str:
+        if payload not in self.pngs:
+            png = payment.qr_png_of_svg(self.svg(payload))
+            self.pngs[payload] = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        return self.pngs[payload]
+
     def payment_block(
         self, f: i18n.Formatter, amount: Decimal, currency: str, reference: str, where: Where | None
     ) -> PaymentBlock:
         compact, payload = self.payment_code(amount, currency, reference, where)
         label = "reference_rf" if compact.startswith("RF") else "reference_ogm"
-        qr, no_qr = "", ""
+        qr, no_qr, png = "", "", ""
         if currency != "EUR":
             no_qr = f.t("no_qr_currency", amount=f.money(amount, currency))
         elif payload:
             title = f.t("qr_title", amount=f.money(amount), name=self.creditor.name)
             qr = payment.titled_svg(self.svg(payload), title)
+            png = self.png_uri(payload)
         return PaymentBlock(
             amount,
             currency,
@@ -277,12 +287,14 @@ class _Renderer:
             self.bic,
             qr,
             no_qr,
+            png,
         )
 
     def render(
         self, template: str, path: str, f: i18n.Formatter, alternates: Sequence[tuple[str, ...]], **context: object
     ) -> bytes:
         css = ("../" * path.count("/")) + f"assets/{self.css_name}"
+        logo = ("../" * path.count("/")) + f"assets/{self.logo[0]}" if self.logo else ""
         try:
             page = self.env.get_template(template).render(
                 f=f,
@@ -296,6 +308,7 @@ class _Renderer:
                 as_of=self.assessment.as_of,
                 days_late=days_late,
                 identity=self.identity,
+                logo=logo,
                 timedelta=timedelta,
                 **context,
             )
@@ -313,7 +326,7 @@ class _Renderer:
                 noscript_text=f.t("encrypted_noscript", creditor=self.creditor.name),
                 wrong_key_text=f.t("encrypted_wrong_key", creditor=self.creditor.name),
                 identity_html=self.env.get_template("site/_identity.html").render(
-                    f=f, creditor=self.creditor, identity=self.identity
+                    f=f, creditor=self.creditor, identity=self.identity, logo=logo
                 ),
             )
         return page.encode()
@@ -442,6 +455,42 @@ def _calendar_day(state: InvoiceState, deadline: date | None, as_of: date) -> da
     return state.invoice.due_date if state.invoice.due_date >= as_of else None
 
 
+LOGO_KINDS = {"png": b"\x89PNG\r\n\x1a\n", "jpg": b"\xff\xd8\xff", "jpeg": b"\xff\xd8\xff"}
+
+
+def logo_asset(name: str, folder: Path | None) -> tuple[str, bytes] | None:
+    """The logo the Settings name (a PNG, JPEG or SVG inside the workbook's folder) as its content-hashed
+    name in assets/ and its bytes; None without one."""
+    name = name.strip()
+    if not name:
+        return None
+    where = "Settings, Logo"
+    if folder is None:
+        raise BuildError(f"{where}: '{name}' cannot be found without the workbook's folder; clear the setting.")
+    base = folder.resolve()
+    source = (base / name).resolve()
+    if not source.is_relative_to(base):
+        raise BuildError(
+            f"{where}: the file '{name}' is outside the workbook's folder {base}: move the image into that "
+            "folder (or a subfolder) and give its path from there."
+        )
+    if not source.is_file():
+        raise BuildError(f"{where}: no file '{name}' in the workbook's folder {base}: correct the name or clear it.")
+    data = source.read_bytes()
+    kind = source.suffix.lower().lstrip(".")
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if kind == "svg":
+        fits = head.startswith(b"<") and b"<svg" in head
+    else:
+        fits = kind in LOGO_KINDS and data.startswith(LOGO_KINDS[kind])
+    if not fits:
+        raise BuildError(
+            f"{where}: '{name}' is not a PNG, JPEG or SVG image (by its name and its content): "
+            "save the logo as .png, .jpg or .svg and give that file."
+        )
+    return f"logo.{hashlib.sha256(data).hexdigest()[:12]}.{'jpg' if kind == 'jpeg' else kind}", data
+
+
 def identity(creditor: Creditor) -> dict[str, str]:
     """The creditor's enterprise number as labelled and linked to its public register, and its phone as a tel: link."""
     label, number = reminders.enterprise_number(creditor)
@@ -540,6 +589,7 @@ def _plan(r: _Renderer) -> _Plan:
         as_of,
         hashlib.sha256(r.secret.key).hexdigest(),
         r.languages,
+        r.logo[0] if r.logo else "",
     )
     statements = {c.customer.id: r.link("c", c.customer.id) for c in assessment.customers if c.invoices or c.held}
     invoices = {
@@ -689,6 +739,8 @@ def _statement_files(r: _Renderer, c: CustomerState, link: PageLink, pages: dict
 
 def _common_files(r: _Renderer) -> dict[str, bytes]:
     files = {f"assets/{r.css_name}": r.css}
+    if r.logo:
+        files[f"assets/{r.logo[0]}"] = r.logo[1]
     landing = r.formatter(r.creditor.default_language)
     for path in ("assets/index.html", "i/index.html", "c/index.html"):  # no host lists a folder
         files[path] = r.render("site/landing.html", path, landing, [])

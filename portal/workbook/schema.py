@@ -362,6 +362,13 @@ SETTINGS: tuple[Setting, ...] = (
         type="choice",
         choices=YES_NO,
     ),
+    Setting(
+        "logo",
+        _h("Logo (image file)", "Logo (fichier image)", "Logo (afbeeldingsbestand)", "Logo (Bilddatei)"),
+        help="Optional: a PNG, JPEG or SVG file in this workbook's folder (or a subfolder), e.g. logo.png. "
+        "Shown beside your name on every page, from the site itself.",
+        aliases=("logo file", "fichier logo", "logobestand", "logodatei"),
+    ),
     Setting("smtp_host", _h("SMTP server", "Serveur SMTP", "SMTP-server", "SMTP-Server")),
     Setting("smtp_port", _h("SMTP port", "Port SMTP", "SMTP-poort", "SMTP-Port"), type="number"),
     Setting(
