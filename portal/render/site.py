@@ -33,7 +33,7 @@ import jinja2
 
 from ..codes import payment
 from ..domain import law, letters
-from ..domain.dunning import Assessment, CustomerState, InvoiceState
+from ..domain.dunning import Assessment, CustomerState, InstallmentState, InvoiceState
 from ..domain.ledger import Creditor, Where
 from ..domain.money import CENT
 from ..domain.stages import CLAIM_STAGES, LADDER, stage_key
@@ -445,9 +445,13 @@ def _letter_shown(state: InvoiceState) -> bool:
 
 
 def _calendar_day(state: InvoiceState, deadline: date | None, as_of: date) -> date | None:
-    """The one future date the page asks payment by (discount end, the letter's deadline, the due date), if any."""
+    """The one future date the page asks payment by (discount end, the letter's deadline, the due date, a plan's
+    next installment), if any."""
     if state.status in ("disputed", "on_hold"):
         return None
+    if state.installments:
+        upcoming = _next_installment(state)
+        return upcoming.installment.due_date if upcoming and upcoming.installment.due_date >= as_of else None
     if state.discount is not None and state.invoice.discount_date and state.invoice.discount_date >= as_of:
         return state.invoice.discount_date
     if deadline is not None:
@@ -489,6 +493,10 @@ def logo_asset(name: str, folder: Path | None) -> tuple[str, bytes] | None:
             "save the logo as .png, .jpg or .svg and give that file."
         )
     return f"logo.{hashlib.sha256(data).hexdigest()[:12]}.{'jpg' if kind == 'jpeg' else kind}", data
+
+
+def _next_installment(state: InvoiceState) -> InstallmentState | None:
+    return next((i for i in state.installments if i.balance > 0), None)
 
 
 def identity(creditor: Creditor) -> dict[str, str]:
@@ -540,7 +548,7 @@ def _page_of(r: _Renderer, state: InvoiceState, owed: bool, warnings: list[str])
         else state.balance
     )
     deadline = record.pay_by if record is not None and record.pay_by and record.pay_by >= as_of else None
-    ics_day = _calendar_day(state, deadline, as_of) if owed and not r.creditor.encrypt_pages else None
+    ics_day = _calendar_day(state, deadline, as_of) if state.balance > 0 and not r.creditor.encrypt_pages else None
     return _Page(stage, record, claimed, pay_amount, deadline, ics_day)
 
 
@@ -702,7 +710,17 @@ def _invoice_files(
     )
     if shown.ics_day is not None:  # a calendar file cannot be encrypted: it would show the amount
         f = r.formatter(customer.language if customer else "")
-        summary = f.t("calendar_event", number=state.invoice.number, amount=f.money(pay_amount, state.invoice.currency))
+        upcoming = _next_installment(state)
+        summary = (
+            f.t(
+                "calendar_event_installment",
+                number=state.invoice.number,
+                installment=upcoming.installment.number,
+                amount=f.money(upcoming.balance, state.invoice.currency),
+            )
+            if upcoming
+            else f.t("calendar_event", number=state.invoice.number, amount=f.money(pay_amount, state.invoice.currency))
+        )
         files[f"{link.path}due.ics"] = due_ics(
             f"{link.token}@debtor-portal",
             shown.ics_day,
