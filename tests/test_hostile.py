@@ -61,6 +61,7 @@ OUR_TAGS = {
     "em",
     "ol",
     "br",
+    "wbr",
     "hr",
     "code",
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import shutil
@@ -279,8 +280,10 @@ def test_calendar_file_for_the_due_date(sample_site):
     assert ics.startswith("BEGIN:VCALENDAR\r\n") and ics.endswith("END:VCALENDAR\r\n")
     assert f"DTSTART;VALUE=DATE:{state.invoice.due_date:%Y%m%d}" in ics
     assert all(len(line.encode()) <= 75 for line in ics.split("\r\n"))
-    late = next(
-        s for s in outcome.assessment.invoices if s.invoice.number in outcome.site.invoice_pages and s.days_overdue > 0
+    late = next(  # handed over: no date left to pay by (a plan offers its next installment, a letter its deadline)
+        s
+        for s in outcome.assessment.invoices
+        if s.invoice.number in outcome.site.invoice_pages and s.days_overdue > 0 and s.stage == "handover"
     )
     folder = out / outcome.site.invoice_pages[late.invoice.number].path
     assert not (folder / "due.ics").exists() and 'href="due.ics"' not in (folder / "index.html").read_text()
@@ -423,3 +426,57 @@ def test_links_between_a_debtors_pages_keep_the_chosen_language(sample_site):
     assert f'href="../../{statement.path}"' in (invoice_folder / "index.html").read_text()
     statement_nl = (out / statement.path / "nl.html").read_text()
     assert f'href="../../{outcome.site.invoice_pages[state.invoice.number].path}nl.html"' in statement_nl
+
+
+def _logo_setting(workbook: Path, value: str) -> None:
+    from portal.workbook import schema
+
+    edit_workbook(workbook, "Settings", {f"B{2 + [s.key for s in schema.SETTINGS].index('logo')}": value})
+
+
+def test_the_logo_is_copied_under_its_content_hash_and_a_new_logo_rebuilds_every_page(small_copy, tmp_path):
+    folder = small_copy.parent
+    (folder / "brand").mkdir()
+    svg = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 1"><rect width="4" height="1"/></svg>'
+    (folder / "brand" / "logo.svg").write_bytes(svg)
+    _logo_setting(small_copy, "brand/logo.svg")
+    out = tmp_path / "out"
+    first = build(small_copy, out, tmp_path / "secret")
+    [asset] = (out / "assets").glob("logo.*.svg")
+    assert asset.read_bytes() == svg and asset.name == f"logo.{hashlib.sha256(svg).hexdigest()[:12]}.svg"
+    pages = sorted(out.rglob("*.html"))
+    page = (out / first.site.invoice_pages["2026-0003"].path / "fr.html").read_text()
+    assert f'<img class="logo" src="../../assets/{asset.name}" alt="Logo : Atelier Lumière SRL">' in page
+    assert all(f"assets/{asset.name}" in p.read_text() for p in pages)
+    again = build(small_copy, out, tmp_path / "secret")
+    assert again.site.rendered == 0  # nothing changed, nothing rendered
+    (folder / "brand" / "logo.svg").write_bytes(svg.replace(b'width="4"', b'width="3"'))
+    changed = build(small_copy, out, tmp_path / "secret")
+    assert changed.site.rendered == first.site.rendered and changed.site.reused == 0
+    [new_asset] = (out / "assets").glob("logo.*.svg")
+    assert new_asset.name != asset.name and all(f"assets/{new_asset.name}" in p.read_text() for p in pages)
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        (
+            "../logo.png",
+            b"\x89PNG\r\n\x1a\n",
+            "Settings, Logo: the file '../logo.png' is outside the workbook's folder",
+        ),
+        ("missing.png", None, "Settings, Logo: no file 'missing.png' in the workbook's folder"),
+        ("logo.gif", b"GIF89a", "Settings, Logo: 'logo.gif' is not a PNG, JPEG or SVG image"),
+        ("logo.png", b"<html>not a picture</html>", "Settings, Logo: 'logo.png' is not a PNG, JPEG or SVG image"),
+        ("logo.svg", b"\x89PNG\r\n\x1a\n", "Settings, Logo: 'logo.svg' is not a PNG, JPEG or SVG image"),
+    ],
+)
+def test_a_logo_outside_the_folder_missing_or_not_an_image_is_refused(small_copy, tmp_path, name, content, message):
+    if content is not None:
+        target = (small_copy.parent / name).resolve()
+        target.write_bytes(content)
+    _logo_setting(small_copy, name)
+    with pytest.raises(BuildError) as error:
+        build(small_copy, tmp_path / "out", tmp_path / "secret")
+    assert str(error.value).startswith(message), error.value
+    assert not (tmp_path / "out").exists()
