@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import holidays
 
@@ -158,16 +158,30 @@ class Assessment:
     unmatched_payments: tuple[Unmatched, ...] = ()
 
     def invoice(self, number: str) -> InvoiceState:
-        for state in self.invoices:
-            if state.invoice.number == number:
-                return state
-        raise KeyError(f"no invoice {number!r}")
+        try:
+            return self._invoices[number]
+        except KeyError:
+            raise KeyError(f"no invoice {number!r}") from None
 
     def customer(self, customer_id: str) -> CustomerState:
+        try:
+            return self._customers[customer_id]
+        except KeyError:
+            raise KeyError(f"no customer {customer_id!r}") from None
+
+    @cached_property
+    def _invoices(self) -> dict[str, InvoiceState]:
+        found: dict[str, InvoiceState] = {}
+        for state in self.invoices:
+            found.setdefault(state.invoice.number, state)
+        return found
+
+    @cached_property
+    def _customers(self) -> dict[str, CustomerState]:
+        found: dict[str, CustomerState] = {}
         for state in self.customers:
-            if state.customer.id == customer_id:
-                return state
-        raise KeyError(f"no customer {customer_id!r}")
+            found.setdefault(state.customer.id, state)
+        return found
 
     def due_actions(self) -> list[InvoiceState]:
         return [s for s in self.invoices if s.action_due and s.next_action]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 from decimal import Decimal
 
@@ -173,7 +174,32 @@ class Ledger:
     scenarios: tuple[ScenarioStep, ...] = ()
 
     def customer(self, customer_id: str) -> Customer | None:
-        return next((c for c in self.customers if c.id == customer_id), None)
+        return self._customers.get(customer_id)
 
     def invoice(self, number: str) -> Invoice | None:
-        return next((i for i in self.invoices if i.number == number), None)
+        return self._invoices.get(number)
+
+    def log_of(self, number: str) -> tuple[LogEntry, ...]:
+        """The Log rows about one invoice, in the sheet's order."""
+        return self._log.get(number, ())
+
+    @cached_property
+    def _customers(self) -> dict[str, Customer]:
+        found: dict[str, Customer] = {}
+        for customer in self.customers:
+            found.setdefault(customer.id, customer)
+        return found
+
+    @cached_property
+    def _invoices(self) -> dict[str, Invoice]:
+        found: dict[str, Invoice] = {}
+        for invoice in self.invoices:
+            found.setdefault(invoice.number, invoice)
+        return found
+
+    @cached_property
+    def _log(self) -> dict[str, tuple[LogEntry, ...]]:
+        found: dict[str, list[LogEntry]] = {}
+        for entry in self.log:
+            found.setdefault(entry.invoice.strip(), []).append(entry)
+        return {number: tuple(entries) for number, entries in found.items()}

@@ -401,9 +401,8 @@ def _logged_letter(assessment: Assessment, number: str) -> letters.Letter | None
     """The record of the highest ladder letter logged for an invoice (prepared or sent), if it has one."""
     logged = [
         (LADDER.index(key), entry.date, entry)
-        for entry in assessment.ledger.log
-        if entry.invoice.strip() == number
-        and entry.date <= assessment.as_of
+        for entry in assessment.ledger.log_of(number)
+        if entry.date <= assessment.as_of
         and (key := stage_key(entry.action)) in LADDER
     ]
     if not logged:
