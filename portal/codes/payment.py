@@ -213,7 +213,10 @@ def _kind_of(ref: str) -> type[ogm] | type[rf]:
     return rf if rf.compact(ref).startswith("RF") else ogm
 
 
-@lru_cache(maxsize=65536)
+REFERENCES_KEPT = 1 << 17  # every reference of a large workbook: each is computed once per run
+
+
+@lru_cache(maxsize=REFERENCES_KEPT)
 def reference_for(kind: str, key: str, *, hashed: bool = False) -> str:
     """A new reference of `kind` ("ogm" or "rf") for `key`, in compact form."""
     try:
@@ -227,7 +230,7 @@ def reference_for(kind: str, key: str, *, hashed: bool = False) -> str:
     return reference_type.generate(key, hashed=hashed)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=REFERENCES_KEPT)
 def validate_reference(ref: str) -> str:
     """The compact form of a valid OGM or RF reference, or InvalidReference."""
     if _kind_of(ref) is rf:
@@ -242,7 +245,7 @@ def validate_reference(ref: str) -> str:
     return ogm.validate(ref)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=REFERENCES_KEPT)
 def format_reference(ref: str) -> str:
     """A valid reference as printed: +++123/4567/89002+++ or RF18 5390 0754 7034."""
     return _kind_of(ref).format(validate_reference(ref))

@@ -100,13 +100,13 @@ def stamp(path: Path, sha: str) -> FileStamp:
     return (sha, st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-def unchanged_on_disk(path: Path, recorded: FileStamp) -> bool:
+def unchanged_on_disk(path: str | Path, recorded: FileStamp) -> bool:
     """The file is still the one recorded (same size, modification time and inode)."""
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return False
-    return (st.st_size, st.st_mtime_ns, st.st_ino) == tuple(recorded[1:])
+    return st.st_size == recorded[1] and st.st_mtime_ns == recorded[2] and st.st_ino == recorded[3]
 
 
 @dataclasses.dataclass

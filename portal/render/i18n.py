@@ -16,6 +16,7 @@ from ..domain.languages import LANGUAGES
 from .templating import TemplateError
 
 MESSAGES_FILE = "messages.yml"
+MEMO_SIZE = 4096
 
 
 def locale_for(lang: str, country: str = "BE") -> Locale:
@@ -60,10 +61,13 @@ class Formatter:
     _written: dict[tuple[str, str, str], str] = field(default_factory=dict, compare=False, repr=False)
 
     def _once(self, kind: str, value: object, write: Callable[[], str], extra: str = "") -> str:
-        """Each value written once per language: Babel's formatting is the costly part of a page."""
+        """A value written again for the same page is not formatted again: Babel's formatting is the
+        costly part of a page. The memory is bounded: a site's pages repeat values close together."""
         key = (kind, str(value), extra)
         text = self._written.get(key)
         if text is None:
+            if len(self._written) >= MEMO_SIZE:
+                self._written.clear()
             text = self._written[key] = write()
         return text
 

@@ -859,7 +859,7 @@ def build_site(
         if (
             old is not None
             and old.key == unit.key
-            and all(cache.unchanged_on_disk(out_dir / path, stamp) for path, stamp in old.files.items())
+            and all(cache.unchanged_on_disk(f"{out_dir}/{path}", stamp) for path, stamp in old.files.items())
         ):
             reused[unit.name] = old
         else:
@@ -963,11 +963,19 @@ COMMIT_JOURNAL = ".commit.json"
 
 def _files_of(folder: Path) -> list[str]:
     """Every file under `folder` by relative path, but those the site does not own."""
-    found = []
-    for parent, _, names in os.walk(folder):
-        for name in names:
-            relative = os.path.relpath(os.path.join(parent, name), folder).replace(os.sep, "/")
-            if relative not in KEPT_FILES and relative != COMMIT_JOURNAL:
+    found: list[str] = []
+    todo = [("", str(folder))]
+    while todo:
+        prefix, path = todo.pop()
+        try:
+            entries = list(os.scandir(path))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            relative = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                todo.append((relative + "/", entry.path))
+            elif relative not in KEPT_FILES and relative != COMMIT_JOURNAL:
                 found.append(relative)
     return sorted(found)
 
