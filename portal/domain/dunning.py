@@ -28,7 +28,17 @@ import holidays
 from . import law
 from . import letters as records
 from .allocation import Allocation, Unmatched, allocate, plans
-from .ledger import MIN_GAP_DAYS, Creditor, Customer, Installment, Invoice, Ledger, LogEntry, ScenarioStep
+from .ledger import (
+    MIN_GAP_DAYS,
+    Creditor,
+    Customer,
+    Installment,
+    Invoice,
+    Ledger,
+    LogEntry,
+    ScenarioStep,
+    first_by,
+)
 from .money import ZERO, cents
 from .reasons import Phrase, Reason, phrase
 from .references import customer_reference, installment_reference, invoice_reference
@@ -171,17 +181,11 @@ class Assessment:
 
     @cached_property
     def _invoices(self) -> dict[str, InvoiceState]:
-        found: dict[str, InvoiceState] = {}
-        for state in self.invoices:
-            found.setdefault(state.invoice.number, state)
-        return found
+        return first_by(self.invoices, lambda s: s.invoice.number)
 
     @cached_property
     def _customers(self) -> dict[str, CustomerState]:
-        found: dict[str, CustomerState] = {}
-        for state in self.customers:
-            found.setdefault(state.customer.id, state)
-        return found
+        return first_by(self.customers, lambda s: s.customer.id)
 
     def due_actions(self) -> list[InvoiceState]:
         return [s for s in self.invoices if s.action_due and s.next_action]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
+from typing import TypeVar
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,17 @@ class ScenarioStep:
     where: Where | None = field(default=None, compare=False)
 
 
+T = TypeVar("T")
+
+
+def first_by(items: Iterable[T], key: Callable[[T], str]) -> dict[str, T]:
+    """The items by key, the first one winning when a key repeats (as a lookup by scanning would find it)."""
+    found: dict[str, T] = {}
+    for item in items:
+        found.setdefault(key(item), item)
+    return found
+
+
 @dataclass(frozen=True)
 class Ledger:
     creditor: Creditor
@@ -185,17 +198,11 @@ class Ledger:
 
     @cached_property
     def _customers(self) -> dict[str, Customer]:
-        found: dict[str, Customer] = {}
-        for customer in self.customers:
-            found.setdefault(customer.id, customer)
-        return found
+        return first_by(self.customers, lambda c: c.id)
 
     @cached_property
     def _invoices(self) -> dict[str, Invoice]:
-        found: dict[str, Invoice] = {}
-        for invoice in self.invoices:
-            found.setdefault(invoice.number, invoice)
-        return found
+        return first_by(self.invoices, lambda i: i.number)
 
     @cached_property
     def _log(self) -> dict[str, tuple[LogEntry, ...]]:
