@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-DEBIAN_TEST_PACKAGES := chromium fonts-dejavu-core fonts-liberation rclone git libreoffice-calc python3-uno poppler-utils
+DEBIAN_TEST_PACKAGES := chromium fonts-dejavu-core fonts-liberation rclone git libreoffice-calc python3-uno poppler-utils zbar-tools
 SAMPLE := workbook/sample.xlsx
 
 .PHONY: setup system-deps demo test test-fast lint bench bench-large clean

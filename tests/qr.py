@@ -1,10 +1,12 @@
-"""Reading our QR codes back with a real decoder (zxing-cpp), from PNG bytes or our inline SVG."""
+"""Reading our QR codes back with real decoders (zxing-cpp, zbar), from PNG bytes or our inline SVG."""
 
 from __future__ import annotations
 
 import io
 import re
+import subprocess
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import zxingcpp
 from PIL import Image
@@ -57,5 +59,28 @@ def decode_grid(grid: list[list[bool]], scale: int = 6) -> list[bytes]:
 def decode_svg(svg: str) -> bytes:
     """The payload of the one QR code an inline SVG of ours draws."""
     found = decode_grid(svg_grid(svg))
+    assert len(found) == 1
+    return found[0]
+
+
+def grid_png(grid: list[list[bool]], scale: int = 6) -> bytes:
+    size = len(grid)
+    image = Image.new("L", (size, size), 255)
+    image.putdata([0 if dark else 255 for row in grid for dark in row])
+    out = io.BytesIO()
+    image.resize((size * scale, size * scale), Image.NEAREST).save(out, format="PNG")
+    return out.getvalue()
+
+
+def decode_zbar(png: bytes, folder: Path) -> bytes:
+    """The bytes zbar (`zbarimg`, a second, independent decoder) reads from a PNG."""
+    path = folder / "code.png"
+    path.write_bytes(png)
+    done = subprocess.run(["zbarimg", "--quiet", "--raw", "-Sbinary", str(path)], capture_output=True, check=True)
+    return done.stdout.removesuffix(b"\n")
+
+
+def zxing_reading(png: bytes) -> zxingcpp.Barcode:
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormat.QRCode)
     assert len(found) == 1
     return found[0]

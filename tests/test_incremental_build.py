@@ -5,6 +5,7 @@ nothing in the output."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -272,3 +273,49 @@ def test_an_interrupted_build_leaves_the_previous_site(tmp_path):
             site.build(workers=workers, progress=interrupt)
         assert inodes(site.out) == before and tree(site.out) == files
         assert [p.name for p in site.folder.iterdir() if p.name.startswith(".site_out")] == []
+
+
+def test_an_invoice_gone_from_the_workbook_takes_its_pages_and_folder_along(tmp_path):
+    site = Site(tmp_path / "book", small_rows(), dict(sample.SETTINGS), tmp_path / "secret")
+    first = site.build()
+    number = open_invoice(first)
+    folder = site.out / first.site.invoice_pages[number].path
+    assert folder.is_dir()
+    site.rows["invoices"] = [i for i in site.rows["invoices"] if i["number"] != number]
+    for key in ("payments", "plans", "log"):
+        site.rows[key] = [r for r in site.rows[key] if r["invoice"] != number]
+    site.build()
+    assert not folder.exists()
+    cold = Site(tmp_path / "cold", site.rows, site.settings, site.secret)
+    cold.folder.mkdir()
+    cold.build()
+    assert tree(site.out) == tree(cold.out)
+
+
+def test_a_commit_cut_short_is_finished_by_the_next_build(tmp_path, monkeypatch):
+    """The files of a build are moved in after a journal is written: a build killed while moving them
+    (power cut, kill -9) leaves a journal that the next build finishes before anything else."""
+    site = Site(tmp_path / "book", small_rows(), dict(sample.SETTINGS), tmp_path / "secret")
+    site.build()
+    site.settings["phone"] = "+32 2 765 43 21"
+    moves = []
+    real_replace = os.replace
+
+    def cut_after_three_moves(source, target):
+        if Path(source).parent != Path(target).parent and len(moves) == 3:
+            raise SystemExit("power cut")
+        moves.append(target)
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", cut_after_three_moves)
+    with pytest.raises(SystemExit):
+        site.build(workers=1)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert (site.folder / ".site_out.staging" / ".commit.json").is_file()
+
+    site.build()
+    assert not (site.folder / ".site_out.staging").exists()
+    cold = Site(tmp_path / "cold", site.rows, site.settings, site.secret)
+    cold.folder.mkdir()
+    cold.build()
+    assert tree(site.out) == tree(cold.out)

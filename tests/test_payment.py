@@ -17,6 +17,7 @@ from stdnum.be import ogm_vcs
 
 import portal.codes.payment
 from portal.codes.payment import (
+    QR_MASK,
     InvalidReference,
     PaymentCodeError,
     bic_for_iban,
@@ -36,7 +37,7 @@ from portal.codes.payment import (
     validate_reference,
 )
 
-from .qr import SVG_NS, decode_grid, decode_png, rasterize_svg_path
+from .qr import SVG_NS, decode_grid, decode_png, decode_zbar, grid_png, rasterize_svg_path, svg_grid, zxing_reading
 
 IBAN = "BE71096123456769"
 
@@ -447,6 +448,18 @@ def test_qr_symbol_settings_and_version_limit():
     with pytest.raises(PaymentCodeError, match="version 14") as error:
         qr_code("x" * 332)
     assert error.value.field == "payload"
+
+
+@pytest.mark.parametrize("kind", READ_BACK_PAYLOADS)
+def test_zbar_and_zxing_read_our_drawing_alike(kind, tmp_path):
+    """Byte mode, level M, no ECI (zxing's symbology identifier ]Q1), the fixed mask, version at most 13."""
+    payload = READ_BACK_PAYLOADS[kind]()
+    qr = qr_code(payload)
+    assert (qr.mode, qr.error, qr.mask, qr.version <= 13) == ("byte", "M", QR_MASK, True)
+    png = grid_png(svg_grid(qr_svg_of(payload)))
+    zxing = zxing_reading(png)
+    assert zxing.symbology_identifier == "]Q1" and zxing.ec_level == "M"
+    assert zxing.bytes == decode_zbar(png, tmp_path) == payload.encode("utf-8")
 
 
 def test_png_size_includes_quiet_zone():

@@ -214,6 +214,10 @@ def _kind_of(ref: str) -> type[ogm] | type[rf]:
     return rf if rf.compact(ref).startswith("RF") else ogm
 
 
+REFERENCES_KEPT = 1 << 17  # every reference of a large workbook: each is computed once per run
+
+
+@lru_cache(maxsize=REFERENCES_KEPT)
 def reference_for(kind: str, key: str, *, hashed: bool = False) -> str:
     """A new reference of `kind` ("ogm" or "rf") for `key`, in compact form."""
     try:
@@ -227,6 +231,7 @@ def reference_for(kind: str, key: str, *, hashed: bool = False) -> str:
     return reference_type.generate(key, hashed=hashed)
 
 
+@lru_cache(maxsize=REFERENCES_KEPT)
 def validate_reference(ref: str) -> str:
     """The compact form of a valid OGM or RF reference, or InvalidReference."""
     if _kind_of(ref) is rf:
@@ -241,6 +246,7 @@ def validate_reference(ref: str) -> str:
     return ogm.validate(ref)
 
 
+@lru_cache(maxsize=REFERENCES_KEPT)
 def format_reference(ref: str) -> str:
     """A valid reference as printed: +++123/4567/89002+++ or RF18 5390 0754 7034."""
     return _kind_of(ref).format(validate_reference(ref))
@@ -481,9 +487,17 @@ def epc_payload(
 # --- QR rendering -------------------------------------------------------------------
 
 
+QR_MASK = 1
+
+
 def qr_code(payload: str) -> segno.QRCode:
-    """The QR code of an EPC payload: UTF-8 bytes, error correction M, version at most 13."""
-    qr = segno.make(payload.encode("utf-8"), mode="byte", error="M", boost_error=False, micro=False)
+    """The QR code of an EPC payload: UTF-8 bytes, error correction M, version at most 13.
+
+    Always drawn with mask 1: choosing the mask by the standard's penalty rules costs five times
+    the rest of the encoding, and codes drawn with mask 1 are read back by zbar and zxing-cpp at
+    least as often as the chosen ones, from clean pictures to blurred, noisy and unevenly lit ones
+    (`python -m bench.qr_masks`, bench/QR-MASKS.md)."""
+    qr = segno.make(payload.encode("utf-8"), mode="byte", error="M", boost_error=False, micro=False, mask=QR_MASK)
     if int(qr.version) > EPC_MAX_QR_VERSION:
         raise PaymentCodeError(
             f"The payment code needs a QR code of version {qr.version}; banking apps only read up to "

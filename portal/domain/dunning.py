@@ -21,14 +21,24 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import holidays
 
 from . import law
 from . import letters as records
 from .allocation import Allocation, Unmatched, allocate, plans
-from .ledger import MIN_GAP_DAYS, Creditor, Customer, Installment, Invoice, Ledger, LogEntry, ScenarioStep
+from .ledger import (
+    MIN_GAP_DAYS,
+    Creditor,
+    Customer,
+    Installment,
+    Invoice,
+    Ledger,
+    LogEntry,
+    ScenarioStep,
+    first_by,
+)
 from .money import ZERO, cents
 from .reasons import Phrase, Reason, phrase
 from .references import customer_reference, installment_reference, invoice_reference
@@ -158,16 +168,24 @@ class Assessment:
     unmatched_payments: tuple[Unmatched, ...] = ()
 
     def invoice(self, number: str) -> InvoiceState:
-        for state in self.invoices:
-            if state.invoice.number == number:
-                return state
-        raise KeyError(f"no invoice {number!r}")
+        try:
+            return self._invoices[number]
+        except KeyError:
+            raise KeyError(f"no invoice {number!r}") from None
 
     def customer(self, customer_id: str) -> CustomerState:
-        for state in self.customers:
-            if state.customer.id == customer_id:
-                return state
-        raise KeyError(f"no customer {customer_id!r}")
+        try:
+            return self._customers[customer_id]
+        except KeyError:
+            raise KeyError(f"no customer {customer_id!r}") from None
+
+    @cached_property
+    def _invoices(self) -> dict[str, InvoiceState]:
+        return first_by(self.invoices, lambda s: s.invoice.number)
+
+    @cached_property
+    def _customers(self) -> dict[str, CustomerState]:
+        return first_by(self.customers, lambda s: s.customer.id)
 
     def due_actions(self) -> list[InvoiceState]:
         return [s for s in self.invoices if s.action_due and s.next_action]

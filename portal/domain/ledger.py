@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
+from typing import TypeVar
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,17 @@ class ScenarioStep:
     where: Where | None = field(default=None, compare=False)
 
 
+T = TypeVar("T")
+
+
+def first_by(items: Iterable[T], key: Callable[[T], str]) -> dict[str, T]:
+    """The items by key, the first one winning when a key repeats (as a lookup by scanning would find it)."""
+    found: dict[str, T] = {}
+    for item in items:
+        found.setdefault(key(item), item)
+    return found
+
+
 @dataclass(frozen=True)
 class Ledger:
     creditor: Creditor
@@ -174,7 +188,26 @@ class Ledger:
     scenarios: tuple[ScenarioStep, ...] = ()
 
     def customer(self, customer_id: str) -> Customer | None:
-        return next((c for c in self.customers if c.id == customer_id), None)
+        return self._customers.get(customer_id)
 
     def invoice(self, number: str) -> Invoice | None:
-        return next((i for i in self.invoices if i.number == number), None)
+        return self._invoices.get(number)
+
+    def log_of(self, number: str) -> tuple[LogEntry, ...]:
+        """The Log rows about one invoice, in the sheet's order."""
+        return self._log.get(number, ())
+
+    @cached_property
+    def _customers(self) -> dict[str, Customer]:
+        return first_by(self.customers, lambda c: c.id)
+
+    @cached_property
+    def _invoices(self) -> dict[str, Invoice]:
+        return first_by(self.invoices, lambda i: i.number)
+
+    @cached_property
+    def _log(self) -> dict[str, tuple[LogEntry, ...]]:
+        found: dict[str, list[LogEntry]] = {}
+        for entry in self.log:
+            found.setdefault(entry.invoice.strip(), []).append(entry)
+        return {number: tuple(entries) for number, entries in found.items()}

@@ -1,6 +1,6 @@
 """The build cache, kept beside the manifest (outside the site) and safe to delete at any time.
 
-- `qr/`: the SVG of each EPC payload, named by the payload's SHA-256 (content-addressed).
+- `qr/`: the SVG of each EPC payload, named by the SHA-256 of the payload and of the code that drew it.
 - `units.json`: for each unit of the site (an invoice's pages, a statement's pages, …) the
   fingerprint of everything it was rendered from and the files it gave, with their size,
   modification time and inode, so that an unchanged unit is carried over from the previous
@@ -69,7 +69,7 @@ class QRStore:
     def _path(self, payload: str) -> Path | None:
         if self.folder is None:
             return None
-        name = hashlib.sha256(payload.encode()).hexdigest()
+        name = hashlib.sha256(f"{code_fingerprint()}\0{payload}".encode()).hexdigest()  # new code, new drawings
         return self.folder / name[:2] / f"{name}.svg"
 
     def get(self, payload: str) -> str | None:
@@ -100,13 +100,13 @@ def stamp(path: Path, sha: str) -> FileStamp:
     return (sha, st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-def unchanged_on_disk(path: Path, recorded: FileStamp) -> bool:
+def unchanged_on_disk(path: str | Path, recorded: FileStamp) -> bool:
     """The file is still the one recorded (same size, modification time and inode)."""
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return False
-    return (st.st_size, st.st_mtime_ns, st.st_ino) == tuple(recorded[1:])
+    return st.st_size == recorded[1] and st.st_mtime_ns == recorded[2] and st.st_ino == recorded[3]
 
 
 @dataclasses.dataclass

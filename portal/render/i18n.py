@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from ..domain.languages import LANGUAGES
 from .templating import TemplateError
 
 MESSAGES_FILE = "messages.yml"
+MEMO_SIZE = 4096
 
 
 def locale_for(lang: str, country: str = "BE") -> Locale:
@@ -56,31 +58,48 @@ class Formatter:
     lang: str
     locale: Locale
     messages: dict[str, dict[str, str]]
+    _written: dict[tuple[str, str, str], str] = field(default_factory=dict, compare=False, repr=False)
+
+    def _once(self, kind: str, value: object, write: Callable[[], str], extra: str = "") -> str:
+        """A value written again for the same page is not formatted again: Babel's formatting is the
+        costly part of a page. The memory is bounded: a site's pages repeat values close together."""
+        key = (kind, str(value), extra)
+        text = self._written.get(key)
+        if text is None:
+            if len(self._written) >= MEMO_SIZE:
+                self._written.clear()
+            text = self._written[key] = write()
+        return text
 
     def t(self, key: str, **params: object) -> str:
         return self.messages[key][self.lang].format(**params)
 
     def money(self, amount: Decimal, currency: str = "EUR") -> str:
-        return format_currency(amount, currency, locale=self.locale)
+        return self._once("money", amount, lambda: format_currency(amount, currency, locale=self.locale), currency)
 
     def day(self, value: date | None) -> str:
         """ "1er décembre 2026", "1 december 2026", "1 December 2026", "1. Dezember 2026"."""
         if not value:
             return ""
+        return self._once("day", value, lambda: self._long_day(value))
+
+    def _long_day(self, value: date) -> str:
         text = format_date(value, "long", locale=self.locale)
         if self.lang == "fr" and value.day == 1 and text.startswith("1 "):
             text = "1er" + text[1:]
         return text
 
     def short_day(self, value: date | None) -> str:
-        return format_date(value, "dd/MM/y", locale=self.locale) if value else ""
+        if not value:
+            return ""
+        return self._once("short_day", value, lambda: format_date(value, "dd/MM/y", locale=self.locale))
 
     def plain(self, amount: Decimal) -> str:
         """An amount as a banking app's amount field takes it: no currency, no grouping ("1234,56", "1234.56")."""
-        return format_decimal(amount, "0.00", locale=self.locale)
+        return self._once("plain", amount, lambda: format_decimal(amount, "0.00", locale=self.locale))
 
     def number(self, value: Decimal | int) -> str:
-        return format_decimal(value, locale=self.locale)
+        return self._once("number", value, lambda: format_decimal(value, locale=self.locale))
 
     def percent(self, value: Decimal) -> str:
         """A rate in percent as the language writes it: "10,5 %" (fr, de), "10,5%" (nl), "10.5%" (en)."""

@@ -85,8 +85,8 @@ def recorded_letter(
     state = assessment.invoice(number)
     logged = [
         entry
-        for entry in ledger.log
-        if entry.invoice.strip() == number and stage_key(entry.action) == stage and entry.date <= sent and entry.letter
+        for entry in ledger.log_of(number)
+        if stage_key(entry.action) == stage and entry.date <= sent and entry.letter
     ]
     record = records.read(max(logged, key=lambda e: e.date).letter) if logged else None
     if record is not None and record.stage != stage:

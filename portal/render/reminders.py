@@ -33,7 +33,6 @@ SUBJECT_MAX = 200
 # C0/C1 controls except \t and \n (this also drops Python-Markdown's \x02/\x03 placeholders), and the
 # bidi embedding/override/isolate controls that can make a name display the following text reversed.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
 _LINE_BREAKS = re.compile(r"\s*\n\s*")
 # Markdown writes attributes double-quoted; only web and mail links survive (a template may put a value in a link).
 _UNSAFE_LINK = re.compile(r'\b(href|src)="(?!https?:|mailto:)[^"]*"', re.IGNORECASE)
@@ -52,14 +51,6 @@ class Reminder:
 
 def _clean(value: str) -> str:
     return _CONTROL.sub("", value)
-
-
-def _escape_for_markdown_html(value: str) -> str:
-    """A value that Markdown shows literally, on one line, and that cannot become HTML."""
-    one_line = _LINE_BREAKS.sub(" ", _clean(value)).replace("\t", " ").strip()
-    # Backslash-escape Markdown first: html.escape's entities contain '#' and must stay as they are.
-    # '<', '>' and '&' are left to html.escape ('\&gt;' would show its backslash).
-    return html.escape(_MARKDOWN_SPECIAL.sub(r"\\\1", one_line))
 
 
 class _Wrapped:
@@ -112,7 +103,9 @@ class ReminderTemplates:
 
     def __init__(self, folder: Path | None = None):
         self.env = environment(folder, autoescape=False)
+        self.env.finalize = _as_placeholder
         self._compiled: dict[tuple[str, str], _Compiled] = {}
+        self._converted: dict[str, str] = {}  # Markdown with placeholders -> HTML with placeholders
 
     def _load(self, stage: str, lang: str) -> _Compiled:
         if stage not in STAGES:
@@ -146,7 +139,6 @@ class ReminderTemplates:
     def render(self, stage: str, lang: str, context: dict) -> Reminder:
         t = self._load(stage, lang)
         plain = _convert_all(context, _clean)
-        escaped = _convert_all(context, _escape_for_markdown_html)
         subject_label = _subject_label(t.filename)
         subject = " ".join(_render(t.subject, plain, subject_label).split())
         if not subject:
@@ -154,9 +146,45 @@ class ReminderTemplates:
         if len(subject) > SUBJECT_MAX:
             subject = subject[: SUBJECT_MAX - 1].rstrip() + "…"
         text = _render(t.body, plain, t.filename).strip() + "\n"
-        body_html = markdown.markdown(_render(t.body, escaped, t.filename), extensions=["tables", "sane_lists"])
-        body_html = _UNSAFE_LINK.sub(r'\1="#"', body_html)
-        return Reminder(stage, lang, subject, text, body_html, t.tone)
+        return Reminder(stage, lang, subject, text, self._html(t, plain), t.tone)
+
+    def html(self, stage: str, lang: str, context: dict) -> str:
+        """The reminder's body as an HTML fragment, as `render(...).html` gives it."""
+        return self._html(self._load(stage, lang), _convert_all(context, _clean))
+
+    def _html(self, t: _Compiled, plain: dict) -> str:
+        """Markdown is converted once per shape of the text: every value the template prints enters it as
+        a placeholder, so that letters differing only in names, dates and amounts share one conversion
+        (and no value can ever be read as Markdown or HTML)."""
+        values: list[str] = []
+        source = _render(t.body, {**plain, _VALUES: values}, t.filename)
+        source = _AUTOLINK.sub(lambda m: _link_of(m, values), source)
+        if source not in self._converted:
+            self._converted[source] = markdown.markdown(source, extensions=["tables", "sane_lists"])
+        body_html = _PLACEHOLDER.sub(lambda m: values[int(m.group(1))], self._converted[source])
+        return _UNSAFE_LINK.sub(r'\1="#"', body_html)
+
+
+_VALUES = "_html_values"  # in a render's context: the values printed so far, HTML-escaped
+_PLACEHOLDER = re.compile("\ue000([0-9]+)\ue001")
+_AUTOLINK = re.compile("<(\ue000([0-9]+)\ue001)>")
+
+
+@jinja2.pass_context
+def _as_placeholder(context: jinja2.runtime.Context, value: object) -> object:
+    values = context.get(_VALUES)
+    if values is None:
+        return value
+    values.append(html.escape(_LINE_BREAKS.sub(" ", _clean(str(value))).replace("\t", " ").strip()))
+    return f"\ue000{len(values) - 1}\ue001"
+
+
+def _link_of(match: re.Match[str], values: list[str]) -> str:
+    """`<{{ url }}>`: a web or mail address becomes a link, as Markdown's autolinks are."""
+    url = html.unescape(values[int(match.group(2))])
+    if not url.startswith(("http://", "https://", "mailto:")) or " " in url:
+        return match.group(0)
+    return f"[{match.group(1)}]({match.group(1)})"
 
 
 def _subject_label(filename: str) -> str:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import base64
 import concurrent.futures
+import contextlib
 import hashlib
 import html
+import json
 import multiprocessing
 import os
 import re
@@ -414,10 +416,8 @@ def _logged_letter(assessment: Assessment, number: str) -> letters.Letter | None
     """The record of the highest ladder letter logged for an invoice (prepared or sent), if it has one."""
     logged = [
         (LADDER.index(key), entry.date, entry)
-        for entry in assessment.ledger.log
-        if entry.invoice.strip() == number
-        and entry.date <= assessment.as_of
-        and (key := stage_key(entry.action)) in LADDER
+        for entry in assessment.ledger.log_of(number)
+        if entry.date <= assessment.as_of and (key := stage_key(entry.action)) in LADDER
     ]
     if not logged:
         return None
@@ -682,7 +682,7 @@ def _invoice_files(
         context = reminders.reminder_context(
             r.assessment, state, record.stage, f, absolute_url(creditor, link), letter=record
         )
-        return r.letters.render(record.stage, f.lang, context).html
+        return r.letters.html(record.stage, f.lang, context)
 
     def answers(f: i18n.Formatter) -> object:
         return answer_links(f, creditor, state.invoice.number, payment.format_reference(state.reference))
@@ -813,40 +813,31 @@ class _Job:
     units: tuple[_Unit, ...]
     staging: Path
     out_dir: Path
-    previous: dict[str, cache.FileStamp]
+    previous: dict[str, cache.FileStamp]  # the files of the site in place, when only changes are written
 
 
 _job: _Job | None = None
 
 
 def _write_units(indices: list[int]) -> list[tuple[int, dict[str, cache.FileStamp]]]:
-    """Render units and write their files into the staging folder; an unchanged file is linked, not rewritten."""
+    """Render units and write into the staging folder the files that differ from the site in place."""
     job = _job
     assert job is not None
     done = []
     for index in indices:
         stamps = {}
         for relative, data in sorted(job.units[index].make().items()):
-            target = job.staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
             sha = hashlib.sha256(data).hexdigest()
             old = job.previous.get(relative)
-            if not (old and old[0] == sha and _link_unchanged(job.out_dir / relative, target, old)):
-                target.write_bytes(data)
+            if old and old[0] == sha and cache.unchanged_on_disk(job.out_dir / relative, old):
+                stamps[relative] = old
+                continue
+            target = job.staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
             stamps[relative] = cache.stamp(target, sha)
         done.append((index, stamps))
     return done
-
-
-def _link_unchanged(old: Path, new: Path, recorded: cache.FileStamp) -> bool:
-    """Carry a file over from the previous site (a hard link: same file, same modification time)."""
-    if not cache.unchanged_on_disk(old, recorded):
-        return False
-    try:
-        os.link(old, new)
-    except OSError:
-        return False
-    return True
 
 
 def _quiet_worker() -> None:
@@ -905,21 +896,6 @@ def _run(
     return results
 
 
-def _only_files_of(out_dir: Path, units: dict[str, cache.Unit]) -> bool:
-    """The folder holds the units' files and nothing else (but the files the site does not own)."""
-    expected = {path for unit in units.values() for path in unit.files}
-    found = 0
-    for folder, _, names in os.walk(out_dir):
-        for name in names:
-            relative = os.path.relpath(os.path.join(folder, name), out_dir).replace(os.sep, "/")
-            if relative in KEPT_FILES:
-                continue
-            if relative not in expected:
-                return False
-            found += 1
-    return found == len(expected)
-
-
 def build_site(
     assessment: Assessment,
     out_dir: Path,
@@ -934,11 +910,12 @@ def build_site(
     """Render, validate and write the site; record its manifest (and the build cache beside it) outside it.
 
     Only units whose inputs changed are rendered; every payment code they carry is checked and
-    every QR code drawn before a file is written; the new site is assembled beside `out_dir`
-    (unchanged files linked from the old one) and swapped in whole. Nothing changed, nothing is
+    every QR code drawn before a file is written; the files whose bytes changed are staged beside
+    `out_dir` and moved in together (a first build is swapped in whole). Nothing changed, nothing is
     written. Interrupted, the previous site stays as it was.
     """
     out_dir = Path(out_dir).resolve()
+    finish_commit(out_dir)
     workers = os.cpu_count() or 1 if workers is None else workers
     r = _Renderer(assessment, secret, folder)
     plan = _plan(r)
@@ -952,14 +929,18 @@ def build_site(
         if (
             old is not None
             and old.key == unit.key
-            and all(cache.unchanged_on_disk(out_dir / path, stamp) for path, stamp in old.files.items())
+            and all(cache.unchanged_on_disk(f"{out_dir}/{path}", stamp) for path, stamp in old.files.items())
         ):
             reused[unit.name] = old
         else:
             todo.append(unit)
     payloads = {payload for unit in todo for code in unit.codes if (payload := r.payment_code(*code)[1])}
     units = dict(reused)
-    if todo or set(reused) != set(previous) or not _only_files_of(out_dir, reused):
+    if (
+        todo
+        or set(reused) != set(previous)
+        or _files_of(out_dir) != sorted(p for u in reused.values() for p in u.files)
+    ):
         store = cache.QRStore(cache_dir / "qr" if cache_dir else None)
         missing = []
         for payload in sorted(payloads):
@@ -1013,21 +994,17 @@ def _write_site(
     done: int,
     total: int,
 ) -> dict[str, cache.Unit]:
-    """Assemble the new site beside `out_dir`, then swap it in: never a half-written site."""
+    """Write the files that changed beside `out_dir`, then move them in: never a half-written site.
+
+    A first build (or one over a folder this cache does not describe) is assembled whole and swapped
+    in. Later builds stage only the files whose bytes changed and commit them with a journal, so an
+    interrupted commit is finished by the next build; interrupted before, the site is as it was."""
     global _job
     staging = out_dir.with_name(f".{out_dir.name}.staging")
-    retired = out_dir.with_name(f".{out_dir.name}.old")
-    for leftover in (staging, retired):
-        if leftover.exists():
-            shutil.rmtree(leftover)
+    in_place = bool(previous) and out_dir.is_dir()
+    old_files = {path: stamp for unit in previous.values() for path, stamp in unit.files.items()} if in_place else {}
     try:
         staging.mkdir(parents=True)
-        for unit in reused.values():
-            for relative in unit.files:
-                target = staging / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.link(out_dir / relative, target)
-        old_files = {path: stamp for unit in previous.values() for path, stamp in unit.files.items()}
         _job = _Job(r, tuple(todo), staging, out_dir, old_files)
         try:
             written = _run(_write_units, list(range(len(todo))), workers, progress, done, total, "pages")
@@ -1036,22 +1013,91 @@ def _write_site(
         units = dict(reused)
         for index, stamps in written:
             units[todo[index].name] = cache.Unit(todo[index].key, stamps)
+        if in_place:
+            keep = {path for unit in units.values() for path in unit.files}
+            _commit(staging, out_dir, _files_of(staging), [path for path in _files_of(out_dir) if path not in keep])
+            return units
         for name in KEPT_FILES:
             if (out_dir / name).exists():
                 shutil.copy2(out_dir / name, staging / name)
-        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
-        try:
-            if out_dir.exists():
-                os.replace(out_dir, retired)
-            os.replace(staging, out_dir)
-        finally:
-            if interrupt is not None:
-                signal.signal(signal.SIGINT, interrupt)
+        _swap(staging, out_dir)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if not (staging / COMMIT_JOURNAL).exists():  # else the commit is under way: the next build finishes it
+            shutil.rmtree(staging, ignore_errors=True)
         raise
-    shutil.rmtree(retired, ignore_errors=True)
     return units
+
+
+COMMIT_JOURNAL = ".commit.json"
+
+
+def _files_of(folder: Path) -> list[str]:
+    """Every file under `folder` by relative path, but those the site does not own."""
+    found: list[str] = []
+    todo = [("", str(folder))]
+    while todo:
+        prefix, path = todo.pop()
+        try:
+            entries = list(os.scandir(path))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            relative = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                todo.append((relative + "/", entry.path))
+            elif relative not in KEPT_FILES and relative != COMMIT_JOURNAL:
+                found.append(relative)
+    return sorted(found)
+
+
+def _commit(staging: Path, out_dir: Path, staged: list[str], gone: list[str]) -> None:
+    """Move the staged files into the site and delete the gone ones, as a journal says: once the journal
+    is written, the commit is finished, by this build or by the next one (`finish_commit`)."""
+    journal = staging / COMMIT_JOURNAL
+    partial = journal.with_name(journal.name + ".partial")
+    partial.write_text(json.dumps({"moved": staged, "gone": gone}))
+    interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+    try:
+        os.replace(partial, journal)
+        finish_commit(out_dir)
+    finally:
+        if interrupt is not None:
+            signal.signal(signal.SIGINT, interrupt)
+
+
+def finish_commit(out_dir: Path) -> None:
+    """Finish a commit the journal beside `out_dir` describes, then clear the staging folder."""
+    staging = out_dir.with_name(f".{out_dir.name}.staging")
+    try:
+        steps = json.loads((staging / COMMIT_JOURNAL).read_text())
+    except (OSError, ValueError):
+        steps = {}
+    for relative in steps.get("moved", []):
+        source, target = staging / relative, out_dir / relative
+        if source.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+    for relative in steps.get("gone", []):
+        target = out_dir / relative
+        target.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a folder left empty goes too (a page no longer published)
+            target.parent.rmdir()
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _swap(staging: Path, out_dir: Path) -> None:
+    """Put a whole new site in place of the old one."""
+    retired = out_dir.with_name(f".{out_dir.name}.old")
+    shutil.rmtree(retired, ignore_errors=True)
+    interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+    try:
+        if out_dir.exists():
+            os.replace(out_dir, retired)
+        os.replace(staging, out_dir)
+    finally:
+        if interrupt is not None:
+            signal.signal(signal.SIGINT, interrupt)
+    shutil.rmtree(retired, ignore_errors=True)
 
 
 def _main_thread() -> bool:

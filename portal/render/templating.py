@@ -64,6 +64,7 @@ def environment(folder: Path | None = None, *, autoescape: bool = True) -> jinja
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in folders]),
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # a template does not change while a site is built
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,

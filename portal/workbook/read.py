@@ -294,9 +294,9 @@ def _typed_row(found: FoundTable, index: int, raw: dict[str, object], problems: 
     ok = True
     for key, value in raw.items():
         column = found.table.column(key)
-        where = found.where(index, key)
         if cells.is_blank(value):
             if column.required:
+                where = found.where(index, key)
                 problems.append(
                     Problem(
                         ERROR,
@@ -311,6 +311,7 @@ def _typed_row(found: FoundTable, index: int, raw: dict[str, object], problems: 
         try:
             typed[key] = cells.convert(value, column.type, column.choices)
         except ValueError as exc:
+            where = found.where(index, key)
             code = f"unknown_{key}" if column.type == "choice" else f"bad_{column.type}"
             problems.append(
                 Problem(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import MISSING, dataclass, fields
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from ..domain.languages import LANGUAGES
 from ..domain.ledger import Creditor
@@ -54,7 +54,12 @@ def normalize(text: object) -> str:
     >>> normalize("  Numéro de facture ")
     'numerodefacture'
     """
-    decomposed = unicodedata.normalize("NFKD", str(text))
+    return _normalized(str(text))
+
+
+@lru_cache(maxsize=16384)
+def _normalized(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
     ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c))
     return re.sub(r"[^a-z0-9]", "", ascii_text.lower())
 
@@ -108,7 +113,11 @@ class Table(_Named):
         return (*self.sheet_names.values(), *self.aliases, self.key)
 
     def column(self, key: str) -> Column:
-        return next(c for c in self.columns if c.key == key)
+        return self._columns[key]
+
+    @cached_property
+    def _columns(self) -> dict[str, Column]:
+        return {c.key: c for c in reversed(self.columns)}
 
     def match_header(self, header: object) -> Column | None:
         n = normalize(header)
