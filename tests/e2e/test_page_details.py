@@ -234,7 +234,7 @@ def test_the_logo_is_shown_from_the_site_itself_on_encrypted_pages_with_and_with
     number = _kinds(logo_site.outcome)["overdue"]
     link = logo_site.outcome.site.invoice_pages[number]
     creditor = logo_site.outcome.assessment.ledger.creditor
-    context = guarded_context(browser, logo_site, viewport={"width": 390, "height": 800})
+    context = guarded_context(browser, logo_site, viewport={"width": 390, "height": 800}, accept_downloads=True)
     try:
         page = context.new_page()
         requests: list[str] = []
@@ -250,6 +250,12 @@ def test_the_logo_is_shown_from_the_site_itself_on_encrypted_pages_with_and_with
             assert image.get_attribute("alt") == f"{'Logo :' if lang == 'fr' else 'Logo:'} {creditor.name}"
             assert image.get_attribute("src") == f"../../assets/{assets[0].name}"
             assert image.evaluate("i => i.complete && i.naturalWidth") == 240  # loaded
+        box = page.locator("figure.qr-box").first  # decrypted in the browser: its QR code saves as an image too
+        with page.expect_download() as download:
+            box.locator("a.qr-save").click()
+        drawn = decode_svg(box.locator("svg.qr").evaluate("s => new XMLSerializer().serializeToString(s)"))
+        assert decode_png(Path(download.value.path()).read_bytes()) == drawn
+        assert page.evaluate("() => window.__cspViolations") == []
         assert all(url.startswith(logo_site.base) for url in requests) and not context.foreign, requests
     finally:
         context.close()
@@ -508,3 +514,44 @@ def test_every_kind_of_page_is_found_in_both_workbooks(site: Site, hostile_site:
         kinds = _kinds(outcome)
         assert len(set(kinds.values())) == len(kinds)
         assert _credit_note_customer(outcome)
+
+
+def test_the_hostile_workbook_keeps_the_page_rules(browser, hostile_site: Served):
+    """The issue's checks on the hostile workbook's pages: a disputed invoice is neutral, its QR code behind
+    "pay anyway" and out of the statement's total and code; each payable block offers its three copy buttons;
+    the creditor's identity shows its (hostile) words as text; no calendar file is dated before the build."""
+    outcome = hostile_site.outcome
+    assessment = outcome.assessment
+    disputed = assessment.invoice(_kinds(outcome)["disputed"])
+    customer = assessment.customer(disputed.invoice.customer_id)
+    assert disputed in customer.held and disputed not in customer.invoices
+    context = guarded_context(browser, hostile_site, viewport={"width": 390, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(hostile_site.url(_existing(hostile_site, hostile_site.invoice(disputed.invoice.number, "en"))))
+        status = page.locator("main > p.status")
+        assert status.inner_text() == "Being checked" and "status-late" not in status.get_attribute("class")
+        assert not page.locator("svg.qr").first.is_visible()
+        page.get_by_text("Pay anyway").click()
+        assert page.locator("svg.qr").first.is_visible()
+        statement = _existing(hostile_site, hostile_site.statement(customer.customer.id, "en"))
+        page.goto(hostile_site.url(statement))
+        assert disputed.invoice.number in page.locator("ul.held").inner_text()
+        if customer.total > 0:
+            payload = decode_svg(page.locator("svg.qr").evaluate("s => new XMLSerializer().serializeToString(s)"))
+            assert payload.decode().split("\n")[7] == f"EUR{customer.total}"
+        for kind in ("open", "overdue", "claim"):
+            page.goto(hostile_site.url(hostile_site.invoice(_kinds(outcome)[kind])))
+            for n in range(page.locator("div.pay").count()):
+                buttons = page.locator("div.pay").nth(n).locator("button.copy")
+                assert buttons.count() == 3 and all(buttons.nth(k).is_visible() for k in range(3)), kind
+            footer = page.locator("footer").inner_text()
+            assert assessment.ledger.creditor.name in footer and "<script>alert(1)</script>" in footer
+        assert not context.foreign
+    finally:
+        context.close()
+    calendars = sorted(hostile_site.out_dir.rglob("*.ics"))
+    assert calendars
+    for ics in calendars:
+        day = re.search(r"DTSTART;VALUE=DATE:(\d{8})", ics.read_text()).group(1)
+        assert day >= f"{TODAY:%Y%m%d}", ics
