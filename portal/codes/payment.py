@@ -571,7 +571,8 @@ def qr_png_bytes(payload: str, scale: int = 8) -> bytes:
 _BYTE_OF_MODULE = bytes.maketrans(b"\x00\x01", b"\xff\x00")
 _SVG_SIZE = re.compile(r'viewBox="0 0 (\d+) \1"')
 _SVG_LINES = re.compile(r'<path class="qrline" stroke="#000" d="([^"]*)"')
-_SVG_STEP = re.compile(r"([Mmh])(-?\d+(?:\.\d+)?)(?: (-?\d+(?:\.\d+)?))?")
+_SVG_RUN = re.compile(r"([Mm])(-?\d+) (-?\d+)(?:\.5)?h(\d+)")  # a move, then a run of dark modules
+_SVG_RUNS = re.compile(r"(?:[Mm]-?\d+ -?\d+(?:\.5)?h\d+)*")
 
 
 def qr_png_of_svg(svg: str, scale: int = 8) -> bytes:
@@ -581,30 +582,25 @@ def qr_png_of_svg(svg: str, scale: int = 8) -> bytes:
     size, lines = _SVG_SIZE.search(svg), _SVG_LINES.search(svg)
     if size is None or lines is None:
         raise ValueError("not a QR code drawn by qr_svg_of")
-    width = int(size.group(1))
+    width, path = int(size.group(1)), lines.group(1)
+    if not _SVG_RUNS.fullmatch(path):
+        raise ValueError("not a QR code drawn by qr_svg_of")
     rows = [bytearray(width) for _ in range(width)]
-    x = y = 0.0
-    for command, first, second in _SVG_STEP.findall(lines.group(1)):
-        if command == "M":
-            x, y = float(first), float(second)
-        elif command == "m":
-            x, y = x + float(first), y + float(second)
-        else:
-            length = int(float(first))
-            rows[int(y)][int(x) : int(x) + length] = b"\x01" * length
-            x += length
+    x = y = 0
+    for command, dx, dy, length in _SVG_RUN.findall(path):
+        x, y = (int(dx), int(dy)) if command == "M" else (x + int(dx), y + int(dy))
+        end = x + int(length)
+        rows[y][x:end] = b"\x01" * (end - x)
+        x = end
     pixels = width * scale
     raw = bytearray()
-    previous = bytes(-(-pixels // 8))
     for row in rows:
         if scale == 8:  # a byte per module: white 0xff, black 0x00
             packed = bytes(row).translate(_BYTE_OF_MODULE)
         else:
             bits = "".join(("0" if dark else "1") * scale for dark in row).ljust(-(-pixels // 8) * 8, "1")
             packed = int(bits, 2).to_bytes(len(bits) // 8, "big")
-        up = bytes((c - a) & 0xFF for c, a in zip(packed, previous))  # PNG filter "Up": a repeated row is zeros
-        raw += b"\x02" + up + (b"\x02" + bytes(len(packed))) * (scale - 1)
-        previous = packed
+        raw += b"\x00" + packed + (b"\x02" + bytes(len(packed))) * (scale - 1)  # filter "Up": a repeat is zeros
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
@@ -613,6 +609,6 @@ def qr_png_of_svg(svg: str, scale: int = 8) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(bytes(raw), 9))
+        + chunk(b"IDAT", zlib.compress(bytes(raw), 6))
         + chunk(b"IEND", b"")
     )
