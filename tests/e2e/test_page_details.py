@@ -347,6 +347,10 @@ def test_on_a_phone_the_statement_table_is_still_a_table(browser, site: Site):
         page = context.new_page()
         page.goto(site.url(site.statement(customer.customer.id, "en")))
         assert page.evaluate("() => getComputedStyle(document.querySelector('tbody tr')).display") == "block"
+        label_fonts = page.evaluate(
+            "() => [...document.querySelectorAll('table.items td')].map(td => getComputedStyle(td, '::before').fontFamily)"
+        )
+        assert label_fonts and not [f for f in label_fonts if "mono" in f.lower()]  # labels are not monospace
         table = page.get_by_role("table", name="Open items")
         assert table.count() == 1
         headers = table.get_by_role("columnheader")
