@@ -526,7 +526,7 @@ class _Page:
     ics_day: date | None
 
 
-def _page_of(r: _Renderer, state: InvoiceState, owed: bool, warnings: list[str]) -> _Page:
+def _page_of(r: _Renderer, state: InvoiceState, warnings: list[str]) -> _Page:
     assessment, as_of = r.assessment, r.assessment.as_of
     stage = _page_stage(state)
     record = None
@@ -615,7 +615,7 @@ def _plan(r: _Renderer) -> _Plan:
         if warning:
             warnings.append(warning)
         owed = state.balance > 0 and not state.installments
-        shown = _page_of(r, state, owed, warnings)
+        shown = _page_of(r, state, warnings)
         pay_amount = shown.pay_amount
         currency = state.invoice.currency
         codes = ([(pay_amount, currency, state.reference, state.invoice.where)] if owed else []) + [
