@@ -17,6 +17,7 @@ from stdnum.be import ogm_vcs
 
 import portal.codes.payment
 from portal.codes.payment import (
+    PNG_MODULE_PIXELS,
     QR_MASK,
     InvalidReference,
     PaymentCodeError,
@@ -448,7 +449,7 @@ def test_zbar_and_zxing_read_our_drawing_alike(kind, tmp_path):
 def test_png_size_includes_quiet_zone():
     payload = READ_BACK_PAYLOADS["ascii"]()
     modules = qr_code(payload).symbol_size(border=0)[0]
-    assert Image.open(io.BytesIO(qr_png_bytes(payload, scale=5))).size == ((modules + 8) * 5,) * 2
+    assert Image.open(io.BytesIO(qr_png_bytes(payload))).size == ((modules + 8) * PNG_MODULE_PIXELS,) * 2
 
 
 @pytest.mark.parametrize("kind", READ_BACK_PAYLOADS)
