@@ -158,7 +158,8 @@ def hugo_site(workbook: Path, site: Path, secret_file: Path, folder: Path) -> in
                 creditor.name, iban, max(state.balance, payment.Decimal("0.01")), reference=state.reference
             )
             if payload not in svgs:
-                svgs[payload] = store.get(payload) or payment.qr_svg_of(payload)
+                drawn = store.get(payload)
+                svgs[payload] = drawn.svg if drawn else payment.qr_svg_of(payload)
             page(
                 {
                     "title": f"Invoice {state.invoice.number}",

@@ -1,6 +1,7 @@
 """The build cache, kept beside the manifest (outside the site) and safe to delete at any time.
 
-- `qr/`: the SVG of each EPC payload, named by the SHA-256 of the payload and of the code that drew it.
+- `qr/`: the SVG and the PNG of each EPC payload, named by the SHA-256 of the payload and of the code
+  that drew them.
 - `units.json`: for each unit of the site (an invoice's pages, a statement's pages, …) the
   fingerprint of everything it was rendered from and the files it gave, with their size,
   modification time and inode, so that an unchanged unit is carried over from the previous
@@ -19,6 +20,8 @@ import os
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+
+from ..codes.payment import QrDrawings
 
 FORMAT = 1
 
@@ -61,7 +64,7 @@ def code_fingerprint() -> str:
 
 
 class QRStore:
-    """Titleless QR SVGs by payload, one file each."""
+    """The drawings of each payload (untitled SVG and PNG), one pair of files each."""
 
     def __init__(self, folder: Path | None):
         self.folder = folder
@@ -70,26 +73,29 @@ class QRStore:
         if self.folder is None:
             return None
         name = hashlib.sha256(f"{code_fingerprint()}\0{payload}".encode()).hexdigest()  # new code, new drawings
-        return self.folder / name[:2] / f"{name}.svg"
+        return self.folder / name[:2] / name
 
-    def get(self, payload: str) -> str | None:
+    def get(self, payload: str) -> QrDrawings | None:
         path = self._path(payload)
         if path is None:
             return None
         try:
-            return path.read_text(encoding="utf-8")
+            return QrDrawings(
+                path.with_suffix(".svg").read_text(encoding="utf-8"), path.with_suffix(".png").read_bytes()
+            )
         except (OSError, UnicodeDecodeError):
             return None
 
-    def put(self, payload: str, svg: str) -> None:
+    def put(self, payload: str, drawn: QrDrawings) -> None:
         path = self._path(payload)
         if path is None:
             return
         with contextlib.suppress(OSError):
             path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-            partial.write_text(svg, encoding="utf-8")
-            os.replace(partial, path)
+            for suffix, data in ((".png", drawn.png), (".svg", drawn.svg.encode("utf-8"))):  # the SVG, read first, last
+                partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+                partial.write_bytes(data)
+                os.replace(partial, path.with_suffix(suffix))
 
 
 FileStamp = tuple[str, int, int, int]  # sha256, size, mtime_ns, inode

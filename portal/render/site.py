@@ -208,8 +208,8 @@ class _Renderer:
         self.env = templating.environment(folder)
         self.letters = reminders.ReminderTemplates(folder)
         self.messages = i18n.load_messages(self.env)
-        self.svgs: dict[str, str] = {}  # payload -> untitled SVG: each code drawn once, whatever the languages
-        self.pngs: dict[str, str] = {}  # payload -> data: URI of its PNG, made once from the SVG
+        self.drawings: dict[str, payment.QrDrawings] = {}  # by payload: each code drawn once, whatever the languages
+        self.pngs: dict[str, str] = {}  # by payload: its PNG as a data: URI, encoded once for every language
         self.codes: dict[tuple[str, str, str], tuple[str, str]] = {}  # each payment checked once
         self.css = templating.source(self.env, CSS_TEMPLATE)[0].encode()
         self.css_name = f"portal.{hashlib.sha256(self.css).hexdigest()[:12]}.css"
@@ -252,17 +252,17 @@ class _Renderer:
         except payment.PaymentCodeError as exc:
             raise BuildError(f"The payment QR code cannot be made{_where(where)}: {exc}.") from None
 
-    def svg(self, payload: str) -> str:
-        if payload not in self.svgs:
+    def drawn(self, payload: str) -> payment.QrDrawings:
+        if payload not in self.drawings:
             try:
-                self.svgs[payload] = payment.qr_svg_of(payload)
+                self.drawings[payload] = payment.qr_drawings(payload)
             except payment.PaymentCodeError as exc:
                 raise BuildError(f"The payment QR code cannot be made: {exc}.") from None
-        return self.svgs[payload]
+        return self.drawings[payload]
 
     def png_uri(self, payload: str) -> str:
         if payload not in self.pngs:
-            png = payment.qr_png_of_svg(self.svg(payload))
+            png = self.drawn(payload).png
             self.pngs[payload] = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         return self.pngs[payload]
 
@@ -276,7 +276,7 @@ class _Renderer:
             no_qr = f.t("no_qr_currency", amount=f.money(amount, currency))
         elif payload:
             title = f.t("qr_title", amount=f.money(amount), name=self.creditor.name)
-            qr = payment.titled_svg(self.svg(payload), title)
+            qr = payment.titled_svg(self.drawn(payload).svg, title)
             png = self.png_uri(payload)
         return PaymentBlock(
             amount,
@@ -858,8 +858,8 @@ def _chunks(items: list, workers: int) -> list[list]:
     return [items[n : n + size] for n in range(0, len(items), size)]
 
 
-def _encode_all(payloads: list[str]) -> list[str]:
-    return [payment.qr_svg_of(payload) for payload in payloads]
+def _draw_all(payloads: list[str]) -> list[payment.QrDrawings]:
+    return [payment.qr_drawings(payload) for payload in payloads]
 
 
 def _run(
@@ -944,20 +944,20 @@ def build_site(
         store = cache.QRStore(cache_dir / "qr" if cache_dir else None)
         missing = []
         for payload in sorted(payloads):
-            svg = store.get(payload)
-            if svg is None:
+            drawn = store.get(payload)
+            if drawn is None:
                 missing.append(payload)
             else:
-                r.svgs[payload] = svg
+                r.drawings[payload] = drawn
         total = len(missing) + len(todo)
         try:
-            svgs = _run(_encode_all, missing, workers, progress, 0, total, "QR codes")
+            drawings = _run(_draw_all, missing, workers, progress, 0, total, "QR codes")
         except payment.PaymentCodeError as exc:
             raise BuildError(f"A payment QR code cannot be made: {exc}.") from None
-        r.svgs.update(zip(missing, svgs))
+        r.drawings.update(zip(missing, drawings))
         units = _write_site(r, plan, todo, reused, previous, out_dir, workers, progress, len(missing), total)
         for payload in missing:  # kept only once the build succeeded: a failed build leaves nothing behind
-            store.put(payload, r.svgs[payload])
+            store.put(payload, r.drawings[payload])
     index.save(out_dir, units)
     hashes = dict(sorted((path, stamp[0]) for unit in units.values() for path, stamp in unit.files.items()))
     if manifest is not None:
