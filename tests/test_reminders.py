@@ -4,7 +4,7 @@ from types import SimpleNamespace as NS
 
 import pytest
 
-from portal.render.reminders import LANGUAGES, STAGES, Reminder, render_reminder
+from portal.render.reminders import LANGUAGES, STAGES, Reminder, TypedText, render_reminder
 from portal.render.templating import TemplateError
 
 LEGAL_BASIS = "Loi du 2 août 2002 concernant la lutte contre le retard de paiement dans les transactions commerciales"
@@ -195,6 +195,23 @@ def test_a_value_used_as_a_link_target_cannot_be_a_script(tmp_path):
     html = render_reminder("reminder_1", "en", context, folder=workbook.parent).html
     assert hrefs(html) == ["#", context["link"], "#"]
     assert "<script" not in html
+
+
+def test_typed_text_keeps_its_language_in_the_letter_and_stays_plain_in_a_link(tmp_path):
+    """An English letter to a French customer quotes the French description marked as French; the e-mail's
+    text and a link built from it get the text alone."""
+    context = make_context(stage="reminder_2")
+    context["invoice"].description = TypedText("Entretien annuel de la chaudière", "fr")
+    reminder = render_reminder("reminder_2", "en", context)
+    assert '<span lang="fr">Entretien annuel de la chaudière</span>' in reminder.html
+    assert "(Entretien annuel de la chaudière)" in reminder.text and "<span" not in reminder.text
+
+    workbook = write_user_template(
+        tmp_path, "---\nsubject: Hi\n---\n[{{ invoice.description }}](https://x.example/{{ invoice.description }})\n"
+    )
+    html = render_reminder("reminder_1", "en", context, folder=workbook.parent).html
+    assert hrefs(html) == ["https://x.example/Entretien annuel de la chaudière"]
+    assert '<span lang="fr">Entretien annuel de la chaudière</span></a>' in html
 
 
 def test_long_subject_is_cut_to_200_characters():

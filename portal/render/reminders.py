@@ -78,7 +78,21 @@ class _Wrapped:
         return self._convert(str(self._obj))
 
 
+class TypedText(str):
+    """Text as the creditor typed it (a description, an order reference): in the language it was typed in,
+    `lang` ("" when unknown), which need not be the letter's. The letter's HTML marks it so."""
+
+    lang: str
+
+    def __new__(cls, text: str, lang: str) -> TypedText:
+        typed = super().__new__(cls, text)
+        typed.lang = lang
+        return typed
+
+
 def _convert_all(value, convert, path=""):
+    if isinstance(value, TypedText):
+        return TypedText(convert(value), value.lang)
     if isinstance(value, str):
         return convert(value)
     if value is None or isinstance(value, Number):
@@ -156,16 +170,25 @@ class ReminderTemplates:
         """Markdown is converted once per shape of the text: every value the template prints enters it as
         a placeholder, so that letters differing only in names, dates and amounts share one conversion
         (and no value can ever be read as Markdown or HTML)."""
-        values: list[str] = []
+        values: list[tuple[str, str | None]] = []
         source = _render(t.body, {**plain, _VALUES: values}, t.filename)
         source = _AUTOLINK.sub(lambda m: _link_of(m, values), source)
         if source not in self._converted:
             self._converted[source] = markdown.markdown(source, extensions=["tables", "sane_lists"])
-        body_html = _PLACEHOLDER.sub(lambda m: values[int(m.group(1))], self._converted[source])
+
+        def in_tag(tag: re.Match[str]) -> str:  # an attribute's value: the text alone
+            return _PLACEHOLDER.sub(lambda m: values[int(m.group(1))][0], tag.group(0))
+
+        def in_text(m: re.Match[str]) -> str:  # the page's text: typed text keeps the language it was typed in
+            text, lang = values[int(m.group(1))]
+            return f'<span lang="{lang}">{text}</span>' if lang is not None and text else text
+
+        body_html = _PLACEHOLDER.sub(in_text, _TAG.sub(in_tag, self._converted[source]))
         return _UNSAFE_LINK.sub(r'\1="#"', body_html)
 
 
-_VALUES = "_html_values"  # in a render's context: the values printed so far, HTML-escaped
+_VALUES = "_html_values"  # in a render's context: the values printed so far, HTML-escaped, with their language
+_TAG = re.compile(r"<[^<>]*>")
 _PLACEHOLDER = re.compile("\ue000([0-9]+)\ue001")
 _AUTOLINK = re.compile("<(\ue000([0-9]+)\ue001)>")
 
@@ -175,13 +198,14 @@ def _as_placeholder(context: jinja2.runtime.Context, value: object) -> object:
     values = context.get(_VALUES)
     if values is None:
         return value
-    values.append(html.escape(_LINE_BREAKS.sub(" ", _clean(str(value))).replace("\t", " ").strip()))
+    text = html.escape(_LINE_BREAKS.sub(" ", _clean(str(value))).replace("\t", " ").strip())
+    values.append((text, value.lang if isinstance(value, TypedText) else None))
     return f"\ue000{len(values) - 1}\ue001"
 
 
-def _link_of(match: re.Match[str], values: list[str]) -> str:
+def _link_of(match: re.Match[str], values: list[tuple[str, str | None]]) -> str:
     """`<{{ url }}>`: a web or mail address becomes a link, as Markdown's autolinks are."""
-    url = html.unescape(values[int(match.group(2))])
+    url = html.unescape(values[int(match.group(2))][0])
     if not url.startswith(("http://", "https://", "mailto:")) or " " in url:
         return match.group(0)
     return f"[{match.group(1)}]({match.group(1)})"
@@ -374,6 +398,7 @@ def reminder_context(
     label, number_text = enterprise_number(creditor)
     claim = _claim_context(letter.claim, creditor, f)
     consumer = bool(customer and customer.kind.upper() == "B2C")
+    typed_in = customer.language if customer and customer.language in LANGUAGES else ""
     return {
         "creditor": SimpleNamespace(
             name=creditor.name,
@@ -391,8 +416,8 @@ def reminder_context(
         ),
         "invoice": SimpleNamespace(
             number=number,
-            description=invoice.description,
-            order_ref=invoice.order_ref,
+            description=TypedText(invoice.description, typed_in),
+            order_ref=TypedText(invoice.order_ref, typed_in),
             issue_date=f.day(invoice.issue_date),
             due_date=f.day(due),
             amount=f.money(invoice.amount, invoice.currency),
