@@ -34,7 +34,7 @@ def load_messages(env) -> dict[str, dict[str, str]]:
     """The portal's words from `messages.yml`, the user's copy first (the Jinja loader decides)."""
     source, filename, _ = env.loader.get_source(env, MESSAGES_FILE)
     try:
-        messages = yaml.safe_load(source)
+        messages = yaml.load(source, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when there
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f", line {mark.line + 1}" if mark else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
 
@@ -24,10 +24,13 @@ class Manifest:
 
     def save(self, path: Path) -> None:
         """Write the manifest whole (a reader never sees half of it)."""
-        data = asdict(self) | {"as_of": self.as_of.isoformat(), "format": FORMAT}
+        data = {f.name: getattr(self, f.name) for f in fields(self)} | {
+            "as_of": self.as_of.isoformat(),
+            "format": FORMAT,
+        }
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
-        partial.write_text(json.dumps(data, indent=1, sort_keys=True))
+        partial.write_text(json.dumps(data, sort_keys=True))  # no indent: the C encoder, ten times faster
         os.replace(partial, path)
 
 

@@ -958,7 +958,8 @@ def build_site(
         units = _write_site(r, plan, todo, reused, previous, out_dir, workers, progress, len(missing), total)
         for payload in missing:  # kept only once the build succeeded: a failed build leaves nothing behind
             store.put(payload, r.drawings[payload])
-    index.save(out_dir, units)
+    if units != previous:
+        index.save(out_dir, units)
     hashes = dict(sorted((path, stamp[0]) for unit in units.values() for path, stamp in unit.files.items()))
     if manifest is not None:
         Manifest(
