@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from datetime import date
 from decimal import Decimal
@@ -299,6 +300,11 @@ def test_serve_previews_with_security_headers(sample_site):
             assert response.status == 200
             assert response.headers["Referrer-Policy"] == "no-referrer"
             assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"http://127.0.0.1:{server.server_address[1]}/i/no-such-page/")
+        assert missing.value.code == 404
+        assert missing.value.read() == (out / "404.html").read_bytes()
+        assert missing.value.headers["Referrer-Policy"] == "no-referrer"
     finally:
         server.shutdown()
         server.server_close()
