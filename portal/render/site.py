@@ -48,6 +48,7 @@ COPY_SCRIPT = (
     "b.addEventListener('click',function(){navigator.clipboard.writeText(b.dataset.copy).then("
     "function(){b.textContent=b.dataset.done;});});});"
 )
+NOT_FOUND_PAGE = "404.html"
 KEPT_FILES = (".gitkeep",)  # files in the output folder that the site does not own
 AGING_BUCKETS = ((1, 30), (31, 60), (61, 90))
 
@@ -219,6 +220,8 @@ class _Renderer:
         self.languages = tuple(dict.fromkeys(lang for lang in self.creditor.site_languages if lang in i18n.LANGUAGES))
         self.formatters: dict[str, i18n.Formatter] = {}
         self.identity = identity(self.creditor)
+        # A host sends 404.html for any missing address, however deep: its assets are named from the site's root.
+        self.site_root = urllib.parse.urlsplit(self.creditor.portal_base_url).path.rstrip("/") + "/"
         self.logo = logo_asset(self.creditor.logo, folder)  # (name in assets/, bytes) or None
 
     def _checked_iban(self) -> str:
@@ -295,8 +298,9 @@ class _Renderer:
     def render(
         self, template: str, path: str, f: i18n.Formatter, alternates: Sequence[tuple[str, ...]], **context: object
     ) -> bytes:
-        css = ("../" * path.count("/")) + f"assets/{self.css_name}"
-        logo = ("../" * path.count("/")) + f"assets/{self.logo[0]}" if self.logo else ""
+        root = self.site_root if path == NOT_FOUND_PAGE else "../" * path.count("/")
+        css = f"{root}assets/{self.css_name}"
+        logo = f"{root}assets/{self.logo[0]}" if self.logo else ""
         try:
             page = self.env.get_template(template).render(
                 f=f,
@@ -769,7 +773,7 @@ def _common_files(r: _Renderer) -> dict[str, bytes]:
         alternates = [(r.messages["lang_name"][o], names[o], o) for o in home if o != lang]
         files[names[lang]] = r.render("site/landing.html", names[lang], r.formatter(lang), alternates)
     others = [r.formatter(lang) for lang in home[1:]]
-    files["404.html"] = r.render("site/404.html", "404.html", landing, [], others=others)
+    files[NOT_FOUND_PAGE] = r.render("site/404.html", NOT_FOUND_PAGE, landing, [], others=others)
     files["robots.txt"] = b"User-agent: *\nDisallow: /\n"
     files["_headers"] = _headers_file().encode()
     return files
