@@ -24,7 +24,7 @@ import signal
 import sys
 import threading
 import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -475,15 +475,11 @@ def logo_asset(name: str, folder: Path | None) -> tuple[str, bytes] | None:
     where = "Settings, Logo"
     if folder is None:
         raise BuildError(f"{where}: '{name}' cannot be found without the workbook's folder; clear the setting.")
-    base = folder.resolve()
-    source = (base / name).resolve()
-    if not source.is_relative_to(base):
-        raise BuildError(
-            f"{where}: the file '{name}' is outside the workbook's folder {base}: move the image into that "
-            "folder (or a subfolder) and give its path from there."
-        )
+    source = _in_folder(folder, name, f"{where}: the file '{name}'", "the image")
     if not source.is_file():
-        raise BuildError(f"{where}: no file '{name}' in the workbook's folder {base}: correct the name or clear it.")
+        raise BuildError(
+            f"{where}: no file '{name}' in the workbook's folder {folder.resolve()}: correct the name or clear it."
+        )
     data = source.read_bytes()
     kind = source.suffix.lower().lstrip(".")
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -497,6 +493,19 @@ def logo_asset(name: str, folder: Path | None) -> tuple[str, bytes] | None:
             "save the logo as .png, .jpg or .svg and give that file."
         )
     return f"logo.{hashlib.sha256(data).hexdigest()[:12]}.{'jpg' if kind == 'jpeg' else kind}", data
+
+
+def _in_folder(folder: Path, name: str, what: str, it: str) -> Path:
+    """The file `name` inside the workbook's folder (or a subfolder), resolved; a build error naming `what`
+    when the name leads out of it."""
+    base = folder.resolve()
+    source = (base / name).resolve()
+    if not source.is_relative_to(base):
+        raise BuildError(
+            f"{what} is outside the workbook's folder {base}: move {it} into that folder (or a subfolder) "
+            "and give its path from there."
+        )
+    return source
 
 
 def _next_installment(state: InvoiceState) -> InstallmentState | None:
@@ -794,13 +803,7 @@ def _pdf_source(r: _Renderer, state: InvoiceState) -> tuple[Path | None, str]:
         return None, (
             f"PDF file '{name}'{_where(state.invoice.where)} not published: pages are encrypted and a PDF cannot be."
         )
-    base = r.folder.resolve()
-    source = (base / name).resolve()
-    if not source.is_relative_to(base):
-        raise BuildError(
-            f"The PDF file '{name}'{_where(state.invoice.where)} is outside the workbook's folder "
-            f"{base}: move the PDF into that folder (or a subfolder) and give its path from there."
-        )
+    source = _in_folder(r.folder, name, f"The PDF file '{name}'{_where(state.invoice.where)}", "the PDF")
     if not source.is_file():
         return None, f"PDF file '{name}' not found{_where(state.invoice.where)}: the page has no PDF link."
     return source, ""
@@ -1005,7 +1008,7 @@ def _write_site(
     in. Later builds stage only the files whose bytes changed and commit them with a journal, so an
     interrupted commit is finished by the next build; interrupted before, the site is as it was."""
     global _job
-    staging = out_dir.with_name(f".{out_dir.name}.staging")
+    staging = _staging_of(out_dir)
     in_place = bool(previous) and out_dir.is_dir()
     old_files = {path: stamp for unit in previous.values() for path, stamp in unit.files.items()} if in_place else {}
     try:
@@ -1061,18 +1064,14 @@ def _commit(staging: Path, out_dir: Path, staged: list[str], gone: list[str]) ->
     journal = staging / COMMIT_JOURNAL
     partial = journal.with_name(journal.name + ".partial")
     partial.write_text(json.dumps({"moved": staged, "gone": gone}))
-    interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
-    try:
+    with _uninterrupted():
         os.replace(partial, journal)
         finish_commit(out_dir)
-    finally:
-        if interrupt is not None:
-            signal.signal(signal.SIGINT, interrupt)
 
 
 def finish_commit(out_dir: Path) -> None:
     """Finish a commit the journal beside `out_dir` describes, then clear the staging folder."""
-    staging = out_dir.with_name(f".{out_dir.name}.staging")
+    staging = _staging_of(out_dir)
     try:
         steps = json.loads((staging / COMMIT_JOURNAL).read_text())
     except (OSError, ValueError):
@@ -1094,15 +1093,26 @@ def _swap(staging: Path, out_dir: Path) -> None:
     """Put a whole new site in place of the old one."""
     retired = out_dir.with_name(f".{out_dir.name}.old")
     shutil.rmtree(retired, ignore_errors=True)
-    interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
-    try:
+    with _uninterrupted():
         if out_dir.exists():
             os.replace(out_dir, retired)
         os.replace(staging, out_dir)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def _staging_of(out_dir: Path) -> Path:
+    return out_dir.with_name(f".{out_dir.name}.staging")
+
+
+@contextlib.contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Ctrl-C waits until the files are moved (signals can only be set from the main thread)."""
+    interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+    try:
+        yield
     finally:
         if interrupt is not None:
             signal.signal(signal.SIGINT, interrupt)
-    shutil.rmtree(retired, ignore_errors=True)
 
 
 def _main_thread() -> bool:
