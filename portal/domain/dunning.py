@@ -378,7 +378,6 @@ def _installment_states(
     paid: Decimal,
     reminded: bool,
     steps,
-    log: dict[str, list[LogEntry]],
     as_of: date,
 ) -> tuple[InstallmentState, ...]:
     """Installments filled in order; a late one gets its own ladder when `reminded`."""
@@ -392,7 +391,7 @@ def _installment_states(
         action, day, stage = "", None, ""
         reason: Reason = ()
         if late and reminded:
-            history = _history(log.get(f"{invoice.number}/{installment.number}", []), steps, as_of)
+            history = _history(_logged(ledger, f"{invoice.number}/{installment.number}", as_of), steps, as_of)
             stage = history.stage
             customer = ledger.customer(invoice.customer_id)
             action, day, reason = _ladder_action(
@@ -625,14 +624,13 @@ def _invoice_state(
     reference: str,
     allocation: Allocation,
     plan: list[Installment],
-    log: dict[str, list[LogEntry]],
     as_of: date,
 ) -> InvoiceState:
     customer = ledger.customer(invoice.customer_id)
     payments = allocation.by_invoice.get(invoice.number, [])
     scenario = _scenario(ledger, customer)
     steps = ladder(ledger, scenario)
-    history = _history(log.get(invoice.number, []), steps, as_of)
+    history = _history(_logged(ledger, invoice.number, as_of), steps, as_of)
     imputed = _impute(ledger, invoice, customer, history, payments, as_of) if customer else None
     paid = sum((amount for _, amount in payments), ZERO)
     if imputed is not None:
@@ -644,7 +642,7 @@ def _invoice_state(
         paid_on = max(d for d, _ in payments) if balance <= 0 else None
     last = history.last or (invoice.last_reminder if invoice.last_reminder and invoice.last_reminder <= as_of else None)
     status = status_of(invoice, customer, paid, balance, bool(plan), as_of)
-    installments = _installment_states(ledger, invoice, plan, paid, status == Status.IN_PLAN, steps, log, as_of)
+    installments = _installment_states(ledger, invoice, plan, paid, status == Status.IN_PLAN, steps, as_of)
 
     if status == Status.PAID or (status == Status.CREDIT and not invoice.is_credit_note and paid_on):
         action, day, reason = _paid_action(steps, history, paid_on, balance, as_of, ledger.creditor.thank_you_days)
@@ -700,12 +698,9 @@ def _customer_state(ledger: Ledger, customer: Customer, invoices: tuple[InvoiceS
     return CustomerState(customer, customer_reference(ledger, customer.id), items, totals["EUR"], others, held)
 
 
-def _log_by_invoice(ledger: Ledger, as_of: date) -> dict[str, list[LogEntry]]:
-    log: dict[str, list[LogEntry]] = defaultdict(list)
-    for entry in ledger.log:
-        if entry.date <= as_of and entry.invoice.strip():
-            log[entry.invoice.strip()].append(entry)
-    return log
+def _logged(ledger: Ledger, number: str, as_of: date) -> list[LogEntry]:
+    """The Log rows about an invoice (or "invoice/installment") dated up to `as_of`."""
+    return [entry for entry in ledger.log_of(number) if entry.date <= as_of]
 
 
 def assess(ledger: Ledger, as_of: date) -> Assessment:
@@ -713,9 +708,8 @@ def assess(ledger: Ledger, as_of: date) -> Assessment:
     references = {i.number: invoice_reference(ledger, i) for i in ledger.invoices}
     allocation = allocate(ledger, as_of, references)
     installments = plans(ledger)
-    log = _log_by_invoice(ledger, as_of)
     invoices = tuple(
-        _invoice_state(ledger, i, references[i.number], allocation, installments.get(i.number, []), log, as_of)
+        _invoice_state(ledger, i, references[i.number], allocation, installments.get(i.number, []), as_of)
         for i in ledger.invoices
     )
     by_customer: dict[str, list[InvoiceState]] = defaultdict(list)
