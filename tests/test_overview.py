@@ -17,6 +17,8 @@ from portal.workbook import sample
 from portal.workbook.file import FileWorkbook
 from portal.workbook.template import write_workbook
 
+from .axe import axe_report
+
 AS_OF = date(2026, 11, 16)  # a Monday
 D = Decimal
 
@@ -159,7 +161,6 @@ def test_the_overview_sheet_and_the_page(fixture_book, tmp_path):
 
 @pytest.mark.e2e
 def test_the_page_passes_axe_and_requests_nothing(browser, tmp_path):
-    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
     book = sample.__file__.replace("portal/workbook/sample.py", "workbook/sample.xlsx")
     out = tmp_path / "overview.html"
     assert main(["report", book, "--out", str(out)]) == 0
@@ -185,14 +186,8 @@ def test_the_page_passes_axe_and_requests_nothing(browser, tmp_path):
         # Black and white: the ageing bars differ by pattern, each carries its amount as text.
         fills = page.eval_on_selector_all("#h-ageing ~ svg > rect", "rs => rs.map(r => r.getAttribute('fill'))")
         assert len(set(fills)) == 5
-        results = axe_module.Axe().run(
-            page,
-            options={
-                "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-                "resultTypes": ["violations"],
-            },
-        )
-        assert not results.violations_count, results.generate_report()
+        report = axe_report(page)
+        assert not report, report
         page.emulate_media(media="print")
         assert page.pdf(format="A4")[:4] == b"%PDF"
     finally:

@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from ..axe import axe_report
 from .conftest import (
     DISCOUNT_INVOICE,
     NON_EUR_INVOICE,
@@ -527,14 +528,9 @@ def test_footer_keeps_email_and_phone_apart(site: Site, visits: dict[str, Visit]
         assert creditor.email + creditor.phone not in visit.probe["footer"], rel
 
 
-WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
 def test_axe_finds_no_wcag_21_aa_violation(browser, site: Site):
     """axe-core (shipped inside the axe-playwright-python package, no network) on each kind of page,
     at phone size, with every installment opened."""
-    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
-    axe = axe_module.Axe()
     assessment = site.outcome.assessment
     context = guarded_context(browser, site, viewport=PHONE)
     reports = []
@@ -557,11 +553,8 @@ def test_axe_finds_no_wcag_21_aa_violation(browser, site: Site):
         ):
             page.goto(site.url(rel))
             page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
-            results = axe.run(
-                page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]}
-            )
-            if results.violations_count:
-                reports.append(f"{rel}:\n{results.generate_report()}")
+            if report := axe_report(page):
+                reports.append(f"{rel}:\n{report}")
         assert not context.foreign
     finally:
         context.close()

@@ -23,6 +23,7 @@ from portal.app import build
 from portal.workbook import schema
 from portal.workbook.file import FileWorkbook
 
+from ..axe import axe_report
 from ..conftest import edit_workbook
 from ..hostile import write_hostile_workbook
 from ..qr import decode_png, decode_svg
@@ -30,7 +31,6 @@ from .conftest import PLAN_INVOICE, SAMPLE, TODAY, Site, guarded_context
 
 pytestmark = pytest.mark.e2e
 
-WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SMALL = {"width": 320, "height": 640}
 
 # Every visible element whose content is cut: the page wider than the viewport, an element whose overflow hides
@@ -447,14 +447,6 @@ def test_a_plan_whose_next_installment_is_past_has_no_calendar_file(tmp_path):
 # --- axe on every kind of page ----------------------------------------------------------------------------------------
 
 
-def _axe(page) -> str:
-    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
-    results = axe_module.Axe().run(
-        page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]}
-    )
-    return results.generate_report() if results.violations_count else ""
-
-
 def test_axe_on_the_kinds_of_page_not_checked_elsewhere(browser, site: Site, hostile_site: Served):
     """Open, overdue, a statement holding a credit note (credit notes have no page of their own), at phone size
     with every <details> open; and a hostile workbook's pages."""
@@ -471,7 +463,7 @@ def test_axe_on_the_kinds_of_page_not_checked_elsewhere(browser, site: Site, hos
             for rel in map(partial(_existing, served), pages):
                 assert page.goto(served.url(rel)).status == 200, rel
                 page.evaluate(OPEN_DETAILS)
-                if report := _axe(page):
+                if report := axe_report(page):
                     reports.append(f"{rel}:\n{report}")
             assert not context.foreign
         finally:
@@ -494,7 +486,7 @@ def test_axe_on_encrypted_pages_without_and_with_their_key(browser, logo_site: S
             page.goto(logo_site.url(link.path))
             assert page.locator("h1").count() == 1
             assert outcome.assessment.ledger.creditor.name in page.locator("footer").inner_text()
-            if report := _axe(page):
+            if report := axe_report(page):
                 reports.append(f"{link.path} without key:\n{report}")
             page.goto("about:blank")
             page.goto(logo_site.url(link.path) + link.fragment)
@@ -502,7 +494,7 @@ def test_axe_on_encrypted_pages_without_and_with_their_key(browser, logo_site: S
             if heading:
                 assert heading in page.locator("h1").inner_text()
             page.evaluate(OPEN_DETAILS)
-            if report := _axe(page):
+            if report := axe_report(page):
                 reports.append(f"{link.path} with key:\n{report}")
             assert page.evaluate("() => window.__cspViolations") == []
         assert not context.foreign
