@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from portal.app import build as build_command
+from portal.app import memo
 from portal.codes.payment import ogm
 from portal.render import manifest, tokens
 from portal.render.templating import builtin_templates_dir
@@ -319,3 +320,63 @@ def test_a_commit_cut_short_is_finished_by_the_next_build(tmp_path, monkeypatch)
     cold.folder.mkdir()
     cold.build()
     assert tree(site.out) == tree(cold.out)
+
+
+def test_a_rebuild_with_nothing_changed_is_remembered_without_assessing_again(tmp_path, monkeypatch):
+    site = Site(tmp_path / "book", small_rows(), dict(sample.SETTINGS), tmp_path / "secret")
+    first = site.build()
+
+    def assessed(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the workbook was assessed again")
+
+    monkeypatch.setattr(build_command, "assessed", assessed)
+    second = site.build()
+    said = ("files", "invoice_pages", "statement_pages", "warnings", "sources")
+    assert [getattr(second.site, name) for name in said] == [getattr(first.site, name) for name in said]
+    assert (second.as_of, second.warnings, second.law_warnings) == (first.as_of, first.warnings, first.law_warnings)
+    assert second.site.rendered == 0 and second.site.reused == first.site.rendered
+    monkeypatch.undo()
+    assert second.assessment == first.assessment  # assessed when asked
+
+
+def test_a_remembered_build_is_not_trusted_once_a_file_it_read_or_wrote_changed(tmp_path):
+    rows = small_rows()
+    number = rows["invoices"][0]["number"]
+    rows["invoices"][0]["pdf"] = "invoices/first.pdf"
+    site = Site(tmp_path / "book", rows, dict(sample.SETTINGS), tmp_path / "secret")
+    first = site.build()
+    assert any("first.pdf" in warning for warning in first.site.warnings)
+    pdf = site.folder / "invoices" / "first.pdf"
+    pdf.parent.mkdir()
+    for content in (b"%PDF-1.4 first\n", b"%PDF-1.4 corrected, longer\n"):
+        pdf.write_bytes(content)
+        built = site.build()
+        assert not any("first.pdf" in warning for warning in built.site.warnings)
+        assert (site.out / built.site.invoice_pages[number].path / "invoice.pdf").read_bytes() == content
+    before = tree(site.out)
+    page = site.out / built.site.invoice_pages[number].path / "index.html"
+    page.write_text("defaced")
+    site.build()
+    assert tree(site.out) == before
+    page.unlink()
+    site.build()
+    assert tree(site.out) == before
+
+
+def test_a_remembered_build_needs_the_secrets_signature(tmp_path):
+    folder = tmp_path / "state"
+    folder.mkdir()
+    manifest_file, path = folder / "build.json", folder / "memo"
+    manifest_file.write_text("{}")
+    secret, other = tokens.Secret(b"k" * 32, "test"), tokens.Secret(b"o" * 32, "test")
+    memo.remember(path, "inputs", secret, {"said": 1}, [], manifest_file)
+    assert memo.recall(path, "inputs", secret, manifest_file) == {"said": 1}
+    assert memo.recall(path, "other inputs", secret, manifest_file) is None
+    assert memo.recall(path, "inputs", other, manifest_file) is None
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1
+    path.write_bytes(bytes(data))
+    assert memo.recall(path, "inputs", secret, manifest_file) is None
+    memo.remember(path, "inputs", secret, {"said": 1}, [], manifest_file)
+    manifest_file.write_text('{"another": "build"}')
+    assert memo.recall(path, "inputs", secret, manifest_file) is None

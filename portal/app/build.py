@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cached_property, partial
 from pathlib import Path
+from typing import Any
 
 from ..domain import dunning
 from ..domain.problems import Problem
 from ..render import site
-from ..workbook.port import WorkbookPort, state_dir
-from .load import assessed, secret
+from ..workbook.port import WorkbookPort, grids_fingerprint, state_dir
+from . import memo
+from .load import assessed, law_warnings, secret
 
 MANIFEST = "build.json"
+MEMO = "cache/build-memo"
 
 
 @dataclass(frozen=True)
 class BuildOutcome:
     site: site.BuildResult
-    assessment: dunning.Assessment
-    warnings: tuple[Problem, ...]
+    as_of: date
+    warnings: tuple[Problem, ...]  # the workbook's
+    law_warnings: tuple[str, ...]  # what the legal computations want the user to know (e.g. a rate table to update)
     secret_moved: str = ""  # the user-level secret of older versions, copied beside the workbook by this build
+    assess: Callable[[], dunning.Assessment] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def assessment(self) -> dunning.Assessment:
+        """The assessment the site shows: a remembered build assesses the workbook when asked."""
+        if self.assess is None:
+            raise ValueError("this outcome was not given the way to its assessment")
+        return self.assess()
 
 
 def build(
@@ -37,17 +51,39 @@ def build(
     """Check the workbook, assess it and write the portal to `out_dir`.
 
     `progress(done, total, label)` is called as pages are rendered; `workers` processes render
-    them (default: one per core)."""
-    loaded, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor)
+    them (default: one per core). When nothing the last build read has changed and its site is
+    untouched, the build says what that build said, without assessing the workbook again."""
+    grids = workbook.grids()
+    values = grids_fingerprint(grids)
     key = secret(workbook.folder, secret_file)
+    out_dir = Path(out_dir).resolve()
+    state = state_dir(workbook.folder)
+    inputs = memo.inputs_key(
+        values, today, as_of, sorted((creditor or {}).items()), key.fingerprint, str(out_dir), folder=workbook.folder
+    )
+    if not key.created and site.unchanged_since_last_build(out_dir, state / MANIFEST):
+        remembered = memo.recall(state / MEMO, inputs, key, state / MANIFEST)
+        if isinstance(remembered, BuildOutcome):
+            built = replace(remembered.site, rendered=0, reused=remembered.site.rendered + remembered.site.reused)
+            again = partial(_assessment, workbook, today=today, as_of=as_of, creditor=creditor, grids=grids)
+            return replace(
+                remembered, site=replace(built, secret_created=""), secret_moved=key.moved_from, assess=again
+            )
+    loaded, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor, grids=grids)
     result = site.build_site(
         assessment,
         out_dir,
         key,
         workbook.folder,
-        manifest=state_dir(workbook.folder) / MANIFEST,
+        manifest=state / MANIFEST,
         workbook_fingerprint=loaded.fingerprint,
         workers=workers,
         progress=progress,
     )
-    return BuildOutcome(result, assessment, tuple(loaded.warnings), key.moved_from)
+    outcome = BuildOutcome(result, assessment.as_of, tuple(loaded.warnings), tuple(law_warnings(assessment)))
+    memo.remember(state / MEMO, inputs, key, outcome, result.sources, state / MANIFEST)
+    return replace(outcome, secret_moved=key.moved_from, assess=lambda: assessment)
+
+
+def _assessment(workbook: WorkbookPort, **options: Any) -> dunning.Assessment:
+    return assessed(workbook, **options)[1]

@@ -11,6 +11,7 @@ from ..domain.ledger import Ledger
 from ..domain.problems import ERROR, Problem, errors, warnings
 from ..render import tokens
 from ..workbook import validate
+from ..workbook.grid import Grid
 from ..workbook.port import WorkbookPort, grids_fingerprint
 from ..workbook.read import Reading, read_ledger, setting_places
 from .errors import Refused
@@ -34,10 +35,10 @@ class Loaded:
         return warnings(list(self.problems))
 
 
-def load(workbook: WorkbookPort, creditor: dict[str, str] | None = None) -> Loaded:
-    """Read every table once and run every check."""
+def load(workbook: WorkbookPort, creditor: dict[str, str] | None = None, grids: list[Grid] | None = None) -> Loaded:
+    """Read every table once (or take the `grids` already read from it) and run every check."""
     overrides = creditor or {}
-    grids = workbook.grids()
+    grids = workbook.grids() if grids is None else grids
     reading = read_ledger(grids, overrides)
     problems = list(reading.problems)
     if reading.ledger is not None:
@@ -47,10 +48,15 @@ def load(workbook: WorkbookPort, creditor: dict[str, str] | None = None) -> Load
 
 
 def assessed(
-    workbook: WorkbookPort, *, today: date, as_of: date | None = None, creditor: dict[str, str] | None = None
+    workbook: WorkbookPort,
+    *,
+    today: date,
+    as_of: date | None = None,
+    creditor: dict[str, str] | None = None,
+    grids: list[Grid] | None = None,
 ) -> tuple[Loaded, dunning.Assessment]:
     """Read, check and assess: the date is the one given, else the workbook's "as of", else today."""
-    loaded, ledger = checked(workbook, creditor)
+    loaded, ledger = checked(workbook, creditor, grids=grids)
     return loaded, dunning.assess(ledger, as_of or ledger.creditor.as_of or today)
 
 
@@ -59,9 +65,10 @@ def checked(
     creditor: dict[str, str] | None = None,
     *,
     then: str = "run 'debtor-portal check' and correct them first.",
+    grids: list[Grid] | None = None,
 ) -> tuple[Loaded, Ledger]:
     """Read and check, refusing a workbook with errors (`then` says what to do); the ledger it gives."""
-    loaded = load(workbook, creditor)
+    loaded = load(workbook, creditor, grids)
     if loaded.errors or loaded.ledger is None:
         raise Refused(f"{workbook.name} has {len(loaded.errors)} error(s): {then}", loaded.problems)
     return loaded, loaded.ledger

@@ -217,7 +217,7 @@ def _print_build(outcome: build.BuildOutcome) -> None:
     result = outcome.site
     for problem in outcome.warnings:
         print(problem)
-    for warning in [*result.warnings, *load.law_warnings(outcome.assessment)]:
+    for warning in [*result.warnings, *outcome.law_warnings]:
         print(f"WARNING: {warning}")
     if result.secret_created:
         print(f"Created the site secret in {result.secret_created} (keep it private; it makes the links).")
@@ -228,7 +228,7 @@ def _print_build(outcome: build.BuildOutcome) -> None:
         )
     print(
         f"Built {len(result.invoice_pages)} invoice page(s) and {len(result.statement_pages)} statement(s) "
-        f"as of {outcome.assessment.as_of:%d/%m/%Y} in {result.out_dir}"
+        f"as of {outcome.as_of:%d/%m/%Y} in {result.out_dir}"
     )
 
 

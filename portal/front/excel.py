@@ -335,11 +335,11 @@ def build(book: Any = None, today: date | None = None) -> str | None:
             options["progress"] = s.progress
         outcome = build_command.build(s.workbook, today=s.today, out_dir=out, **options)
         result = outcome.site
-        warnings = [*result.warnings, *load.law_warnings(outcome.assessment)]
+        warnings = [*result.warnings, *outcome.law_warnings]
         return "\n".join(
             [
                 f"Built {len(result.invoice_pages)} invoice page(s) and {len(result.statement_pages)} statement(s) "
-                f"as of {outcome.assessment.as_of:%d/%m/%Y} in {result.out_dir}. Preview shows them; Publish puts "
+                f"as of {outcome.as_of:%d/%m/%Y} in {result.out_dir}. Preview shows them; Publish puts "
                 "them online.",
                 *(f"- {w}" for w in warnings),
                 *(

@@ -6,6 +6,7 @@
   fingerprint of everything it was rendered from and the files it gave, with their size,
   modification time and inode, so that an unchanged unit is carried over from the previous
   site without being rendered or read again.
+- `build-memo`: what the last build said, by the fingerprint of its inputs (`portal.app.memo`).
 
 Deleting the cache only makes the next build render everything: the output is the same.
 """

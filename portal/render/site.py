@@ -84,6 +84,7 @@ class BuildResult:
     secret_created: str = ""  # the secret file's path when this build created it
     rendered: int = 0  # units (an invoice's or a statement's pages, …) rendered by this build
     reused: int = 0  # units carried over unchanged from the previous build
+    sources: tuple[Path, ...] = ()  # the files the workbook names that the pages were made from (PDFs, logo)
 
     def url(self, base_url: str, link: PageLink) -> str:
         return (base_url.rstrip("/") + "/" if base_url else "") + link.path + link.fragment
@@ -597,6 +598,7 @@ class _Plan:
     invoices: dict[str, PageLink]
     statements: dict[str, PageLink]
     warnings: tuple[str, ...]
+    sources: tuple[Path, ...]
 
 
 def _plan(r: _Renderer) -> _Plan:
@@ -620,6 +622,8 @@ def _plan(r: _Renderer) -> _Plan:
     }
     units: list[_Unit] = []
     warnings: list[str] = []
+    named = [creditor.logo] + [s.invoice.pdf for s in assessment.invoices if s.invoice.number in invoices]
+    sources = sorted({(r.folder / n.strip()).resolve() for n in named if n.strip()}) if r.folder else []
     for state in assessment.invoices:
         link = invoices.get(state.invoice.number)
         if link is None:
@@ -655,7 +659,7 @@ def _plan(r: _Renderer) -> _Plan:
         make = partial(_statement_files, r, customer_state, link, item_links)
         units.append(_Unit(link.path, key, tuple(codes if customer_state.total > 0 else ()), make))
     units.append(_Unit("", cache.fingerprint(common, "site"), (), partial(_common_files, r)))
-    return _Plan(tuple(units), invoices, statements, tuple(warnings))
+    return _Plan(tuple(units), invoices, statements, tuple(warnings), tuple(sources))
 
 
 def _invoice_files(
@@ -926,7 +930,7 @@ def build_site(
     workers = os.cpu_count() or 1 if workers is None else workers
     r = _Renderer(assessment, secret, folder)
     plan = _plan(r)
-    cache_dir = manifest.parent / "cache" if manifest is not None else None
+    cache_dir = _cache_dir(manifest) if manifest is not None else None
     index = cache.UnitIndex(cache_dir / "units.json" if cache_dir else None)
     previous = index.units if index.out_dir == str(out_dir) and out_dir.is_dir() else {}
     reused: dict[str, cache.Unit] = {}
@@ -987,7 +991,27 @@ def build_site(
         secret.source if secret.created else "",
         rendered=len(todo),
         reused=len(reused),
+        sources=plan.sources,
     )
+
+
+def unchanged_since_last_build(out_dir: Path, manifest: Path) -> bool:
+    """The site in `out_dir` is, file for file, the one the last build recorded in `manifest` wrote."""
+    out_dir = Path(out_dir).resolve()
+    finish_commit(out_dir)
+    index = cache.UnitIndex(_cache_dir(manifest) / "units.json")
+    files = {path: stamp for unit in index.units.values() for path, stamp in unit.files.items()}
+    return (
+        bool(files)
+        and index.out_dir == str(out_dir)
+        and manifest.is_file()
+        and _files_of(out_dir) == sorted(files)
+        and all(cache.unchanged_on_disk(f"{out_dir}/{path}", stamp) for path, stamp in files.items())
+    )
+
+
+def _cache_dir(manifest: Path) -> Path:
+    return manifest.parent / "cache"
 
 
 def _write_site(
