@@ -61,14 +61,11 @@ def build(
     inputs = memo.inputs_key(
         values, today, as_of, sorted((creditor or {}).items()), key.fingerprint, str(out_dir), folder=workbook.folder
     )
-    if not key.created and site.unchanged_since_last_build(out_dir, state / MANIFEST):
-        remembered = memo.recall(state / MEMO, inputs, key, state / MANIFEST)
-        if isinstance(remembered, BuildOutcome):
-            built = replace(remembered.site, rendered=0, reused=remembered.site.rendered + remembered.site.reused)
-            again = partial(_assessment, workbook, today=today, as_of=as_of, creditor=creditor, grids=grids)
-            return replace(
-                remembered, site=replace(built, secret_created=""), secret_moved=key.moved_from, assess=again
-            )
+    remembered = None if key.created else memo.recall(state / MEMO, inputs, key, state / MANIFEST)
+    if isinstance(remembered, BuildOutcome) and site.unchanged_since_last_build(out_dir, state / MANIFEST):
+        built = replace(remembered.site, rendered=0, reused=remembered.site.rendered + remembered.site.reused)
+        again = partial(_assessment, workbook, today=today, as_of=as_of, creditor=creditor, grids=grids)
+        return replace(remembered, site=replace(built, secret_created=""), secret_moved=key.moved_from, assess=again)
     loaded, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor, grids=grids)
     result = site.build_site(
         assessment,
