@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import inspect
 import os
+import re
 import shutil
 import signal
 import urllib.request
@@ -303,6 +304,9 @@ def test_publish_asks_first_and_names_the_target(tmp_path, monkeypatch):
     book.app.answers = ["yes"]
     assert "Published to" in handlers.publish(book, TODAY)
     assert (folder / "site_published" / "index.html").is_file()
+    shown = [s for s in book.app.status_history if isinstance(s, str)]
+    assert any(re.fullmatch(r"Debtor Portal: Uploading \(0/\d+\)", s) for s in shown)
+    assert any(re.fullmatch(r"Debtor Portal: Finishing \((\d+)/\1\)", s) for s in shown)
 
 
 def test_preview_serves_the_site_and_opens_the_browser(tmp_path, monkeypatch):

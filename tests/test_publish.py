@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.publish.targets import Plan, PublishError, Target, parse_target, plan, publish
+from portal.publish.targets import UPLOAD_STEP, Plan, PublishError, Target, parse_target, plan, publish
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -257,6 +257,22 @@ def big_site(root: Path, count: int) -> Path:
     files["c/TOKENC/index.html"] = page("c/TOKENC", *(f"../../i/T{n:04d}/" for n in range(count)))
     write(root, files)
     return root
+
+
+def test_progress_counts_the_files_uploaded_then_removed(tmp_path: Path, state_dir: Path) -> None:
+    site = big_site(tmp_path / "site", UPLOAD_STEP // 2)  # three files an invoice: more than one step of pages
+    target = parse_target(str(tmp_path / "www"), base_dir=tmp_path)
+    calls: list[tuple[int, int, str]] = []
+    done = publish(site, target, state_dir=state_dir, progress=lambda *call: calls.append(call))
+    files = len(done.added)
+    assert files > UPLOAD_STEP and calls[-1] == (files, files, "Finishing")
+    uploads = [call for call in calls if call[2] == "Uploading"]
+    assert len(uploads) >= 3 and uploads[0][0] == 0
+    assert [call[0] for call in calls] == sorted(call[0] for call in calls) and {call[1] for call in calls} == {files}
+    shutil.rmtree(site / "i" / "T0000")
+    calls.clear()
+    publish(site, target, state_dir=state_dir, progress=lambda *call: calls.append(call))
+    assert calls == [(0, 3, "Removing"), (3, 3, "Finishing")]
 
 
 @pytest.fixture

@@ -30,8 +30,10 @@ def publish(
     dry_run: bool = False,
     creditor: dict[str, str] | None = None,
     secret_file: Path | None = None,
+    progress: site.Progress | None = None,
 ) -> PublishOutcome:
-    """Mirror the built site to the target, refusing a stale, unchecked or unsafe site."""
+    """Mirror the built site to the target, refusing a stale, unchecked or unsafe site; `progress(done,
+    total, label)` counts the files uploaded and removed."""
     loaded, ledger = checked(
         workbook,
         creditor,
@@ -67,7 +69,12 @@ def publish(
         f"{manifest.statements} statement(s)"
     )
     plan = publish_module.publish(
-        Path(site_dir), target, state_dir=state_dir(workbook.folder), message=message, dry_run=dry_run
+        Path(site_dir),
+        target,
+        state_dir=state_dir(workbook.folder),
+        message=message,
+        dry_run=dry_run,
+        progress=progress,
     )
     if not dry_run:
         secrets.record_published(workbook.folder, str(target), fingerprint)

@@ -205,7 +205,10 @@ class ProgressBar:
 
     def __call__(self, done: int, total: int, label: str) -> None:
         if self.bar is None:
-            self.bar = tqdm(total=total, unit="", file=self.stream, disable=None, leave=False, dynamic_ncols=True)
+            self.bar = tqdm(
+                total=total, desc=label, unit="", file=self.stream, disable=None, leave=False, dynamic_ncols=True
+            )
+            self.label = label
         if label != self.label:
             self.label = label
             self.bar.set_description(label)
@@ -355,14 +358,16 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "publish":
         site_dir = args.site or workbook.folder / "site_out"
-        done = publish.publish(
-            workbook,
-            site_dir=site_dir,
-            to=args.to,
-            dry_run=args.dry_run,
-            creditor=creditor,
-            secret_file=args.secret_file,
-        )
+        with ProgressBar() as bar:
+            done = publish.publish(
+                workbook,
+                site_dir=site_dir,
+                to=args.to,
+                dry_run=args.dry_run,
+                creditor=creditor,
+                secret_file=args.secret_file,
+                progress=bar,
+            )
         _print_publish(done)
         return EXIT_OK
     if args.command == "actions":
@@ -420,13 +425,15 @@ def run(args: argparse.Namespace) -> int:
         _print_remind(reminded)
         return EXIT_OK
     if args.command == "import-bank":
-        imported = import_bank.import_bank(
-            workbook, args.files, today=date.today(), as_of=args.as_of, creditor=creditor
-        )
+        with ProgressBar() as bar:
+            imported = import_bank.import_bank(
+                workbook, args.files, today=date.today(), as_of=args.as_of, creditor=creditor, progress=bar
+            )
         print("\n".join(imported.lines()))
         return EXIT_OK
     if args.command == "import-ubl":
-        added = import_ubl.import_ubl(workbook, args.paths, today=date.today(), creditor=creditor)
+        with ProgressBar() as bar:
+            added = import_ubl.import_ubl(workbook, args.paths, today=date.today(), creditor=creditor, progress=bar)
         print("\n".join(added.lines()))
         return EXIT_OK
     raise AssertionError(f"unknown command {args.command}")

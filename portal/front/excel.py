@@ -9,7 +9,6 @@ On macOS RunPython returns at once and Python runs on, so each handler is self-c
 
 from __future__ import annotations
 
-import inspect
 import os
 import subprocess
 import sys
@@ -330,10 +329,7 @@ def build(book: Any = None, today: date | None = None) -> str | None:
     def work(s: _Session) -> str:
         s.status("building the portal")
         out = s.workbook.folder / "site_out"
-        options: dict[str, Any] = {}
-        if "progress" in inspect.signature(build_command.build).parameters:
-            options["progress"] = s.progress
-        outcome = build_command.build(s.workbook, today=s.today, out_dir=out, **options)
+        outcome = build_command.build(s.workbook, today=s.today, out_dir=out, progress=s.progress)
         result = outcome.site
         warnings = [*result.warnings, *outcome.law_warnings]
         return "\n".join(
@@ -414,7 +410,7 @@ def publish(book: Any = None, today: date | None = None) -> str | None:
         if answer != "yes":
             return "Nothing was published."
         s.status(f"publishing to {planned.target}")
-        done = publish_command.publish(s.workbook, site_dir=site)
+        done = publish_command.publish(s.workbook, site_dir=site, progress=s.progress)
         return (
             f"Published to {done.target} at {datetime.now():%H:%M}: {len(done.plan.added)} added, "
             f"{len(done.plan.changed)} changed, {len(done.plan.removed)} removed."

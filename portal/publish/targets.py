@@ -19,7 +19,13 @@ import tempfile
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
+
+if TYPE_CHECKING:
+    from ..render.site import Progress
+
+UPLOAD_STEP = 1000  # files uploaded at a time: the progress moves after each step
 
 
 class PublishError(Exception):
@@ -92,8 +98,17 @@ def plan(site_dir: Path, target: Target, *, state_dir: Path) -> Plan:
     return publish(site_dir, target, state_dir=state_dir, dry_run=True)
 
 
-def publish(site_dir: Path, target: Target, *, state_dir: Path, message: str = "", dry_run: bool = False) -> Plan:
-    """Make the target an exact copy of site_dir and return what was done; message is the git commit's."""
+def publish(
+    site_dir: Path,
+    target: Target,
+    *,
+    state_dir: Path,
+    message: str = "",
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> Plan:
+    """Make the target an exact copy of site_dir and return what was done; message is the git commit's.
+    `progress(done, total, label)` counts the files uploaded and removed."""
     site_dir, state_dir = Path(site_dir).resolve(), Path(state_dir).resolve()
     backend = _backend(site_dir, target, state_dir)
     state_file = state_dir / f"publish-{hashlib.sha256(str(target).encode()).hexdigest()[:16]}.json"
@@ -114,11 +129,19 @@ def publish(site_dir: Path, target: Target, *, state_dir: Path, message: str = "
             f"(e.g. {', '.join(foreign[:3])}), and publishing would delete them. If they may go, delete them "
             "from the target yourself (or choose an empty target) and publish again."
         )
+    report = progress or (lambda done, total, label: None)
+    done, total = 0, len(todo.added) + len(todo.changed) + len(todo.removed)
     for batch in _batches(site_dir, todo):
-        backend.upload(site_dir, batch)
+        for start in range(0, len(batch), UPLOAD_STEP):
+            report(done, total, "Uploading")
+            step = batch[start : start + UPLOAD_STEP]
+            backend.upload(site_dir, step)
+            done += len(step)
     _write_atomic(state_file, json.dumps({"target": str(target), "files": local}, indent=1, sort_keys=True).encode())
     if todo.removed:
+        report(done, total, "Removing")
         backend.remove(todo.removed)
+    report(total, total, "Finishing")
     backend.finish(
         message or f"Publish: {len(todo.added)} added, {len(todo.changed)} changed, {len(todo.removed)} removed"
     )

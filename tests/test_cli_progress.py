@@ -1,0 +1,59 @@
+"""In a terminal, long builds, publishes and imports show a progress bar; when the output is not a
+terminal (a log, a pipe, a scheduled task), nothing of the bar is written."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
+from datetime import date
+from pathlib import Path
+
+from .bankfiles import Entry
+from .bankfiles import coda as write_coda
+
+COMMAND = [sys.executable, "-m", "portal.front.cli"]
+
+
+def stderr_of(args: list[str], *, terminal: bool) -> str:
+    """What `debtor-portal args` writes to its standard error: a pseudo-terminal, or a pipe."""
+    if not terminal:
+        done = subprocess.run(COMMAND + args, capture_output=True, text=True, check=True)
+        return done.stderr
+    main, child_side = pty.openpty()
+    fcntl.ioctl(child_side, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))  # 80 columns, as a terminal has
+    child = subprocess.Popen(COMMAND + args, stdout=subprocess.DEVNULL, stderr=child_side)
+    os.close(child_side)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main, 65536)
+        except OSError:  # the child closed its side
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(main)
+    assert child.wait() == 0
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_build_publish_and_import_show_a_bar_in_a_terminal_only(small_copy: Path, tmp_path: Path):
+    build = ["build", str(small_copy), "--as-of", "2026-11-16"]
+    shown = stderr_of(build, terminal=True)
+    assert "QR codes:" in shown and "pages:" in shown and "%|" in shown
+    publish = ["publish", str(small_copy), "--to", str(tmp_path / "www")]
+    shown = stderr_of(publish, terminal=True)
+    assert "Uploading:" in shown and "%|" in shown
+    statement = tmp_path / "statement.cod"
+    statement.write_bytes(write_coda([Entry("10.00", date(2026, 11, 2), "BNK-1", text="acompte", name="Someone")]))
+    shown = stderr_of(["import-bank", str(small_copy), str(statement), "--in-place"], terminal=True)
+    assert "Reading statement.cod:" in shown and "%|" in shown
+
+    (tmp_path / "www").rename(tmp_path / "www-before")
+    for args in (build, publish):
+        assert stderr_of(args, terminal=False) == ""
