@@ -13,7 +13,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from ..domain.languages import LANGUAGES
-from .templating import TemplateError
+from .templating import TemplateError, source
 
 MESSAGES_FILE = "messages.yml"
 MEMO_SIZE = 4096
@@ -32,9 +32,9 @@ def locale_for(lang: str, country: str = "BE") -> Locale:
 
 def load_messages(env) -> dict[str, dict[str, str]]:
     """The portal's words from `messages.yml`, the user's copy first (the Jinja loader decides)."""
-    source, filename, _ = env.loader.get_source(env, MESSAGES_FILE)
+    text, filename = source(env, MESSAGES_FILE)
     try:
-        messages = yaml.load(source, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when there
+        messages = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when there
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f", line {mark.line + 1}" if mark else ""
