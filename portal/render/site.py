@@ -24,7 +24,7 @@ import signal
 import sys
 import threading
 import urllib.parse
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -937,21 +937,13 @@ def build_site(
     todo: list[_Unit] = []
     for unit in plan.units:
         old = previous.get(unit.name)
-        if (
-            old is not None
-            and old.key == unit.key
-            and all(cache.unchanged_on_disk(f"{out_dir}/{path}", stamp) for path, stamp in old.files.items())
-        ):
+        if old is not None and old.key == unit.key and _on_disk(out_dir, old):
             reused[unit.name] = old
         else:
             todo.append(unit)
     payloads = {payload for unit in todo for code in unit.codes if (payload := r.payment_code(*code)[1])}
     units = dict(reused)
-    if (
-        todo
-        or set(reused) != set(previous)
-        or _files_of(out_dir) != sorted(p for u in reused.values() for p in u.files)
-    ):
+    if todo or set(reused) != set(previous) or not _holds_only(out_dir, reused.values()):
         store = cache.QRStore(cache_dir / "qr" if cache_dir else None)
         missing = []
         for payload in sorted(payloads):
@@ -1000,14 +992,24 @@ def unchanged_since_last_build(out_dir: Path, manifest: Path) -> bool:
     out_dir = Path(out_dir).resolve()
     finish_commit(out_dir)
     index = cache.UnitIndex(_cache_dir(manifest) / "units.json")
-    files = {path: stamp for unit in index.units.values() for path, stamp in unit.files.items()}
+    units = index.units.values()
     return (
-        bool(files)
+        bool(index.units)
         and index.out_dir == str(out_dir)
         and manifest.is_file()
-        and _files_of(out_dir) == sorted(files)
-        and all(cache.unchanged_on_disk(f"{out_dir}/{path}", stamp) for path, stamp in files.items())
+        and _holds_only(out_dir, units)
+        and all(_on_disk(out_dir, unit) for unit in units)
     )
+
+
+def _on_disk(out_dir: Path, unit: cache.Unit) -> bool:
+    """Every file of the unit is in the site as recorded (same size, modification time and inode)."""
+    return all(cache.unchanged_on_disk(f"{out_dir}/{path}", stamp) for path, stamp in unit.files.items())
+
+
+def _holds_only(out_dir: Path, units: Iterable[cache.Unit]) -> bool:
+    """The site holds the units' files and no other (but those it does not own)."""
+    return _files_of(out_dir) == sorted(path for unit in units for path in unit.files)
 
 
 def _cache_dir(manifest: Path) -> Path:
