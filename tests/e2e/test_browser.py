@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from ..axe import axe_report
+from ..axe import OPEN_DETAILS, axe_report
 from .conftest import (
     DISCOUNT_INVOICE,
     NON_EUR_INVOICE,
@@ -364,7 +364,7 @@ def test_copy_buttons_put_exactly_the_iban_amount_and_reference_on_the_clipboard
         page = context.new_page()
         for rel in (site.invoice(DISCOUNT_INVOICE), site.invoice(PLAN_INVOICE, "en")):
             page.goto(site.url(rel))
-            page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+            page.evaluate(OPEN_DETAILS)
             pays = page.locator("div.pay")
             assert pays.count() >= 1
             for n in range(pays.count()):
@@ -552,7 +552,6 @@ def test_axe_finds_no_wcag_21_aa_violation(browser, site: Site):
             "404.html",
         ):
             page.goto(site.url(rel))
-            page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
             if report := axe_report(page):
                 reports.append(f"{rel}:\n{report}")
         assert not context.foreign

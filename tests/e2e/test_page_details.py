@@ -23,7 +23,7 @@ from portal.app import build
 from portal.workbook import schema
 from portal.workbook.file import FileWorkbook
 
-from ..axe import axe_report
+from ..axe import OPEN_DETAILS, axe_report
 from ..conftest import edit_workbook
 from ..hostile import write_hostile_workbook
 from ..qr import decode_png, decode_svg
@@ -60,7 +60,6 @@ CLIPPED = """() => {
   }
   return out;
 }"""
-OPEN_DETAILS = "() => document.querySelectorAll('details').forEach(d => { d.open = true; })"
 TEXT_200 = "() => { document.documentElement.style.fontSize = '200%'; }"  # what a reader's text zoom does to rem
 
 
@@ -462,7 +461,6 @@ def test_axe_on_the_kinds_of_page_not_checked_elsewhere(browser, site: Site, hos
                 pages += [served.invoice(kinds[k]) for k in ("claim", "plan", "paid", "disputed")]
             for rel in map(partial(_existing, served), pages):
                 assert page.goto(served.url(rel)).status == 200, rel
-                page.evaluate(OPEN_DETAILS)
                 if report := axe_report(page):
                     reports.append(f"{rel}:\n{report}")
             assert not context.foreign
@@ -493,7 +491,6 @@ def test_axe_on_encrypted_pages_without_and_with_their_key(browser, logo_site: S
             page.wait_for_function("() => !document.getElementById('payload') && !!document.querySelector('main h1')")
             if heading:
                 assert heading in page.locator("h1").inner_text()
-            page.evaluate(OPEN_DETAILS)
             if report := axe_report(page):
                 reports.append(f"{link.path} with key:\n{report}")
             assert page.evaluate("() => window.__cspViolations") == []
