@@ -73,7 +73,7 @@ def build(
         key,
         workbook.folder,
         manifest=state / MANIFEST,
-        workbook_fingerprint=loaded.fingerprint,
+        workbook_fingerprint=values,
         workers=workers,
         progress=progress,
     )

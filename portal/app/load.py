@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 from ..domain import dunning
@@ -24,7 +25,12 @@ class Loaded:
     ledger: Ledger | None
     problems: tuple[Problem, ...]
     reading: Reading
-    fingerprint: str  # of the values read, to tell later whether the workbook changed
+    grids: list[Grid] = field(repr=False, compare=False)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Of the values read, to tell later whether the workbook changed."""
+        return grids_fingerprint(self.grids)
 
     @property
     def errors(self) -> list[Problem]:
@@ -44,7 +50,7 @@ def load(workbook: WorkbookPort, creditor: dict[str, str] | None = None, grids: 
     if reading.ledger is not None:
         problems += validate.check(reading, setting_places(grids, overrides))
     problems.sort(key=lambda p: (p.severity != ERROR, p.where.sheet, p.where.row or 0))
-    return Loaded(reading.ledger, tuple(problems), reading, grids_fingerprint(grids))
+    return Loaded(reading.ledger, tuple(problems), reading, grids)
 
 
 def assessed(

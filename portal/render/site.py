@@ -32,6 +32,7 @@ from functools import partial
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
 from ..codes import payment
 from ..domain import law, letters
@@ -221,6 +222,8 @@ class _Renderer:
         self.languages = tuple(dict.fromkeys(lang for lang in self.creditor.site_languages if lang in i18n.LANGUAGES))
         self.formatters: dict[str, i18n.Formatter] = {}
         self.identity = identity(self.creditor)
+        self.identities: dict[tuple[str, str], markupsafe.Markup] = {}  # by language and logo address
+        self.csp = content_security_policy()
         # A host sends 404.html for any missing address, however deep: its assets are named from the site's root.
         self.site_root = urllib.parse.urlsplit(self.creditor.portal_base_url).path.rstrip("/") + "/"
         self.logo = logo_asset(self.creditor.logo, folder)  # (name in assets/, bytes) or None
@@ -296,18 +299,28 @@ class _Renderer:
             png,
         )
 
+    def identity_html(self, f: i18n.Formatter, logo: str) -> markupsafe.Markup:
+        """Who asks for the money, as every page in `f`'s language shows it (rendered once)."""
+        if (f.lang, logo) not in self.identities:
+            html = self.env.get_template("site/_identity.html").render(
+                f=f, creditor=self.creditor, identity=self.identity, logo=logo
+            )
+            self.identities[f.lang, logo] = markupsafe.Markup(html)
+        return self.identities[f.lang, logo]
+
     def render(
         self, template: str, path: str, f: i18n.Formatter, alternates: Sequence[tuple[str, ...]], **context: object
     ) -> bytes:
         root = self.site_root if path == NOT_FOUND_PAGE else "../" * path.count("/")
         css = f"{root}assets/{self.css_name}"
         logo = f"{root}assets/{self.logo[0]}" if self.logo else ""
+        identity_html = self.identity_html(f, logo)
         try:
             page = self.env.get_template(template).render(
                 f=f,
                 creditor=self.creditor,
                 css=css,
-                csp=content_security_policy(),
+                csp=self.csp,
                 script=COPY_SCRIPT,
                 alternates=alternates,
                 ref=payment.format_reference,
@@ -315,6 +328,7 @@ class _Renderer:
                 as_of=self.assessment.as_of,
                 days_late=days_late,
                 identity=self.identity,
+                identity_html=identity_html,
                 logo=logo,
                 timedelta=timedelta,
                 **context,
@@ -329,12 +343,10 @@ class _Renderer:
                 env=self.env,
                 css_href=css,
                 title=f"{f.t('landing_title')} – {self.creditor.name}",
-                csp=content_security_policy(),
+                csp=self.csp,
                 noscript_text=f.t("encrypted_noscript", creditor=self.creditor.name),
                 wrong_key_text=f.t("encrypted_wrong_key", creditor=self.creditor.name),
-                identity_html=self.env.get_template("site/_identity.html").render(
-                    f=f, creditor=self.creditor, identity=self.identity, logo=logo
-                ),
+                identity_html=identity_html,
             )
         return page.encode()
 
@@ -431,17 +443,34 @@ def _logged_letter(assessment: Assessment, number: str) -> letters.Letter | None
     return record if record is not None and record.stage == stage_key(top.action) else None
 
 
+class _Quoting(dict[int, str]):
+    """A `str.translate` table writing text as `urllib.parse.quote(text, safe)` does, in one pass:
+    each character is percent-encoded on its own (its UTF-8 bytes), so it is looked up once."""
+
+    def __init__(self, safe: str):
+        super().__init__()
+        self.safe = safe
+
+    def __missing__(self, code: int) -> str:
+        quoted = self[code] = urllib.parse.quote(chr(code), safe=self.safe)
+        return quoted
+
+
+URL_VALUE = _Quoting("")  # a query parameter's value
+MAIL_ADDRESS = _Quoting("@")
+
+
 def answer_links(f: i18n.Formatter, creditor: Creditor, number: str, reference: str) -> list[tuple[str, str]]:
     """(label, mailto: link) for each answer a debtor may give, subject and body prefilled in the page's language."""
     if not creditor.email:
         return []
     links = []
+    address = creditor.email.translate(MAIL_ADDRESS)
     for kind in ("paid", "dispute", "plan", "question"):
         what = f.t(f"answer_{kind}")
-        subject = f.t("answer_subject", what=what, number=number, reference=reference)
+        subject = f.t("answer_subject", what=what, number=number, reference=reference).translate(URL_VALUE)
         body = f.t(f"answer_body_{kind}", number=number, reference=reference).replace("\n", "\r\n")
-        query = urllib.parse.urlencode({"subject": subject, "body": body}, quote_via=urllib.parse.quote)
-        links.append((what, f"mailto:{urllib.parse.quote(creditor.email, safe='@')}?{query}"))
+        links.append((what, f"mailto:{address}?subject={subject}&body={body.translate(URL_VALUE)}"))
     return links
 
 
@@ -835,6 +864,7 @@ def _write_units(indices: list[int]) -> list[tuple[int, dict[str, cache.FileStam
     job = _job
     assert job is not None
     done = []
+    folders: set[Path] = set()
     for index in indices:
         stamps = {}
         for relative, data in sorted(job.units[index].make().items()):
@@ -844,7 +874,9 @@ def _write_units(indices: list[int]) -> list[tuple[int, dict[str, cache.FileStam
                 stamps[relative] = old
                 continue
             target = job.staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(target.parent)
             target.write_bytes(data)
             stamps[relative] = cache.stamp(target, sha)
         done.append((index, stamps))
