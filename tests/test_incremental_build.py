@@ -5,6 +5,7 @@ nothing in the output."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Callable
@@ -228,11 +229,27 @@ def test_deleting_the_cache_changes_no_byte(tmp_path):
     site.build()
     before = tree(site.out)
     cache = site.folder / ".debtor-portal" / "cache"
-    assert any((cache / "qr").rglob("*.svg"))
+    assert any((cache / "qr").rglob("*.qr"))
     shutil.rmtree(cache)
     again = site.build()
     assert again.site.reused == 0
     assert tree(site.out) == before
+
+
+def test_a_damaged_qr_drawing_in_the_cache_is_drawn_again(tmp_path):
+    site = Site(tmp_path / "book", small_rows(), dict(sample.SETTINGS), tmp_path / "secret")
+    site.build()
+    before = tree(site.out)
+    stored = sorted((site.folder / ".debtor-portal" / "cache" / "qr").rglob("*.qr"))
+    assert stored
+    for n, path in enumerate(stored):  # one byte changed, cut short, emptied: none may reach a page
+        data = path.read_bytes()
+        damaged = [data[:-1] + bytes([data[-1] ^ 1]), data[: len(data) // 2], b""][n % 3]
+        path.write_bytes(damaged)
+    shutil.rmtree(site.out)
+    site.build()
+    assert tree(site.out) == before
+    assert all(path.read_bytes()[:32] == hashlib.sha256(path.read_bytes()[32:]).digest() for path in stored)
 
 
 @pytest.mark.parametrize("encrypt", ["no", "yes"])
@@ -255,7 +272,7 @@ def test_progress_is_reported_with_increasing_counts(tmp_path):
     done = [call[0] for call in calls]
     assert done == sorted(set(done)) and done[-1] == calls[-1][1]
     assert {label for *_, label in calls} == {"QR codes", "pages"}
-    qr_codes = len(list((site.folder / ".debtor-portal" / "cache" / "qr").rglob("*.svg")))
+    qr_codes = len(list((site.folder / ".debtor-portal" / "cache" / "qr").rglob("*.qr")))
     assert calls[-1][1] == outcome.site.rendered + qr_codes
 
 

@@ -65,25 +65,30 @@ def code_fingerprint() -> str:
 
 
 class QRStore:
-    """The drawings of each payload (untitled SVG and PNG), one pair of files each."""
+    """The drawings of each payload: one file each, the SHA-256 of the rest, then the untitled SVG, a NUL
+    byte (which no SVG holds) and the PNG. A file that does not match its hash is drawn again."""
 
     def __init__(self, folder: Path | None):
         self.folder = folder
+        self.made: set[Path] = set()  # the folders made so far
 
     def _path(self, payload: str) -> Path | None:
         if self.folder is None:
             return None
         name = hashlib.sha256(f"{code_fingerprint()}\0{payload}".encode()).hexdigest()  # new code, new drawings
-        return self.folder / name[:2] / name
+        return self.folder / name[:2] / f"{name}.qr"
 
     def get(self, payload: str) -> QrDrawings | None:
         path = self._path(payload)
         if path is None:
             return None
         try:
-            return QrDrawings(
-                path.with_suffix(".svg").read_text(encoding="utf-8"), path.with_suffix(".png").read_bytes()
-            )
+            data = path.read_bytes()
+            body = data[32:]
+            if hashlib.sha256(body).digest() != data[:32]:
+                return None
+            svg, _, png = body.partition(b"\0")
+            return QrDrawings(svg.decode("utf-8"), png)
         except (OSError, UnicodeDecodeError):
             return None
 
@@ -92,11 +97,13 @@ class QRStore:
         if path is None:
             return
         with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            for suffix, data in ((".png", drawn.png), (".svg", drawn.svg.encode("utf-8"))):  # the SVG, read first, last
-                partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-                partial.write_bytes(data)
-                os.replace(partial, path.with_suffix(suffix))
+            if path.parent not in self.made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.made.add(path.parent)
+            partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+            body = drawn.svg.encode("utf-8") + b"\0" + drawn.png
+            partial.write_bytes(hashlib.sha256(body).digest() + body)
+            os.replace(partial, path)
 
 
 FileStamp = tuple[str, int, int, int]  # sha256, size, mtime_ns, inode

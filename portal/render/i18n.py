@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import string
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -108,6 +110,38 @@ class NumberStyle:
 PLAIN = parse_pattern("0.00")
 
 
+class Quoting(dict[int, str]):
+    """A `str.translate` table writing text as `urllib.parse.quote(text, safe)` does, in one pass:
+    each character is percent-encoded on its own (its UTF-8 bytes), so it is looked up once."""
+
+    def __init__(self, safe: str):
+        super().__init__()
+        self.safe = safe
+
+    def __missing__(self, code: int) -> str:
+        quoted = self[code] = urllib.parse.quote(chr(code), safe=self.safe)
+        return quoted
+
+
+URL_VALUE = Quoting("")  # a query parameter's value
+
+
+def _mailto_text(text: str) -> str:
+    return text.replace("\n", "\r\n").translate(URL_VALUE)
+
+
+def _mailto_template(message: str) -> str | None:
+    """A message's text percent-encoded around its `{name}` fields, or None when a field has a format."""
+    parts = []
+    for literal, name, spec, conversion in string.Formatter().parse(message):
+        parts.append(_mailto_text(literal))
+        if name is not None:
+            if spec or conversion or not name.isidentifier():
+                return None
+            parts.append(f"{{{name}}}")
+    return "".join(parts)
+
+
 @dataclass(frozen=True)
 class Formatter:
     """Everything a page or a reminder needs to speak one language."""
@@ -117,6 +151,7 @@ class Formatter:
     messages: dict[str, dict[str, str]]
     _written: dict[tuple[str, str, str], str] = field(default_factory=dict, compare=False, repr=False)
     _styles: dict[str, NumberStyle | None] = field(default_factory=dict, compare=False, repr=False)
+    _mailto: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
 
     def _once(self, kind: str, value: object, write: Callable[[], str], extra: str = "") -> str:
         """A value written again for the same page is not formatted again: Babel's formatting is the
@@ -131,6 +166,17 @@ class Formatter:
 
     def t(self, key: str, **params: object) -> str:
         return self.messages[key][self.lang].format(**params)
+
+    def mailto_field(self, key: str, **params: str) -> str:
+        """`t(key, **params)` as a mailto: link's subject or body (RFC 6068): lines end in CRLF and the
+        text is percent-encoded as `urllib.parse.quote(text, safe="")` does. The message's own words are
+        encoded once per language; only the values are, on each call."""
+        if key not in self._mailto:
+            self._mailto[key] = _mailto_template(self.messages[key][self.lang])
+        template = self._mailto[key]
+        if template is None:
+            return _mailto_text(self.t(key, **params))
+        return template.format(**{name: _mailto_text(value) for name, value in params.items()})
 
     def _style(self, name: str, make: Callable[[], NumberStyle | None]) -> NumberStyle | None:
         if name not in self._styles:

@@ -443,21 +443,7 @@ def _logged_letter(assessment: Assessment, number: str) -> letters.Letter | None
     return record if record is not None and record.stage == stage_key(top.action) else None
 
 
-class _Quoting(dict[int, str]):
-    """A `str.translate` table writing text as `urllib.parse.quote(text, safe)` does, in one pass:
-    each character is percent-encoded on its own (its UTF-8 bytes), so it is looked up once."""
-
-    def __init__(self, safe: str):
-        super().__init__()
-        self.safe = safe
-
-    def __missing__(self, code: int) -> str:
-        quoted = self[code] = urllib.parse.quote(chr(code), safe=self.safe)
-        return quoted
-
-
-URL_VALUE = _Quoting("")  # a query parameter's value
-MAIL_ADDRESS = _Quoting("@")
+MAIL_ADDRESS = i18n.Quoting("@")  # a mailto: link's address
 
 
 def answer_links(f: i18n.Formatter, creditor: Creditor, number: str, reference: str) -> list[tuple[str, str]]:
@@ -468,9 +454,9 @@ def answer_links(f: i18n.Formatter, creditor: Creditor, number: str, reference: 
     address = creditor.email.translate(MAIL_ADDRESS)
     for kind in ("paid", "dispute", "plan", "question"):
         what = f.t(f"answer_{kind}")
-        subject = f.t("answer_subject", what=what, number=number, reference=reference).translate(URL_VALUE)
-        body = f.t(f"answer_body_{kind}", number=number, reference=reference).replace("\n", "\r\n")
-        links.append((what, f"mailto:{address}?subject={subject}&body={body.translate(URL_VALUE)}"))
+        subject = f.mailto_field("answer_subject", what=what, number=number, reference=reference)
+        body = f.mailto_field(f"answer_body_{kind}", number=number, reference=reference)
+        links.append((what, f"mailto:{address}?subject={subject}&body={body}"))
     return links
 
 

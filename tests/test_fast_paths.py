@@ -10,7 +10,8 @@ from babel.numbers import format_currency, format_decimal
 
 from portal.domain.languages import LANGUAGES
 from portal.render import i18n
-from portal.render.site import MAIL_ADDRESS, URL_VALUE
+from portal.render.i18n import URL_VALUE
+from portal.render.site import MAIL_ADDRESS
 
 COUNTRIES = ("BE", "FR", "LU", "NL", "DE", "AT", "CH")
 CURRENCIES = ("EUR", "USD", "GBP", "CHF", "JPY", "TND", "SEK")
@@ -53,3 +54,25 @@ def test_url_quoting_tables_quote_as_urllib_does():
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
         assert text.translate(URL_VALUE) == urllib.parse.quote(text, safe="")
         assert text.translate(MAIL_ADDRESS) == urllib.parse.quote(text, safe="@")
+
+
+def _as_urllib_writes_it(f: i18n.Formatter, key: str, **params: str) -> str:
+    return urllib.parse.quote(f.t(key, **params).replace("\n", "\r\n"), safe="")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_mailto_fields_read_as_urllib_writes_them(lang, tmp_path):
+    from portal.render import templating
+
+    messages = i18n.load_messages(templating.environment(tmp_path))
+    messages["odd"] = {lang: "{{literal}} {n:>4} – {number!r}\n€ {reference}" for lang in LANGUAGES}
+    messages["braces"] = {lang: "{{literal}} – {number}\n€ {reference}" for lang in LANGUAGES}
+    f = i18n.formatter(lang, "BE", messages)
+    rng = random.Random(lang)
+    values = ["F-2026/001", "+++090/9337/55493+++", "RF18 5390 0754 7034", "Café & Thé\n«50 %»", "", "{number}"]
+    for key in [k for k in messages if k.startswith(("answer_subject", "answer_body"))] + ["odd", "braces"]:
+        for _ in range(20):
+            params = {"what": rng.choice(values), "number": rng.choice(values), "reference": rng.choice(values)}
+            if key == "odd":
+                params["n"] = "7"
+            assert f.mailto_field(key, **params) == _as_urllib_writes_it(f, key, **params), (key, params)
