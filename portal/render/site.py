@@ -887,8 +887,13 @@ def _chunks(items: list, workers: int) -> list[list]:
     return [items[n : n + size] for n in range(0, len(items), size)]
 
 
-def _draw_all(payloads: list[str]) -> list[payment.QrDrawings]:
-    return [payment.qr_drawings(payload) for payload in payloads]
+def _draw_all(store: cache.QRStore, payloads: list[str]) -> list[payment.QrDrawings]:
+    """Each payload's drawings, kept in the cache as they are drawn (by each worker process)."""
+    drawings = []
+    for payload in payloads:
+        drawings.append(payment.qr_drawings(payload))
+        store.put(payload, drawings[-1])
+    return drawings
 
 
 def _run(
@@ -972,13 +977,11 @@ def build_site(
                 r.drawings[payload] = drawn
         total = len(missing) + len(todo)
         try:
-            drawings = _run(_draw_all, missing, workers, progress, 0, total, "QR codes")
+            drawings = _run(partial(_draw_all, store), missing, workers, progress, 0, total, "QR codes")
         except payment.PaymentCodeError as exc:
             raise BuildError(f"A payment QR code cannot be made: {exc}.") from None
         r.drawings.update(zip(missing, drawings))
         units = _write_site(r, plan, todo, reused, previous, out_dir, workers, progress, len(missing), total)
-        for payload in missing:  # kept only once the build succeeded: a failed build leaves nothing behind
-            store.put(payload, r.drawings[payload])
     if units != previous:
         index.save(out_dir, units)
     hashes = dict(sorted((path, stamp[0]) for unit in units.values() for path, stamp in unit.files.items()))
