@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import lru_cache
 
 
 class Stage(StrEnum):
@@ -46,6 +47,7 @@ class Channel(StrEnum):
     PHONE = "phone"
 
 
+@lru_cache(maxsize=1024)  # a ledger's Log holds a few distinct actions, each asked for thousands of times
 def stage_key(action: str) -> str:
     """A Log action or ladder stage as a stage key: "Reminder 1" and "reminder-1" give "reminder_1"."""
     return re.sub(r"[\s\-]+", "_", action.strip().lower())
