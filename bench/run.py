@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -44,6 +45,8 @@ class Run:
     files_written: int
     files_total: int
     pages: int
+    user_s: float  # processor time of the process and its children, in Python or Go
+    kernel_s: float  # and in the kernel on their behalf (creating files, mostly)
 
 
 def _tree(pid: int) -> list[int]:
@@ -69,8 +72,10 @@ def _pss(pids: list[int]) -> int:
     return total
 
 
-def measured(command: list[str], **kwargs: object) -> tuple[float, float]:
-    """(seconds, peak resident MB of the process tree) of one command, which must succeed."""
+def measured(command: list[str], **kwargs: object) -> tuple[float, float, float, float]:
+    """(seconds, peak resident MB, user and kernel processor seconds) of one command's process tree;
+    the command must succeed. Processor time moves less than wall time on a shared machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)  # type: ignore[call-overload]
     peak = 0
@@ -78,9 +83,10 @@ def measured(command: list[str], **kwargs: object) -> tuple[float, float]:
         peak = max(peak, _pss(_tree(process.pid)))
         time.sleep(0.1)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the process, and the workers it waited for
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.read().decode()}")
-    return seconds, peak / 2**20
+    return seconds, peak / 2**20, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
 
 
 def _inodes(folder: Path) -> dict[str, int]:
@@ -99,11 +105,11 @@ def our_build(name: str, workbook: Path, out: Path, secret: Path, env: dict[str,
     os.sync()  # the previous run's files reach the disk first: their write-back is not charged to this run
     before = _inodes(out) if out.exists() else {}
     command = [sys.executable, "-m", "portal.front.cli", "build", str(workbook), "--out", str(out)]
-    seconds, peak = measured(command + ["--secret-file", str(secret)], env=env)
+    seconds, peak, user, kernel = measured(command + ["--secret-file", str(secret)], env=env)
     after = _inodes(out)
     written = sum(1 for path, inode in after.items() if before.get(path) != inode)
     pages = sum(1 for path in after if path.endswith(".html"))
-    return Run(name, seconds, peak, written, len(after), pages)
+    return Run(name, seconds, peak, written, len(after), pages, user, kernel)
 
 
 def change_one_invoice(workbook: Path) -> str:
@@ -235,9 +241,10 @@ def hugo_build(hugo: str, project: Path) -> Run:
     public = project / "public"
     shutil.rmtree(public, ignore_errors=True)
     os.sync()
-    seconds, peak = measured([hugo, "--quiet", "--source", str(project), "--destination", str(public)])
+    seconds, peak, user, kernel = measured([hugo, "--quiet", "--source", str(project), "--destination", str(public)])
     files = _inodes(public)
-    return Run("Hugo, same page count", seconds, peak, len(files), len(files), sum(f.endswith(".html") for f in files))
+    pages = sum(f.endswith(".html") for f in files)
+    return Run("Hugo, same page count", seconds, peak, len(files), len(files), pages, user, kernel)
 
 
 def table(runs: list[Run], hugo: Run, invoices: int, customers: int, changed: str) -> str:
@@ -249,12 +256,14 @@ def table(runs: list[Run], hugo: Run, invoices: int, customers: int, changed: st
         f"Machine: {machine}. Date: {when}. Changed invoice: {changed}. Load average at the end "
         f"(1/5/15 min; other work on the machine slows every run): {load}.",
         "",
-        "| run | time (s) | ratio to Hugo | peak memory (MB) | files written | files | pages |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| run | time (s) | ratio to Hugo | processor, user / kernel (s) | peak memory (MB) | files written "
+        "| files | pages |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for run in [*runs, hugo]:
         lines.append(
-            f"| {run.name} | {run.seconds:.2f} | {run.seconds / hugo.seconds:.2f} | {run.peak_mb:.0f} | "
+            f"| {run.name} | {run.seconds:.2f} | {run.seconds / hugo.seconds:.2f} | "
+            f"{run.user_s:.1f} / {run.kernel_s:.1f} | {run.peak_mb:.0f} | "
             f"{run.files_written:,} | {run.files_total:,} | {run.pages:,} |"
         )
     return "\n".join(lines) + "\n"
