@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 import yaml
 from babel import Locale, UnknownLocaleError
@@ -178,20 +179,25 @@ class Formatter:
             return _mailto_text(self.t(key, **params))
         return template.format(**{name: _mailto_text(value) for name, value in params.items()})
 
-    def _style(self, name: str, make: Callable[[], NumberStyle | None]) -> NumberStyle | None:
-        if name not in self._styles:
-            self._styles[name] = make()
-        return self._styles[name]
+    def _amount(
+        self,
+        kind: str,
+        amount: Decimal | int,
+        babel: Callable[[Decimal | int], str],
+        pattern: Callable[[], NumberPattern],
+        currency: str = "",
+    ) -> str:
+        """`amount` exactly as `babel(amount)` writes it: by the style of `pattern`, read once and checked
+        against Babel on first use, or by Babel itself when the style cannot be trusted."""
+        if kind not in self._styles:
+            self._styles[kind] = NumberStyle.of(self.locale, pattern(), babel, currency)
+        style = self._styles[kind]
+        return style.write(amount) if style else self._once(kind, amount, lambda: babel(amount))
 
     def money(self, amount: Decimal | int, currency: str = "EUR") -> str:
         """Exactly as Babel's `format_currency` writes it: "1 234,50 €", "€ 1.234,50", "€1,234.50"."""
-
-        def babel(value: Decimal | int) -> str:
-            return format_currency(value, currency, locale=self.locale)
-
-        pattern = self.locale.currency_formats["standard"]
-        style = self._style(currency, lambda: NumberStyle.of(self.locale, pattern, babel, currency))
-        return style.write(amount) if style else self._once("money", amount, lambda: babel(amount), currency)
+        babel = partial(format_currency, currency=currency, locale=self.locale)
+        return self._amount(currency, amount, babel, lambda: self.locale.currency_formats["standard"], currency)
 
     def day(self, value: date | None) -> str:
         """ "1er décembre 2026", "1 december 2026", "1 December 2026", "1. Dezember 2026"."""
@@ -212,20 +218,21 @@ class Formatter:
 
     def plain(self, amount: Decimal) -> str:
         """An amount as a banking app's amount field takes it: no currency, no grouping ("1234,56", "1234.56")."""
-
-        def babel(value: Decimal | int) -> str:
-            return format_decimal(value, PLAIN.pattern, locale=self.locale)
-
-        style = self._style("plain", lambda: NumberStyle.of(self.locale, PLAIN, babel))
-        return style.write(amount) if style else self._once("plain", amount, lambda: babel(amount))
+        return self._amount(
+            "plain", amount, partial(format_decimal, format=PLAIN.pattern, locale=self.locale), lambda: PLAIN
+        )
 
     def number(self, value: Decimal | int) -> str:
         return self._once("number", value, lambda: format_decimal(value, locale=self.locale))
 
     def percent(self, value: Decimal) -> str:
         """A rate in percent as the language writes it: "10,5 %" (fr, de), "10,5%" (nl), "10.5%" (en)."""
-        pattern = self.locale.percent_formats[None].pattern.replace("#,##0", "#,##0.##", 1)
-        return self._once("percent", value, lambda: format_percent(value / 100, pattern, locale=self.locale))
+
+        def written() -> str:
+            pattern = self.locale.percent_formats[None].pattern.replace("#,##0", "#,##0.##", 1)
+            return format_percent(value / 100, pattern, locale=self.locale)
+
+        return self._once("percent", value, written)
 
     def days_phrase(self, days_overdue: int) -> str:
         """ "Due in 3 days", "Due today" or "5 days overdue", from days past due."""
