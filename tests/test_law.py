@@ -391,6 +391,20 @@ def test_fr_b2b(due, as_of, kw, interest_, floored):
     assert any(k == "contractual_rate_floored" for k, _ in c.explanations) is floored
 
 
+def test_a_rate_keeps_its_writing_whichever_equal_rate_was_asked_for_first():
+    for first, then in ((D("8"), D("8.00")), (D("8.00"), D("8"))):
+        for rate in (first, then):
+            be = be_b2c(as_of=date(2026, 3, 31), interest_rule="contractual", contractual_rate=rate)
+            fr = fr_b2b(
+                due_date=date(2025, 3, 31),
+                as_of=date(2025, 4, 30),
+                interest_rule="contractual",
+                contractual_rate=rate + 10,
+            )
+            assert [str(s.rate) for s in be.interest_detail.segments] == [str(rate)]
+            assert [str(s.rate) for s in fr.interest_detail.segments] == [str(rate + 10)]
+
+
 def test_fr_floor_warning_names_the_rate_and_article():
     c = fr_b2b(
         due_date=date(2025, 6, 15), as_of=date(2025, 7, 15), interest_rule="contractual", contractual_rate=D("10")

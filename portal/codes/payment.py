@@ -146,7 +146,7 @@ class ogm:
             base = _hash_digits(key, 10)
             if int(base) == 0:
                 base = "0000000001"
-        return ogm_vcs.validate(base + ogm_vcs.calc_check_digits(base))
+        return base + ogm_vcs.calc_check_digits(base)
 
 
 class rf:
@@ -206,7 +206,7 @@ class rf:
         body = "".join(re.findall(r"[A-Z0-9]", key.upper()))
         if hashed or not 1 <= len(body) <= 21:
             body = _hash_digits(key, 20)
-        return iso11649.validate("RF" + mod_97_10.calc_check_digits(body + "RF") + body)
+        return "RF" + mod_97_10.calc_check_digits(body + "RF") + body
 
 
 _REFERENCE_KINDS: dict[str, type[ogm] | type[rf]] = {"ogm": ogm, "rf": rf}

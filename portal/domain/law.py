@@ -11,9 +11,11 @@ add: no letter ever carries a rate forward.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 import holidays
 
@@ -267,6 +269,14 @@ def _nothing(principal: Decimal, basis: str, *explanations: tuple[str, dict]) ->
 B2C_SAFE_RATE = Decimal("8")
 
 
+def _kept_by_writing(make: Callable[[Decimal], Table]) -> Callable[[Decimal], Table]:
+    """`make`, remembering its table for each rate a workbook asks for (a few, asked for by every claim).
+    Rates are told apart by their writing, not their value: 8 and 8.0 are equal but print differently."""
+    kept = lru_cache(maxsize=64)(lambda written: make(Decimal(written)))
+    return lambda rate: kept(str(rate))
+
+
+@_kept_by_writing
 def _b2c_rates(wanted: Decimal) -> Table:
     """A consumer's rate per semester: `wanted` while within the B2B ceiling, else the ordinary legal rate;
     after the table, `wanted` when it is at most 8 % (within any semester's ceiling)."""
@@ -285,8 +295,10 @@ def _b2c_rates(wanted: Decimal) -> Table:
     return tuple(out)
 
 
-def _per_period(table: Table, rate_for) -> Table:
-    return tuple(replace(p, rate=rate_for(p.rate)) for p in table)
+@_kept_by_writing
+def _fr_professional_rates(contractual_rate: Decimal) -> Table:
+    """The contractual rate, but never under three times the legal rate of each semester (C. com. L441-10)."""
+    return tuple(replace(p, rate=max(contractual_rate, 3 * p.rate)) for p in FR_LEGAL_RATE_PROFESSIONAL)
 
 
 def claim(
@@ -369,11 +381,7 @@ def claim(
         wanted = b2c_rate if b2c_rate is not None else (None if legal else contractual_rate)
         rate = BE_B2B_RATES if wanted is None else _b2c_rates(wanted)
     else:
-        rate = (
-            FR_DEFAULT_RATES
-            if legal
-            else _per_period(FR_LEGAL_RATE_PROFESSIONAL, lambda r: max(contractual_rate, 3 * r))
-        )
+        rate = FR_DEFAULT_RATES if legal else _fr_professional_rates(_decimal(contractual_rate, "contractual_rate"))
 
     detail = None if rate is None else interest(principal, start, as_of, rate)
     warnings = list(detail.warnings) if detail else []

@@ -25,7 +25,7 @@ import sys
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
@@ -637,6 +637,14 @@ def _plan(r: _Renderer) -> _Plan:
     }
     units: list[_Unit] = []
     warnings: list[str] = []
+    state_keys: dict[str, str] = {}
+
+    def state_key(state: InvoiceState) -> str:  # an invoice's state is in its pages and its statement
+        number = state.invoice.number
+        if number not in state_keys:
+            state_keys[number] = cache.fingerprint(state)
+        return state_keys[number]
+
     named = [creditor.logo] + [s.invoice.pdf for s in assessment.invoices if s.invoice.number in invoices]
     sources = sorted({(r.folder / n.strip()).resolve() for n in named if n.strip()}) if r.folder else []
     for state in assessment.invoices:
@@ -657,7 +665,7 @@ def _plan(r: _Renderer) -> _Plan:
         statement = statements.get(customer.id) if customer else None
         pdf_stamp = (str(pdf), pdf.stat().st_size, pdf.stat().st_mtime_ns) if pdf else None
         record = shown.record.to_json() if shown.record else ""
-        key = cache.fingerprint(common, "i", state, statement, pdf_stamp, shown.stage, record, shown.ics_day)
+        key = cache.fingerprint(common, "i", state_key(state), statement, pdf_stamp, shown.stage, record, shown.ics_day)
         make = partial(_invoice_files, r, state, link, statement, pdf, owed, shown)
         units.append(_Unit(link.path, key, tuple(codes), make))
     for customer_state in assessment.customers:
@@ -670,7 +678,8 @@ def _plan(r: _Renderer) -> _Plan:
             if i.invoice.number in invoices
         }
         codes = [(customer_state.total, "EUR", customer_state.reference, customer_state.customer.where)]
-        key = cache.fingerprint(common, "c", customer_state, item_links)
+        items = [state_key(i) for i in customer_state.invoices], [state_key(i) for i in customer_state.held]
+        key = cache.fingerprint(common, "c", replace(customer_state, invoices=(), held=()), items, item_links)
         make = partial(_statement_files, r, customer_state, link, item_links)
         units.append(_Unit(link.path, key, tuple(codes if customer_state.total > 0 else ()), make))
     units.append(_Unit("", cache.fingerprint(common, "site"), (), partial(_common_files, r)))
