@@ -11,6 +11,7 @@ from typing import Any
 
 from ..domain import dunning
 from ..domain.problems import Problem
+from ..domain.progress import Progress
 from ..render import site
 from ..workbook.port import WorkbookPort, grids_fingerprint, state_dir
 from . import memo
@@ -46,7 +47,7 @@ def build(
     creditor: dict[str, str] | None = None,
     secret_file: Path | None = None,
     workers: int | None = None,
-    progress: site.Progress | None = None,
+    progress: Progress | None = None,
 ) -> BuildOutcome:
     """Check the workbook, assess it and write the portal to `out_dir`.
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from ..domain.progress import Progress
 from ..imports import camt053, coda
 from ..imports.match import Decision, Outcome, decide, payment_rows
 from ..imports.records import MAX_STATEMENT_BYTES, BankEntry, Statement, UnreadableFile
@@ -15,7 +15,6 @@ from ..workbook.port import Applied, Changes, WorkbookPort
 from .errors import ImportFailed
 from .load import checked
 
-Progress = Callable[[int, int, str], None]
 CURRENCY = "EUR"
 
 

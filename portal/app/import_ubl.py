@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -14,6 +13,7 @@ from stdnum.eu import vat as eu_vat
 
 from ..codes.payment import ogm, rf
 from ..domain.ledger import Ledger
+from ..domain.progress import Progress
 from ..imports import ubl
 from ..imports.language import guess_language
 from ..imports.match import references_in_text
@@ -23,7 +23,6 @@ from ..workbook.schema import normalize
 from .errors import ImportFailed
 from .load import checked
 
-Progress = Callable[[int, int, str], None]
 PDF_FOLDER = "invoices"
 
 

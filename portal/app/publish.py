@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..domain.progress import Progress
 from ..publish import targets as publish_module
 from ..render import manifest as site_manifest
 from ..render import site
@@ -30,7 +31,7 @@ def publish(
     dry_run: bool = False,
     creditor: dict[str, str] | None = None,
     secret_file: Path | None = None,
-    progress: site.Progress | None = None,
+    progress: Progress | None = None,
 ) -> PublishOutcome:
     """Mirror the built site to the target, refusing a stale, unchecked or unsafe site; `progress(done,
     total, label)` counts the files uploaded and removed."""

@@ -40,8 +40,6 @@ PROBLEMS_SHEET = "Problems"
 PROBLEM_HEADERS = ["Severity", "Where", "Problem", "How to fix it", "Found"]
 PREVIEW_FILE = "preview.url"
 
-Progress = Callable[[int, int, str], None]
-
 
 def _caller() -> Any:
     import xlwings as xw

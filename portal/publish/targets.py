@@ -19,11 +19,9 @@ import tempfile
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-if TYPE_CHECKING:
-    from ..render.site import Progress
+from ..domain.progress import Progress
 
 UPLOAD_STEP = 1000  # files uploaded at a time: the progress moves after each step
 

@@ -39,6 +39,7 @@ from ..domain import law, letters
 from ..domain.dunning import Assessment, CustomerState, InstallmentState, InvoiceState
 from ..domain.ledger import Creditor, Where
 from ..domain.money import CENT
+from ..domain.progress import Progress
 from ..domain.stages import CLAIM_STAGES, LADDER, stage_key
 from . import cache, encrypt, i18n, reminders, templating, tokens
 from .manifest import Manifest
@@ -835,9 +836,6 @@ def _pdf_source(r: _Renderer, state: InvoiceState) -> tuple[Path | None, str]:
     if not source.is_file():
         return None, f"PDF file '{name}' not found{_where(state.invoice.where)}: the page has no PDF link."
     return source, ""
-
-
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)

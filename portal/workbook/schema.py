@@ -942,8 +942,13 @@ def canonical_choice(value: object, choices: tuple[str, ...]) -> str | None:
     ('yes', 'nl')
     """
     n = normalize(value)
-    for c in choices:
-        if n == normalize(c):
-            return c
-    hit = CHOICE_ALIASES.get(n)
+    hit = _choice_names(choices).get(n) or CHOICE_ALIASES.get(n)
     return hit if hit in choices else None
+
+
+@lru_cache(maxsize=64)  # a choice column's words, for every row
+def _choice_names(choices: tuple[str, ...]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for c in choices:
+        names.setdefault(normalize(c), c)
+    return names
