@@ -15,9 +15,7 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from portal.codes.payment import ogm
 from portal.domain.money import CENT
-from portal.domain.scenarios import BUILTIN_STEPS
 from portal.workbook import sample
 from portal.workbook.template import write_workbook
 
@@ -25,10 +23,6 @@ REFERENCE = (10_000, 2_000)
 LARGE = (100_000, 20_000)
 SEED = 20261116
 AS_OF = sample.AS_OF
-
-
-def _ladder(scenario: str) -> list[tuple[str, int]]:
-    return [(str(s.stage), s.offset_days) for s in BUILTIN_STEPS if s.scenario == scenario]
 
 
 def _customers(rng: random.Random, count: int) -> list[dict[str, object]]:
@@ -64,22 +58,8 @@ def synthetic_rows(invoices: int, customers: int, seed: int = SEED) -> dict[str,
     plans: list[dict[str, object]] = []
     for n in range(1, invoices + 1):
         customer = people[(n * 7) % len(people)]
-        lang = str(customer["language"])
-        number = f"S-{n:07d}"
-        issue = AS_OF - timedelta(days=rng.randint(1, 190))
-        due = issue + timedelta(days=30 if customer["kind"] == "B2B" else 15)
-        amount = sample._amount(rng)
-        invoice: dict[str, object] = {
-            "number": number,
-            "kind": "invoice",
-            "customer_id": customer["id"],
-            "issue_date": issue,
-            "due_date": due,
-            "amount": amount,
-            "currency": "EUR",
-            "description": rng.choice(sample.SERVICES[lang]),
-            "order_ref": f"PO-{rng.randint(1000, 9999)}" if customer["kind"] == "B2B" and n % 3 == 0 else "",
-        }
+        invoice = sample.draw_invoice(rng, n, f"S-{n:07d}", customer)
+        number, amount = invoice["number"], invoice["amount"]
         invoice_rows.append(invoice)
         special = n % 50
         if special == 11:
@@ -111,45 +91,7 @@ def synthetic_rows(invoices: int, customers: int, seed: int = SEED) -> dict[str,
                     }
                 )
             continue
-        reference = ogm.format(ogm.generate(number))
-        fate = rng.random()
-        if due < AS_OF and fate < 0.40:
-            payments.append(
-                {
-                    "date": min(due + timedelta(days=rng.randint(-20, 25)), AS_OF - timedelta(days=1)),
-                    "amount": amount,
-                    "reference": reference,
-                    "counterparty": customer["name"],
-                    "invoice": number if n % 5 else "",
-                    "source": "bank",
-                }
-            )
-            continue
-        if due < AS_OF and fate < 0.50:
-            part = (amount * Decimal(rng.choice(["0.25", "0.4", "0.5"]))).quantize(CENT, rounding=ROUND_HALF_UP)
-            payments.append(
-                {
-                    "date": min(due + timedelta(days=rng.randint(0, 10)), AS_OF - timedelta(days=1)),
-                    "amount": part,
-                    "reference": reference,
-                    "counterparty": customer["name"],
-                    "invoice": number,
-                    "source": "bank",
-                }
-            )
-        overdue = (AS_OF - due).days
-        sent = [(stage, offset) for stage, offset in _ladder(str(customer["scenario"])) if offset <= overdue]
-        for stage, offset in sent[:-1] if n % 2 else sent:
-            log.append(
-                {
-                    "date": due + timedelta(days=offset),
-                    "customer_id": customer["id"],
-                    "invoice": number,
-                    "channel": "email",
-                    "action": stage,
-                    "note": "",
-                }
-            )
+        sample.draw_history(rng, n, invoice, customer, payments, log)
     for k in range(max(1, invoices // 500)):
         customer = people[(k * 13) % len(people)]
         invoice_rows.append(

@@ -195,74 +195,92 @@ def _ladder(scenario: str) -> list[tuple[str, int]]:
     return [(s.stage, s.offset_days) for s in BUILTIN_STEPS if s.scenario == scenario]
 
 
+def draw_invoice(rng: random.Random, n: int, number: str, customer: dict[str, Any]) -> dict[str, Any]:
+    """Invoice `number` (the n-th) of `customer`: issued up to 190 days before AS_OF, so that some are not
+    due yet, some due soon, some a few days late and some months late."""
+    lang = str(customer["language"])
+    issue = AS_OF - timedelta(days=rng.randint(1, 190))
+    return {
+        "number": number,
+        "kind": "invoice",
+        "customer_id": customer["id"],
+        "issue_date": issue,
+        "due_date": issue + timedelta(days=30 if customer["kind"] == "B2B" else 15),
+        "amount": _amount(rng),
+        "currency": "EUR",
+        "description": rng.choice(SERVICES[lang]),
+        "order_ref": f"PO-{rng.randint(1000, 9999)}" if customer["kind"] == "B2B" and n % 3 == 0 else "",
+    }
+
+
+def draw_history(
+    rng: random.Random,
+    n: int,
+    invoice: dict[str, Any],
+    customer: dict[str, Any],
+    payments: list[dict[str, Any]],
+    log: list[dict[str, Any]],
+) -> None:
+    """What happened to a late invoice: paid in full (four in ten), else perhaps paid in part, and the
+    reminders sent so far on its customer's scenario."""
+    number, amount, due = invoice["number"], invoice["amount"], invoice["due_date"]
+    reference = ogm.format(ogm.generate(number))
+    fate = rng.random()
+    if due < AS_OF and fate < 0.40:
+        paid_on = due + timedelta(days=rng.randint(-20, 25))
+        payments.append(
+            {
+                "date": min(paid_on, AS_OF - timedelta(days=1)),
+                "amount": amount,
+                "reference": reference,
+                "counterparty": customer["name"],
+                "invoice": number if n % 5 else "",
+                "source": "bank",
+            }
+        )
+        return
+    if due < AS_OF and fate < 0.50:
+        part = (amount * Decimal(rng.choice(["0.25", "0.4", "0.5"]))).quantize(CENT, rounding=ROUND_HALF_UP)
+        payments.append(
+            {
+                "date": due + timedelta(days=rng.randint(0, 10)),
+                "amount": part,
+                "reference": reference,
+                "counterparty": customer["name"],
+                "invoice": number,
+                "source": "bank",
+            }
+        )
+    overdue = (AS_OF - due).days
+    sent = [(stage, offset) for stage, offset in _ladder(str(customer["scenario"])) if offset <= overdue]
+    # Stages already sent on time; for every other invoice the current stage is still to do.
+    for stage, offset in sent[:-1] if n % 2 else sent:
+        log.append(
+            {
+                "date": due + timedelta(days=offset),
+                "customer_id": customer["id"],
+                "invoice": number,
+                "channel": "email",
+                "action": stage,
+                "note": "",
+            }
+        )
+
+
 def sample_rows() -> dict[str, list[dict[str, Any]]]:
     """The sample's tables, by table key."""
     rng = random.Random(SEED)
     customers = _customers(rng)
-    invoices, payments, log, plans = [], [], [], []
-    # Issue dates spread so that some invoices are not due yet, some due soon,
-    # some a few days late and some months late.
+    invoices: list[dict[str, Any]] = []
+    payments: list[dict[str, Any]] = []
+    log: list[dict[str, Any]] = []
+    plans: list[dict[str, Any]] = []
     for n in range(1, 151):
         customer = customers[(n * 7) % len(customers)]
-        lang = str(customer["language"])
-        number = f"2026-{n:04d}"
-        issue = AS_OF - timedelta(days=rng.randint(1, 190))
-        terms = 30 if customer["kind"] == "B2B" else 15
-        due = issue + timedelta(days=terms)
-        amount = {1: Decimal("48000.00"), 2: Decimal("12.50")}.get(n, _amount(rng))
-        invoice = {
-            "number": number,
-            "kind": "invoice",
-            "customer_id": customer["id"],
-            "issue_date": issue,
-            "due_date": due,
-            "amount": amount,
-            "currency": "EUR",
-            "description": rng.choice(SERVICES[lang]),
-            "order_ref": f"PO-{rng.randint(1000, 9999)}" if customer["kind"] == "B2B" and n % 3 == 0 else "",
-        }
+        invoice = draw_invoice(rng, n, f"2026-{n:04d}", customer)
+        invoice["amount"] = {1: Decimal("48000.00"), 2: Decimal("12.50")}.get(n, invoice["amount"])
         invoices.append(invoice)
-        reference = ogm.generate(number)
-        fate = rng.random()
-        if due < AS_OF and fate < 0.40:
-            paid_on = due + timedelta(days=rng.randint(-20, 25))
-            payments.append(
-                {
-                    "date": min(paid_on, AS_OF - timedelta(days=1)),
-                    "amount": amount,
-                    "reference": ogm.format(reference),
-                    "counterparty": customer["name"],
-                    "invoice": number if n % 5 else "",
-                    "source": "bank",
-                }
-            )
-            continue
-        if due < AS_OF and fate < 0.50:
-            part = (amount * Decimal(rng.choice(["0.25", "0.4", "0.5"]))).quantize(CENT, rounding=ROUND_HALF_UP)
-            payments.append(
-                {
-                    "date": due + timedelta(days=rng.randint(0, 10)),
-                    "amount": part,
-                    "reference": ogm.format(reference),
-                    "counterparty": customer["name"],
-                    "invoice": number,
-                    "source": "bank",
-                }
-            )
-        overdue = (AS_OF - due).days
-        sent = [(stage, offset) for stage, offset in _ladder(str(customer["scenario"])) if offset <= overdue]
-        # Stages already sent on time; for every other invoice the current stage is still to do.
-        for stage, offset in sent[:-1] if n % 2 else sent:
-            log.append(
-                {
-                    "date": due + timedelta(days=offset),
-                    "customer_id": customer["id"],
-                    "invoice": number,
-                    "channel": "email",
-                    "action": stage,
-                    "note": "",
-                }
-            )
+        draw_history(rng, n, invoice, customer, payments, log)
 
     def edit(n: int, **changes: object) -> dict[str, Any]:
         """Give invoice n a state of its own, with none of the payments or log drawn for it."""
