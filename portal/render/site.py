@@ -150,12 +150,14 @@ def _headers_file() -> str:
 
 
 def _ics_text(value: str) -> str:
-    cleaned = "".join(c if c.isprintable() else " " for c in value)
+    cleaned = value if value.isprintable() else "".join(c if c.isprintable() else " " for c in value)
     return cleaned.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
 
 
 def _ics_fold(line: str) -> str:
     """RFC 5545: lines longer than 75 octets continue on the next line after a space."""
+    if len(line.encode()) <= 75:
+        return line
     out: list[str] = []
     current = b""
     for char in line:
