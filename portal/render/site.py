@@ -25,7 +25,7 @@ import sys
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
@@ -681,8 +681,11 @@ def _plan(r: _Renderer) -> _Plan:
             if i.invoice.number in invoices
         }
         codes = [(customer_state.total, "EUR", customer_state.reference, customer_state.customer.where)]
-        items = [state_key(i) for i in customer_state.invoices], [state_key(i) for i in customer_state.held]
-        key = cache.fingerprint(common, "c", replace(customer_state, invoices=(), held=()), items, item_links)
+        items = {f.name: getattr(customer_state, f.name) for f in fields(CustomerState)}
+        items.update(
+            invoices=[state_key(i) for i in customer_state.invoices], held=[state_key(i) for i in customer_state.held]
+        )
+        key = cache.fingerprint(common, "c", items, item_links)
         make = partial(_statement_files, r, customer_state, link, item_links)
         units.append(_Unit(link.path, key, tuple(codes if customer_state.total > 0 else ()), make))
     units.append(_Unit("", cache.fingerprint(common, "site"), (), partial(_common_files, r)))
