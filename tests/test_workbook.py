@@ -195,3 +195,11 @@ def test_a_flat_sheet_without_creditor_says_how_to_give_one(flat_french_sheet):
     assert any("'IBAN' is missing (no Settings sheet found)" in m and "--creditor iban=VALUE" in m for m in messages), (
         messages
     )
+
+
+def test_column_letters_are_excels():
+    from openpyxl.utils import get_column_letter
+
+    from portal.workbook.grid import column_letter
+
+    assert all(column_letter(n) == get_column_letter(n) for n in range(1, 16385))  # A to XFD, Excel's last

@@ -1,4 +1,6 @@
-"""The `debtor-portal` command line: the terminal's front door to the commands in `portal.app`."""
+"""The `debtor-portal` command line: the terminal's front door to the commands in `portal.app`.
+
+Each command's module is loaded when that command runs, not before: starting Python is part of every run."""
 
 from __future__ import annotations
 
@@ -8,31 +10,20 @@ import sys
 import webbrowser
 from datetime import date, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from tqdm import tqdm
-
-from ..app import (
-    actions,
-    build,
-    check,
-    errors,
-    handover,
-    import_bank,
-    import_ubl,
-    init,
-    load,
-    publish,
-    refresh,
-    remind,
-    report,
-)
+from ..app import errors
 from ..app.errors import EXIT_OK, EXIT_PROBLEMS
 from ..domain import problems
 from ..workbook import cells, schema
 from ..workbook.file import FileWorkbook
 from ..workbook.xlsx.grids import UnreadableWorkbook
 from .addin import commands as addin_commands
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+    from ..app import build, check, publish, remind
 
 EXIT_INTERRUPTED = 130  # as a shell reports Ctrl-C
 
@@ -205,9 +196,11 @@ class ProgressBar:
 
     def __call__(self, done: int, total: int, label: str) -> None:
         if self.bar is None:
-            self.bar = tqdm(
-                total=total, desc=label, unit="", file=self.stream, disable=None, leave=False, dynamic_ncols=True
-            )
+            if not self.stream.isatty():  # a log, a pipe, a scheduled task: no bar, and no need to load tqdm
+                return
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=label, unit="", file=self.stream, leave=False, dynamic_ncols=True)
             self.label = label
         if label != self.label:
             self.label = label
@@ -319,6 +312,8 @@ def _workbook(args: argparse.Namespace) -> FileWorkbook:
 
 def run(args: argparse.Namespace) -> int:
     if args.command == "init":
+        from ..app import init
+
         result = init.init(args.path, with_sample=args.sample, lang=args.lang, overwrite=args.force)
         print(f"Created {result.path}" + (" with the sample data" if result.sample else ""))
         return EXIT_OK
@@ -331,6 +326,8 @@ def run(args: argparse.Namespace) -> int:
     workbook = _workbook(args)
     creditor = dict(args.creditor)
     if args.command == "check":
+        from ..app import check
+
         checked = check.check(workbook, creditor)
         if args.json:
             print(json.dumps(checked.to_json(), indent=2, ensure_ascii=False))
@@ -338,6 +335,8 @@ def run(args: argparse.Namespace) -> int:
             _print_check(checked)
         return checked.exit_code
     if args.command == "build":
+        from ..app import build
+
         out = args.out or workbook.folder / "site_out"
         try:
             with ProgressBar() as bar:
@@ -357,6 +356,8 @@ def run(args: argparse.Namespace) -> int:
         _print_build(outcome)
         return EXIT_OK
     if args.command == "publish":
+        from ..app import publish
+
         site_dir = args.site or workbook.folder / "site_out"
         with ProgressBar() as bar:
             done = publish.publish(
@@ -371,14 +372,20 @@ def run(args: argparse.Namespace) -> int:
         _print_publish(done)
         return EXIT_OK
     if args.command == "actions":
+        from ..app import actions
+
         found = actions.actions_for(workbook, today=date.today(), as_of=args.as_of, creditor=creditor)
         print("\n".join(found.lines))
         return EXIT_OK
     if args.command == "report":
+        from ..app import report
+
         overview = report.report(workbook, today=date.today(), out=args.out, as_of=args.as_of, creditor=creditor)
         print(f"Wrote the overview as of {overview.assessment.as_of:%d/%m/%Y} to {overview.path} (not published)")
         return EXIT_OK
     if args.command == "handover":
+        from ..app import handover
+
         packed = handover.handover(
             workbook,
             args.customer,
@@ -397,6 +404,8 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     if args.command == "refresh":
+        from ..app import load, refresh
+
         refreshed = refresh.refresh(
             workbook, today=date.today(), as_of=args.as_of, creditor=creditor, secret_file=args.secret_file
         )
@@ -411,6 +420,8 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     if args.command == "remind":
+        from ..app import remind
+
         outbox = args.outbox or workbook.folder / "outbox"
         reminded = remind.remind(
             workbook,
@@ -425,6 +436,8 @@ def run(args: argparse.Namespace) -> int:
         _print_remind(reminded)
         return EXIT_OK
     if args.command == "import-bank":
+        from ..app import import_bank
+
         with ProgressBar() as bar:
             imported = import_bank.import_bank(
                 workbook, args.files, today=date.today(), as_of=args.as_of, creditor=creditor, progress=bar
@@ -432,6 +445,8 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(imported.lines()))
         return EXIT_OK
     if args.command == "import-ubl":
+        from ..app import import_ubl
+
         with ProgressBar() as bar:
             added = import_ubl.import_ubl(workbook, args.paths, today=date.today(), creditor=creditor, progress=bar)
         print("\n".join(added.lines()))

@@ -5,6 +5,7 @@ addin/Dispatch.bas); xlwings then gives the active workbook as `xw.Book.caller()
 decides the date once (today), shows progress in Excel's status bar, ends with one message box,
 and gives screen updating, calculation mode and the status bar back as they were, whatever happens.
 On macOS RunPython returns at once and Python runs on, so each handler is self-contained.
+On Windows every click starts Python afresh, and Excel waits: each handler loads only its own command.
 """
 
 from __future__ import annotations
@@ -21,15 +22,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ..app import build as build_command
-from ..app import check as check_command
-from ..app import errors, init, load
-from ..app import import_bank as import_bank_command
-from ..app import import_ubl as import_ubl_command
-from ..app import publish as publish_command
-from ..app import refresh as refresh_command
-from ..app import remind as remind_command
-from ..app import report as report_command
+from ..app import errors
 from ..domain.problems import ERROR, Problem
 from ..render import i18n, templating
 from ..workbook.excel import ExcelWorkbook
@@ -111,6 +104,8 @@ def new_workbook(book: Any = None, today: date | None = None) -> str | None:
     """Create a workbook from the template with the sample data beside the current one, and open it."""
 
     def work(s: _Session) -> str:
+        from ..app import init
+
         folder = s.workbook.folder
         path, n = folder / "Receivables.xlsx", 1
         while path.exists():
@@ -161,6 +156,8 @@ def check(book: Any = None, today: date | None = None) -> str | None:
     """List every problem on a Problems sheet with a link to each cell; remove the sheet when all is well."""
 
     def work(s: _Session) -> str:
+        from ..app import check as check_command
+
         s.status("checking the workbook")
         result = check_command.check(s.workbook)
         _write_problems(s.book, result.problems)
@@ -181,6 +178,9 @@ def refresh(book: Any = None, today: date | None = None) -> str | None:
     """Write the managed columns of every invoice, and the Actions and Overview sheets, into the open workbook, live."""
 
     def work(s: _Session) -> str:
+        from ..app import load
+        from ..app import refresh as refresh_command
+
         s.status("refreshing the invoices")
         done = refresh_command.refresh(s.workbook, today=s.today)
         warnings = load.law_warnings(done.assessment)
@@ -204,6 +204,8 @@ def remind(book: Any = None, today: date | None = None) -> str | None:
     """Today's reminders as e-mail drafts in the outbox folder, with a Reminders and a Log row each."""
 
     def work(s: _Session) -> str:
+        from ..app import remind as remind_command
+
         s.status("preparing today's reminders")
         folder = s.workbook.folder
         done = remind_command.remind(s.workbook, today=s.today, outbox=folder / "outbox")
@@ -267,6 +269,8 @@ def import_bank(book: Any = None, today: date | None = None) -> str | None:
     """Add the payments of the bank statements (camt.053/054, CODA) in the 'Bank statements' folder beside the workbook."""
 
     def work(s: _Session) -> str:
+        from ..app import import_bank as import_bank_command
+
         files = _inbox(s.workbook.folder / BANK_FOLDER, "the statements exported from your bank (camt.053 or CODA)")
         if isinstance(files, str):
             return files
@@ -281,6 +285,8 @@ def import_invoices(book: Any = None, today: date | None = None) -> str | None:
     """Add the Peppol e-invoices and credit notes (UBL .xml) in the 'E-invoices' folder beside the workbook."""
 
     def work(s: _Session) -> str:
+        from ..app import import_ubl as import_ubl_command
+
         found = _inbox(s.workbook.folder / EINVOICE_FOLDER, "your Peppol e-invoices and credit notes (UBL .xml files)")
         if isinstance(found, str):
             return found
@@ -300,6 +306,8 @@ def overview(
     """The overview (what is owed, overdue, ageing, DSO, expected receipts) as a page on this computer, in the browser."""
 
     def work(s: _Session) -> str:
+        from ..app import report as report_command
+
         s.status("writing the overview")
         done = report_command.report(s.workbook, today=s.today)
         ov = done.overview
@@ -325,6 +333,8 @@ def build(book: Any = None, today: date | None = None) -> str | None:
     """Generate the portal from the live workbook (unsaved changes included) into site_out beside it."""
 
     def work(s: _Session) -> str:
+        from ..app import build as build_command
+
         s.status("building the portal")
         out = s.workbook.folder / "site_out"
         outcome = build_command.build(s.workbook, today=s.today, out_dir=out, progress=s.progress)
@@ -394,6 +404,8 @@ def publish(book: Any = None, today: date | None = None) -> str | None:
     """Put the built portal online at the publish target of the Settings, after the user confirms."""
 
     def work(s: _Session) -> str | None:
+        from ..app import publish as publish_command
+
         folder = s.workbook.folder
         site = folder / "site_out"
         s.status("comparing the portal with what is online")

@@ -27,7 +27,6 @@ from . import cells, schema
 from .grid import Grid
 from .port import REPORT_MARK, Applied, Changes, UnsafeToWrite, grids_fingerprint
 from .read import FoundTable, append_places, locate_tables
-from .template import NUMBER_FORMATS
 
 LINK_COLUMNS = {("invoices", "portal_link"), ("reminders", "link")}
 _MAX_EXACT = 2**53
@@ -240,7 +239,7 @@ class _Target:
             self.sheet.range((self.header_row, col)).value = header
         self.columns[key] = col
         added.append(f"{self.sheet.name}!{header}")
-        kind = NUMBER_FORMATS.get(column.type)
+        kind = schema.NUMBER_FORMATS.get(column.type)
         if kind:
             bottom = max(self.header_row + 1, len(self.grid_rows))
             self.sheet.range((self.header_row + 1, col), (bottom, col)).number_format = kind
@@ -380,7 +379,7 @@ class _Report:
         self.sheet.range((1, 1), (height, width)).number_format = "General"
         for (kind, col), runs in self._formatted().items():
             for run in _runs(runs):
-                self.sheet.range((run[0], col), (run[-1], col)).number_format = NUMBER_FORMATS[kind]
+                self.sheet.range((run[0], col), (run[-1], col)).number_format = schema.NUMBER_FORMATS[kind]
         return True
 
     def _formatted(self) -> dict[tuple[str, int], list[int]]:

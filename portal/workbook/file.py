@@ -1,4 +1,4 @@
-"""The workbook port for an .xlsx file on disk: read with openpyxl, written through the safe writer."""
+"""The workbook port for an .xlsx file on disk: read with python-calamine, written through the safe writer."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 from .grid import Grid
 from .port import Applied, Changes, grids_fingerprint
 from .xlsx.grids import read_grids
-from .xlsx.write import write_workbook_changes
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,8 @@ class FileWorkbook:
     def apply(self, changes: Changes) -> Applied:
         if self.now is None:
             raise ValueError("this workbook was opened for reading only: give `now` to write to it")
+        from .xlsx.write import write_workbook_changes  # openpyxl, loaded only by the commands that write
+
         return write_workbook_changes(Path(self.path), changes, now=self.now, in_place=self.in_place, out=self.out)
 
     def written(self, applied: Applied) -> FileWorkbook:

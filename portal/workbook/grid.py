@@ -6,6 +6,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
+def column_letter(number: int) -> str:
+    """Excel's name for column `number` (1-based): A to Z, then AA, AB and so on."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 def _empty(value: object) -> bool:
     return value is None or value == ""
 

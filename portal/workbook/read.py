@@ -13,14 +13,12 @@ from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-
 from ..domain.languages import LANGUAGES
 from ..domain.ledger import Creditor, Customer, Installment, Invoice, Ledger, LogEntry, Payment, ScenarioStep, Where
 from ..domain.problems import ERROR, Problem
 from ..domain.scenarios import BUILTIN_STEPS
 from . import cells, schema
-from .grid import Grid
+from .grid import Grid, column_letter
 
 HEADER_SCAN_ROWS = 30
 OPTION_SHEET = "--creditor option"
@@ -38,7 +36,7 @@ class FoundTable:
         if key is None:
             return Where(self.grid.name, row_index + 1)
         col = self.columns[key]
-        return Where(self.grid.name, row_index + 1, self.headers[key], get_column_letter(col + 1))
+        return Where(self.grid.name, row_index + 1, self.headers[key], column_letter(col + 1))
 
     def rows(self) -> Iterator[tuple[int, dict[str, object]]]:
         """(row index, {column key: raw value}) for every non-blank row under the header."""
@@ -202,7 +200,7 @@ def _setting_cells(grid: Grid) -> Iterator[tuple[schema.Setting, object, Where]]
     for index, row in enumerate(grid.rows):
         for col, cell in enumerate(row[:-1]):
             if isinstance(cell, str) and (setting := schema.match_setting(cell)):
-                yield setting, row[col + 1], Where(grid.name, index + 1, cell.strip(), get_column_letter(col + 2))
+                yield setting, row[col + 1], Where(grid.name, index + 1, cell.strip(), column_letter(col + 2))
                 break
 
 

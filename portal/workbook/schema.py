@@ -25,6 +25,9 @@ REFERENCE_KINDS = ("ogm", "rf")
 INTEREST_RULES = ("legal", "contractual", "none")
 CHANNELS = tuple(Channel)
 
+# How each type of column is shown in Excel.
+NUMBER_FORMATS = {"date": "DD/MM/YYYY", "money": "#,##0.00", "percent": "0.00", "number": "0"}
+
 # Every word a user may type for a choice, normalized, mapped to the canonical value.
 CHOICE_ALIASES: dict[str, str] = {
     **{w: "yes" for w in ("yes", "y", "oui", "o", "ja", "j", "true", "vrai", "waar", "wahr", "x", "1")},

@@ -8,7 +8,6 @@ from pathlib import Path
 import openpyxl
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table as ExcelTable
@@ -18,9 +17,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..domain.ledger import ScenarioStep
 from ..domain.scenarios import BUILTIN_STEPS
 from . import schema
+from .grid import column_letter
 
 FIXED_TIMESTAMP = datetime(2026, 1, 1)  # so that the same rows always give the same file
-NUMBER_FORMATS = {"date": "DD/MM/YYYY", "money": "#,##0.00", "percent": "0.00", "number": "0"}
 MANAGED_FILL = PatternFill("solid", fgColor="D9D9D9")
 MANAGED_FONT = Font(bold=True, italic=True, color="595959")
 LAST_ROW = 1048576
@@ -94,7 +93,7 @@ def _validation(sheet: Worksheet, choices: tuple[str, ...], ref: str) -> None:
 
 
 def _add_table(sheet: Worksheet, name: str, width: int, rows: int) -> None:
-    ref = f"A1:{get_column_letter(width)}{max(rows, 1) + 1}"
+    ref = f"A1:{column_letter(width)}{max(rows, 1) + 1}"
     table = ExcelTable(displayName=name, ref=ref)
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     sheet.add_table(table)
@@ -104,7 +103,7 @@ def _add_table(sheet: Worksheet, name: str, width: int, rows: int) -> None:
 def _write_table(book: Workbook, table: schema.Table, lang: str, rows: list[dict[str, object]]) -> None:
     sheet = book.create_sheet(table.sheet_name(lang))
     for col, column in enumerate(table.columns, start=1):
-        letter = get_column_letter(col)
+        letter = column_letter(col)
         header = sheet.cell(row=1, column=col, value=column.header(lang))
         sheet.column_dimensions[letter].width = column.width
         if column.managed:
@@ -112,9 +111,9 @@ def _write_table(book: Workbook, table: schema.Table, lang: str, rows: list[dict
             header.comment = Comment("Written by Debtor Portal (Refresh). Do not type here.", "Debtor Portal")
         elif column.help:
             header.comment = Comment(column.help, "Debtor Portal")
-        if column.type in NUMBER_FORMATS:
+        if column.type in schema.NUMBER_FORMATS:
             for row in range(2, len(rows) + 3):
-                sheet.cell(row=row, column=col).number_format = NUMBER_FORMATS[column.type]
+                sheet.cell(row=row, column=col).number_format = schema.NUMBER_FORMATS[column.type]
         if column.choices:
             _validation(sheet, column.choices, f"{letter}2:{letter}{LAST_ROW}")
         for row, record in enumerate(rows, start=2):
@@ -128,15 +127,15 @@ def _write_settings(book: Workbook, lang: str, settings: dict[str, object]) -> N
     sheet = book.create_sheet(table.sheet_name(lang))
     for col, column in enumerate(table.columns, start=1):
         sheet.cell(row=1, column=col, value=column.header(lang))
-        sheet.column_dimensions[get_column_letter(col)].width = column.width
+        sheet.column_dimensions[column_letter(col)].width = column.width
     for row, setting in enumerate(schema.SETTINGS, start=2):
         label = sheet.cell(row=row, column=1, value=setting.labels[lang])
         if setting.required:
             label.font = Font(bold=True)
         write_cell(sheet, row, 2, settings.get(setting.key, setting.default))
         sheet.cell(row=row, column=3, value=setting.help).alignment = Alignment(wrap_text=True)
-        if setting.type in NUMBER_FORMATS:
-            sheet.cell(row=row, column=2).number_format = NUMBER_FORMATS[setting.type]
+        if setting.type in schema.NUMBER_FORMATS:
+            sheet.cell(row=row, column=2).number_format = schema.NUMBER_FORMATS[setting.type]
         if setting.choices:
             _validation(sheet, setting.choices, f"B{row}")
     _add_table(sheet, "Settings", len(table.columns), len(schema.SETTINGS))

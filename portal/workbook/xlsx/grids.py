@@ -1,4 +1,5 @@
-"""An .xlsx file's values: every sheet in one read-only pass with openpyxl.
+"""An .xlsx file's values: every sheet in one read-only pass with python-calamine, or openpyxl for a
+file calamine cannot read.
 
 The file is opened read-only and never written here; formulas give their cached values
 (what Excel showed when it last saved the file).
@@ -11,9 +12,7 @@ import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
-import openpyxl
 import python_calamine
-from openpyxl.utils.exceptions import InvalidFileException
 
 from ..grid import Grid
 
@@ -117,6 +116,9 @@ def read_grids(path: Path) -> list[Grid]:
         ) from None
     if (grids := _calamine_grids(path)) is not None:
         return grids
+    import openpyxl  # loading it takes a tenth of a second: only for the files calamine cannot read
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:

@@ -50,16 +50,17 @@ from xml.sax.saxutils import escape
 import openpyxl
 from openpyxl.cell.cell import MergedCell
 from openpyxl.styles import Font
-from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
+from openpyxl.utils import column_index_from_string, range_boundaries
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.table import TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .. import schema
+from ..grid import column_letter
 from ..port import REPORT_MARK, Applied, Changes, UnsafeToWrite, state_dir
 from ..read import FoundTable, append_places, locate_tables
-from ..template import NUMBER_FORMATS, write_cell
+from ..template import write_cell
 from .grids import read_grids
 from .losses import MAIN_NS, REL_NS, human_list, losses, relationships
 
@@ -160,7 +161,7 @@ def _bounds(table: ExcelTable) -> tuple[int, int, int, int]:
 
 def _set_ref(table: ExcelTable, max_col: int, max_row: int) -> None:
     min_col, min_row, _, _ = _bounds(table)
-    table.ref = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}"
+    table.ref = f"{column_letter(min_col)}{min_row}:{column_letter(max_col)}{max_row}"
     if table.autoFilter is not None:
         table.autoFilter.ref = table.ref
 
@@ -206,9 +207,9 @@ def _new_sheet(book: Workbook, table: schema.Table, touched: set, lang: str) -> 
     ws = book.create_sheet(_unique_sheet_title(book, table.sheet_name(lang)))
     for col, column in enumerate(table.columns, start=1):
         ws.cell(row=1, column=col, value=column.header(lang)).font = Font(bold=True)
-        ws.column_dimensions[get_column_letter(col)].width = column.width
+        ws.column_dimensions[column_letter(col)].width = column.width
     excel = ExcelTable(
-        displayName=_unique_table_name(book, table.sheet_name(lang)), ref=f"A1:{get_column_letter(len(table.columns))}2"
+        displayName=_unique_table_name(book, table.sheet_name(lang)), ref=f"A1:{column_letter(len(table.columns))}2"
     )
     excel.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     excel._initialise_columns()
@@ -224,7 +225,7 @@ def _set_width_if_unset(ws: Worksheet, col: int, width: int) -> None:
         first = dim.min or column_index_from_string(letter)
         if first <= col <= (dim.max or first):
             return  # the user's own width (a second <col> over the same column would make Excel repair)
-    ws.column_dimensions[get_column_letter(col)].width = width
+    ws.column_dimensions[column_letter(col)].width = width
 
 
 def _add_column(target: _Target, key: str, added: list[str]) -> int:
@@ -237,7 +238,7 @@ def _add_column(target: _Target, key: str, added: list[str]) -> int:
         if not _column_free(ws, col, header_row, max_row):
             raise UnsafeToWrite(
                 f"Sheet '{ws.title}' needs a '{header}' column, but the column right of its table "
-                f"'{target.excel.displayName}' ({get_column_letter(col)}) is not empty. Insert an empty column "
+                f"'{target.excel.displayName}' ({column_letter(col)}) is not empty. Insert an empty column "
                 f"there, or add a '{header}' column to the table yourself. Nothing was written."
             )
         names = {c.name.lower() for c in target.excel.tableColumns}
@@ -258,7 +259,7 @@ def _add_column(target: _Target, key: str, added: list[str]) -> int:
         if ws.auto_filter.ref:
             min_col, min_row, max_col, max_row = range_boundaries(ws.auto_filter.ref)
             if min_row == header_row and max_col + 1 == col:
-                ws.auto_filter.ref = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(col)}{max_row}"
+                ws.auto_filter.ref = f"{column_letter(min_col)}{min_row}:{column_letter(col)}{max_row}"
     cell = ws.cell(row=header_row, column=col, value=header)
     target.touched.add((ws.title, header_row, col))
     neighbour = _cells(ws).get((header_row, col - 1))
@@ -303,7 +304,7 @@ def _put(ws: Worksheet, row: int, col: int, value: object, kind: str) -> None:
     existing = _cells(ws).get((row, col))
     if isinstance(existing, MergedCell):
         raise UnsafeToWrite(
-            f"Cell {get_column_letter(col)}{row} on sheet '{ws.title}' is part of merged cells; "
+            f"Cell {column_letter(col)}{row} on sheet '{ws.title}' is part of merged cells; "
             "unmerge them first. Nothing was written."
         )
     if value is None or value == "":
@@ -312,7 +313,7 @@ def _put(ws: Worksheet, row: int, col: int, value: object, kind: str) -> None:
         return
     if isinstance(value, str) and len(value) > MAX_CELL_TEXT:
         raise ValueError(
-            f"A text for {get_column_letter(col)}{row} on sheet '{ws.title}' is longer than "
+            f"A text for {column_letter(col)}{row} on sheet '{ws.title}' is longer than "
             f"Excel's {MAX_CELL_TEXT} characters"
         )
     general = existing is None or existing.number_format == "General"
@@ -323,11 +324,11 @@ def _put(ws: Worksheet, row: int, col: int, value: object, kind: str) -> None:
     if isinstance(value, datetime):
         cell.number_format = DATETIME_FORMAT
     elif isinstance(value, date):
-        cell.number_format = NUMBER_FORMATS["date"]
+        cell.number_format = schema.NUMBER_FORMATS["date"]
     elif isinstance(value, Decimal) or (
         kind == "money" and isinstance(value, (int, float)) and not isinstance(value, bool)
     ):
-        cell.number_format = NUMBER_FORMATS["money"]
+        cell.number_format = schema.NUMBER_FORMATS["money"]
 
 
 def _write_cells(target: _Target, rows: dict[int, dict[str, object]], added: list[str]) -> int:
@@ -657,7 +658,7 @@ def _check_written(path: Path, before: list[tuple[str, dict]], touched: set[tupl
             was, now = old.get((row, col)), new.get((row, col))
             if was != now and (name, row, col) not in touched:
                 raise UnsafeToWrite(
-                    f"Checking the new workbook, cell {get_column_letter(col)}{row} on sheet '{name}' would change "
+                    f"Checking the new workbook, cell {column_letter(col)}{row} on sheet '{name}' would change "
                     f"from {was!r} to {now!r}, which the writer did not ask for. Nothing was written; use the "
                     "Excel ribbon's Refresh, and please report this."
                 )
