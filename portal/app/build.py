@@ -52,8 +52,9 @@ def build(
     """Check the workbook, assess it and write the portal to `out_dir`.
 
     `progress(done, total, label)` is called as pages are rendered; `workers` processes render
-    them (default: one per core). When nothing the last build read has changed and its site is
-    untouched, the build says what that build said, without assessing the workbook again."""
+    them (default: one per core, when there are enough pages to pay for starting them). When nothing
+    the last build read has changed and its site is untouched, the build says what that build said,
+    without assessing the workbook again."""
     grids = workbook.grids()
     values = grids_fingerprint(grids)
     key = secret(workbook.folder, secret_file)

@@ -885,12 +885,23 @@ def _quiet_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
 
-def _pool(workers: int) -> concurrent.futures.ProcessPoolExecutor | None:
-    """Worker processes forked from this one (they share the renderer without pickling it)."""
+PARALLEL_FROM = 64  # items (units or QR codes): fewer take less time than starting the worker processes
+
+
+def _pool(workers: int | None, items: int) -> tuple[concurrent.futures.ProcessPoolExecutor | None, int]:
+    """Worker processes forked from this one (they share the renderer without pickling it), and how many:
+    `workers` when given, else one per core when there are enough items to pay for starting them."""
+    if items <= 1:
+        workers = 1
+    elif workers is None:
+        workers = (os.cpu_count() or 1) if items >= PARALLEL_FROM else 1
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods() or sys.platform != "linux":
-        return None
-    return concurrent.futures.ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("fork"), initializer=_quiet_worker
+        return None, 1
+    return (
+        concurrent.futures.ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("fork"), initializer=_quiet_worker
+        ),
+        workers,
     )
 
 
@@ -911,15 +922,15 @@ def _draw_all(store: cache.QRStore, payloads: list[str]) -> list[payment.QrDrawi
 def _run(
     function: Callable[[list], list],
     items: list,
-    workers: int,
+    workers: int | None,
     progress: Progress | None,
     done: int,
     total: int,
     label: str,
 ) -> list:
-    """function over chunks of items, in worker processes when there are several; results in order."""
+    """function over chunks of items, in worker processes when there are several (`_pool`); results in order."""
     results: list = []
-    pool = _pool(workers) if len(items) > 1 else None
+    pool, workers = _pool(workers, len(items))
     if pool is None:
         for chunk in _chunks(items, 1):
             results += function(chunk)
@@ -962,7 +973,6 @@ def build_site(
     """
     out_dir = Path(out_dir).resolve()
     finish_commit(out_dir)
-    workers = os.cpu_count() or 1 if workers is None else workers
     r = _Renderer(assessment, secret, folder)
     plan = _plan(r)
     cache_dir = _cache_dir(manifest) if manifest is not None else None
@@ -1056,7 +1066,7 @@ def _write_site(
     reused: dict[str, cache.Unit],
     previous: dict[str, cache.Unit],
     out_dir: Path,
-    workers: int,
+    workers: int | None,
     progress: Progress | None,
     done: int,
     total: int,
