@@ -67,7 +67,10 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--out", type=Path, help="output folder (default: site_out next to the workbook)")
     build.add_argument("--secret-file", type=Path, help="the site secret (default: beside the workbook)")
     build.add_argument(
-        "--workers", type=int, metavar="N", help="processes rendering pages (default: one per core when there are many; 1: none)"
+        "--workers",
+        type=int,
+        metavar="N",
+        help="processes rendering pages (default: one per core when there are many; 1: none)",
     )
     publish = sub.add_parser("publish", help="mirror the built site to a folder, an rclone remote or a git branch")
     _add_workbook(publish)
