@@ -32,7 +32,7 @@ def is_blank(value: object) -> bool:
 def text(value: object) -> str:
     """A cell as text: numbers typed as numbers lose their '.0', dates become ISO."""
     if type(value) is str:
-        return _BIDI_CONTROLS.sub("", value).strip()
+        return (value if value.isascii() else _BIDI_CONTROLS.sub("", value)).strip()
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -19,6 +19,14 @@ def _empty(value: object) -> bool:
     return value is None or value == ""
 
 
+def _width(row: tuple[object, ...]) -> int:
+    """One past the last cell of the row that holds something."""
+    for i in range(len(row) - 1, -1, -1):
+        if not _empty(row[i]):
+            return i + 1
+    return 0
+
+
 @dataclass(frozen=True)
 class Grid:
     """One sheet's cell values, row by row from A1; rows are padded to the same width."""
@@ -33,5 +41,5 @@ class Grid:
         kept = [tuple(row) for row in rows]
         while kept and all(_empty(v) for v in kept[-1]):
             kept.pop()
-        width = max((max((i + 1 for i, v in enumerate(row) if not _empty(v)), default=0) for row in kept), default=0)
+        width = max(map(_width, kept), default=0)
         return cls(name, tuple(row[:width] + (None,) * (width - len(row)) for row in kept))
