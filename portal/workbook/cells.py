@@ -7,8 +7,10 @@ Python value, or raises `ValueError` with a message that says what was expected.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import partial
 
 from ..domain.money import CENT
 from . import schema
@@ -130,16 +132,21 @@ def to_bool(value: object) -> bool:
 
 def convert(value: object, type_: str, choices: tuple[str, ...] = ()) -> object:
     """The typed value of a cell for a schema column or setting type."""
+    return converter(type_, choices)(value)
+
+
+def converter(type_: str, choices: tuple[str, ...] = ()) -> Callable[[object], object]:
+    """What `convert` does for one type (a column's, found once for all its cells)."""
     match type_:
         case "date":
-            return to_date(value)
+            return to_date
         case "money":
-            return to_money(value)
+            return to_money
         case "number":
-            return to_int(value)
+            return to_int
         case "percent":
-            return to_percent(value)
+            return to_percent
         case "choice":
-            return to_choice(value, choices)
+            return partial(to_choice, choices=choices)
         case _:
-            return text(value)
+            return text

@@ -8,9 +8,10 @@ invoices, whose customers are then derived from the names on it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from ..domain.languages import LANGUAGES
@@ -37,6 +38,14 @@ class FoundTable:
             return Where(self.grid.name, row_index + 1)
         col = self.columns[key]
         return Where(self.grid.name, row_index + 1, self.headers[key], column_letter(col + 1))
+
+    @cached_property
+    def converters(self) -> dict[str, tuple[schema.Column, Callable[[object], object]]]:
+        """Each column found, by key: its schema and how its cells are typed."""
+        return {
+            key: (column := self.table.column(key), cells.converter(column.type, column.choices))
+            for key in self.columns
+        }
 
     def rows(self) -> Iterator[tuple[int, dict[str, object]]]:
         """(row index, {column key: raw value}) for every non-blank row under the header."""
@@ -290,8 +299,9 @@ def _typed_row(found: FoundTable, index: int, raw: dict[str, object], problems: 
     """The row's values converted per column (each of its column's type); None when one is missing or wrong."""
     typed: dict[str, object] = {}
     ok = True
+    converters = found.converters
     for key, value in raw.items():
-        column = found.table.column(key)
+        column, convert = converters[key]
         if cells.is_blank(value):
             if column.required:
                 where = found.where(index, key)
@@ -307,7 +317,7 @@ def _typed_row(found: FoundTable, index: int, raw: dict[str, object], problems: 
                 ok = False
             continue
         try:
-            typed[key] = cells.convert(value, column.type, column.choices)
+            typed[key] = convert(value)
         except ValueError as exc:
             where = found.where(index, key)
             code = f"unknown_{key}" if column.type == "choice" else f"bad_{column.type}"
