@@ -116,8 +116,7 @@ class ReminderTemplates:
     """The reminder templates of one workbook, each read and compiled once."""
 
     def __init__(self, folder: Path | None = None):
-        self.env = environment(folder, autoescape=False)
-        self.env.finalize = _as_placeholder
+        self.env = environment(folder, autoescape=False, finalize=_as_placeholder)
         self._compiled: dict[tuple[str, str], _Compiled] = {}
         self._converted: dict[str, str] = {}  # Markdown with placeholders -> HTML with placeholders
 
@@ -236,10 +235,18 @@ def _split_front_matter(source: str, filename: str) -> tuple[dict, str]:
 
 
 def _compile(env: jinja2.Environment, source: str, filename: str) -> jinja2.Template:
-    try:
-        code = env.compile(source, filename=filename)
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"{filename}, line {exc.lineno}: {exc.message}") from None
+    """A template from a part of a reminder file, compiled once and kept as Jinja's loader keeps files."""
+    kept = env.bytecode_cache
+    bucket = kept.get_bucket(env, filename, filename, source) if kept is not None else None
+    code = bucket.code if bucket is not None else None
+    if code is None:
+        try:
+            code = env.compile(source, filename=filename)
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"{filename}, line {exc.lineno}: {exc.message}") from None
+        if kept is not None and bucket is not None:
+            bucket.code = code
+            kept.set_bucket(bucket)
     return env.template_class.from_code(env, code, env.make_globals(None))
 
 
