@@ -64,13 +64,22 @@ def code_fingerprint() -> str:
     return fingerprint(tree_fingerprint(Path(__file__).resolve().parent.parent), tuple(versions))
 
 
+class Folders(set[Path]):
+    """The folders made so far, so that each is made once rather than before every file written into it."""
+
+    def make(self, folder: Path) -> None:
+        if folder not in self:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.add(folder)
+
+
 class QRStore:
     """The drawings of each payload: one file each, the SHA-256 of the rest, then the untitled SVG, a NUL
     byte (which no SVG holds) and the PNG. A file that does not match its hash is drawn again."""
 
     def __init__(self, folder: Path | None):
         self.folder = folder
-        self.made: set[Path] = set()  # the folders made so far
+        self.made = Folders()
 
     def _path(self, payload: str) -> Path | None:
         if self.folder is None:
@@ -97,9 +106,7 @@ class QRStore:
         if path is None:
             return
         with contextlib.suppress(OSError):
-            if path.parent not in self.made:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self.made.add(path.parent)
+            self.made.make(path.parent)
             partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
             body = drawn.svg.encode("utf-8") + b"\0" + drawn.png
             partial.write_bytes(hashlib.sha256(body).digest() + body)

@@ -862,7 +862,7 @@ def _write_units(indices: list[int]) -> list[tuple[int, dict[str, cache.FileStam
     job = _job
     assert job is not None
     done = []
-    folders: set[Path] = set()
+    folders = cache.Folders()
     for index in indices:
         stamps = {}
         for relative, data in sorted(job.units[index].make().items()):
@@ -872,9 +872,7 @@ def _write_units(indices: list[int]) -> list[tuple[int, dict[str, cache.FileStam
                 stamps[relative] = old
                 continue
             target = job.staging / relative
-            if target.parent not in folders:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                folders.add(target.parent)
+            folders.make(target.parent)
             target.write_bytes(data)
             stamps[relative] = cache.stamp(target, sha)
         done.append((index, stamps))
