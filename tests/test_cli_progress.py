@@ -57,3 +57,16 @@ def test_build_publish_and_import_show_a_bar_in_a_terminal_only(small_copy: Path
     (tmp_path / "www").rename(tmp_path / "www-before")
     for args in (build, publish):
         assert stderr_of(args, terminal=False) == ""
+
+
+def test_the_front_doors_start_without_what_only_other_commands_need():
+    """Each run (each ribbon click on Windows) starts Python afresh: openpyxl (writing), reportlab (letters)
+    and tqdm (a terminal's bar) are loaded only by the commands that use them."""
+    for front in ("portal.front.cli", "portal.front.excel"):
+        loaded = subprocess.run(
+            [sys.executable, "-c", f"import sys, {front}; print(' '.join(sys.modules))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        assert [m for m in loaded if m.split(".")[0] in ("openpyxl", "reportlab", "tqdm")] == [], front

@@ -19,6 +19,7 @@ from portal.app import build as build_command
 from portal.app import memo
 from portal.codes.payment import ogm
 from portal.render import manifest, tokens
+from portal.render import site as site_module
 from portal.render.templating import builtin_templates_dir
 from portal.workbook import sample
 from portal.workbook.file import FileWorkbook
@@ -397,3 +398,20 @@ def test_a_remembered_build_needs_the_secrets_signature(tmp_path):
     memo.remember(path, "inputs", secret, {"said": 1}, [], manifest_file)
     manifest_file.write_text('{"another": "build"}')
     assert memo.recall(path, "inputs", secret, manifest_file) is None
+
+
+def test_worker_processes_start_only_when_there_is_enough_to_share():
+    assert site_module._pool(None, 63) == (None, 1)
+    assert site_module._pool(4, 1) == (None, 1)
+    pool, workers = site_module._pool(None, 64)
+    try:
+        assert workers == (os.cpu_count() or 1) and (pool is not None) == (workers > 1)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    pool, workers = site_module._pool(2, 3)  # asked for: as many as asked
+    try:
+        assert (pool is not None, workers) == (True, 2)
+    finally:
+        if pool is not None:
+            pool.shutdown()
