@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from .dunning import Assessment, InvoiceState, ladder
+from .dunning import Assessment, InvoiceState
 from .ledger import Customer, Ledger, LogEntry
 from .money import ZERO
 from .reasons import Phrase, Reason, phrase
@@ -140,7 +140,7 @@ def _channel(assessment: Assessment, state: InvoiceState, stage: str) -> tuple[T
         return ToDo.HANDOVER, None
     if state.customer is None or not state.customer.email.strip():
         return ToDo.POST, Channel.POST
-    step = next((s for s in ladder(assessment.ledger, state.scenario) if stage_key(s.stage) == stage), None)
+    step = next((s for s in assessment.ledger.ladder(state.scenario) if stage_key(s.stage) == stage), None)
     channel = step.channel if step is not None and step.channel in tuple(Channel) else Channel.EMAIL
     if channel in (Channel.POST, Channel.REGISTERED):
         return (ToDo.REGISTERED if channel == Channel.REGISTERED else ToDo.POST), Channel(channel)

@@ -227,11 +227,6 @@ class _History:
     thanked: bool = False
 
 
-def ladder(ledger: Ledger, scenario: str) -> tuple[ScenarioStep, ...]:
-    steps = [s for s in ledger.scenarios if s.scenario == scenario]
-    return tuple(sorted(steps, key=lambda s: s.offset_days))
-
-
 def _history(entries: list[LogEntry], steps: tuple[ScenarioStep, ...], as_of: date | None = None) -> _History:
     order = [stage_key(s.stage) for s in steps]
     keyed = [(e, stage_key(e.action)) for e in entries]
@@ -303,7 +298,7 @@ def next_step(
 
 def _scenario(ledger: Ledger, customer: Customer | None) -> str:
     wanted = (customer.scenario if customer else "") or ledger.creditor.default_scenario
-    return wanted if ladder(ledger, wanted) else ledger.creditor.default_scenario
+    return wanted if ledger.ladder(wanted) else ledger.creditor.default_scenario
 
 
 def _is_reminder(steps: tuple[ScenarioStep, ...], stage: str) -> bool:
@@ -629,7 +624,7 @@ def _invoice_state(
     customer = ledger.customer(invoice.customer_id)
     payments = allocation.by_invoice.get(invoice.number, [])
     scenario = _scenario(ledger, customer)
-    steps = ladder(ledger, scenario)
+    steps = ledger.ladder(scenario)
     history = _history(_logged(ledger, invoice.number, as_of), steps, as_of)
     imputed = _impute(ledger, invoice, customer, history, payments, as_of) if customer else None
     paid = sum((amount for _, amount in payments), ZERO)

@@ -197,6 +197,10 @@ class Ledger:
         """The Log rows about one invoice, in the sheet's order."""
         return self._log.get(number, ())
 
+    def ladder(self, scenario: str) -> tuple[ScenarioStep, ...]:
+        """A scenario's steps by their offset (none for a scenario the Scenarios sheet does not hold)."""
+        return self._ladders.get(scenario, ())
+
     @cached_property
     def _customers(self) -> dict[str, Customer]:
         return first_by(self.customers, lambda c: c.id)
@@ -204,6 +208,13 @@ class Ledger:
     @cached_property
     def _invoices(self) -> dict[str, Invoice]:
         return first_by(self.invoices, lambda i: i.number)
+
+    @cached_property
+    def _ladders(self) -> dict[str, tuple[ScenarioStep, ...]]:
+        found: dict[str, list[ScenarioStep]] = {}
+        for step in self.scenarios:
+            found.setdefault(step.scenario, []).append(step)
+        return {name: tuple(sorted(steps, key=lambda s: s.offset_days)) for name, steps in found.items()}
 
     @cached_property
     def _log(self) -> dict[str, tuple[LogEntry, ...]]:

@@ -18,6 +18,7 @@ from ..domain import problems
 from ..workbook import cells, schema
 from ..workbook.file import FileWorkbook
 from ..workbook.xlsx.grids import UnreadableWorkbook
+from . import collector
 from .addin import commands as addin_commands
 
 if TYPE_CHECKING:
@@ -458,7 +459,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    with collector.for_a_command():
+        return _main(parser().parse_args(argv))
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         return run(args)
     except Exception as exc:

@@ -27,6 +27,7 @@ from ..domain.problems import ERROR, Problem
 from ..render import i18n, templating
 from ..workbook.excel import ExcelWorkbook
 from ..workbook.port import state_dir
+from . import collector
 
 TITLE = "Debtor Portal"
 PROBLEMS_SHEET = "Problems"
@@ -74,7 +75,8 @@ def _click(book: Any, today: date | None, work: Callable[[_Session], str | None]
     try:
         app.screen_updating = False
         app.calculation = "manual"
-        message = work(session)
+        with collector.for_a_command():
+            message = work(session)
     except Exception as exc:
         failed = errors.failure(exc)
         mode = "critical"
