@@ -90,15 +90,15 @@ Change = Callable[[Site, build_command.BuildOutcome], None]
 
 
 def rebuilt_after(
-    tmp_path: Path, change: Change
+    tmp_path: Path, change: Change, **options
 ) -> tuple[set[str], dict[str, bytes], dict[str, bytes], build_command.BuildOutcome]:
     """(files rewritten, tree before, tree after, first outcome) of an incremental build after `change`;
     checks that the tree after is the cold build's and that only files with new bytes were written."""
     site = Site(tmp_path / "incremental", small_rows(), dict(sample.SETTINGS), tmp_path / "secret")
-    first = site.build()
+    first = site.build(**options)
     before, old = inodes(site.out), tree(site.out)
     change(site, first)
-    site.build()
+    site.build(**options)
     rewritten = {path for path, inode in inodes(site.out).items() if before.get(path) != inode}
     new = tree(site.out)
 
@@ -128,13 +128,24 @@ def test_nothing_changed_writes_nothing(tmp_path):
     assert second.site.files == first.site.files
 
 
-def test_an_amount_rewrites_the_invoice_and_its_statement(tmp_path):
-    def change(site: Site, first: build_command.BuildOutcome) -> None:
-        number = open_invoice(first)
-        invoice = next(i for i in site.rows["invoices"] if i["number"] == number)
-        invoice["amount"] = Decimal(str(invoice["amount"])) + Decimal("1.00")
+def more_on_an_open_invoice(site: Site, first: build_command.BuildOutcome) -> None:
+    number = open_invoice(first)
+    invoice = next(i for i in site.rows["invoices"] if i["number"] == number)
+    invoice["amount"] = Decimal(str(invoice["amount"])) + Decimal("1.00")
 
-    rewritten, _, _, first = rebuilt_after(tmp_path, change)
+
+def test_an_amount_rewrites_the_invoice_and_its_statement(tmp_path):
+    rewritten, _, _, first = rebuilt_after(tmp_path, more_on_an_open_invoice)
+    folders = folders_of(first, open_invoice(first))
+    assert within(rewritten, folders)
+    assert {f"{folder}index.html" for folder in folders} <= rewritten
+
+
+def test_spawned_worker_processes_rewrite_what_one_process_does(tmp_path, monkeypatch):
+    """On Windows and macOS each worker is spawned: it plans the site again from what it is sent, reads
+    the QR codes its parent drew from the cache and writes only the files whose bytes changed."""
+    monkeypatch.setattr(site_module, "START_METHOD", "spawn")
+    rewritten, _, _, first = rebuilt_after(tmp_path, more_on_an_open_invoice, workers=2)
     folders = folders_of(first, open_invoice(first))
     assert within(rewritten, folders)
     assert {f"{folder}index.html" for folder in folders} <= rewritten
@@ -254,7 +265,9 @@ def test_a_damaged_qr_drawing_in_the_cache_is_drawn_again(tmp_path):
 
 
 @pytest.mark.parametrize("encrypt", ["no", "yes"])
-def test_one_or_two_worker_processes_give_the_same_site(tmp_path, encrypt):
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_one_or_two_worker_processes_give_the_same_site(tmp_path, monkeypatch, encrypt, start):
+    monkeypatch.setattr(site_module, "START_METHOD", start)
     trees = []
     for workers in (1, 2):
         settings = dict(sample.SETTINGS, encrypt_pages=encrypt)
@@ -400,10 +413,12 @@ def test_a_remembered_build_needs_the_secrets_signature(tmp_path):
     assert memo.recall(path, "inputs", secret, manifest_file) is None
 
 
-def test_worker_processes_start_only_when_there_is_enough_to_share():
-    assert site_module._pool(None, 63) == (None, 1)
+@pytest.mark.parametrize("start, enough", [("fork", 64), ("spawn", 1_000)])
+def test_worker_processes_start_only_when_there_is_enough_to_share(monkeypatch, start, enough):
+    monkeypatch.setattr(site_module, "START_METHOD", start)
+    assert site_module._pool(None, enough - 1) == (None, 1)
     assert site_module._pool(4, 1) == (None, 1)
-    pool, workers = site_module._pool(None, 64)
+    pool, workers = site_module._pool(None, enough)
     try:
         assert workers == (os.cpu_count() or 1) and (pool is not None) == (workers > 1)
     finally:
@@ -412,6 +427,7 @@ def test_worker_processes_start_only_when_there_is_enough_to_share():
     pool, workers = site_module._pool(2, 3)  # asked for: as many as asked
     try:
         assert (pool is not None, workers) == (True, 2)
+        assert pool._mp_context.get_start_method() == start
     finally:
         if pool is not None:
             pool.shutdown()
