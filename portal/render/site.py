@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import concurrent.futures
 import contextlib
+import gc
 import hashlib
 import html
 import json
@@ -872,11 +873,13 @@ class _Recipe:
     staging: Path
     out_dir: Path
     previous: dict[str, cache.FileStamp]
+    collector: tuple[int, ...]  # the parent's garbage collection thresholds, which a forked worker inherits
 
 
 def _start_spawned(recipe: _Recipe) -> None:
     global _job
     _quiet_worker()
+    gc.set_threshold(*recipe.collector)
     r = _Renderer(recipe.assessment, recipe.secret, recipe.folder, cache.QRStore(recipe.qr_folder))
     units = {unit.name: unit for unit in _plan(r).units}
     _job = _Job(r, tuple(units[name] for name in recipe.names), recipe.staging, recipe.out_dir, recipe.previous)
@@ -917,10 +920,11 @@ START_METHOD = "fork" if sys.platform == "linux" else "spawn"
 PARALLEL_FROM = {"fork": 64, "spawn": 1_000}
 
 Setup = tuple[Callable[..., None], tuple[object, ...]]  # how each worker process starts: a function and its arguments
+QUIET: Setup = (_quiet_worker, ())
 
 
 def _pool(
-    workers: int | None, items: int, setup: Setup = (_quiet_worker, ())
+    workers: int | None, items: int, setup: Setup = QUIET
 ) -> tuple[concurrent.futures.ProcessPoolExecutor | None, int]:
     """Worker processes started with `setup`, and how many: `workers` when given, else one per core when
     there are enough items to pay for starting them."""
@@ -956,7 +960,7 @@ def _run(
     done: int,
     total: int,
     label: str,
-    setup: Setup = (_quiet_worker, ()),
+    setup: Setup = QUIET,
 ) -> list:
     """function over chunks of items, in worker processes when there are several (`_pool`); results in order."""
     results: list = []
@@ -1113,10 +1117,12 @@ def _write_site(
     try:
         staging.mkdir(parents=True)
         _job = _Job(r, tuple(todo), staging, out_dir, old_files)
-        setup: Setup = (_quiet_worker, ())
+        setup = QUIET
         if START_METHOD != "fork":
             names = tuple(unit.name for unit in todo)
-            recipe = _Recipe(r.assessment, r.secret, r.folder, r.store.folder, names, staging, out_dir, old_files)
+            recipe = _Recipe(
+                r.assessment, r.secret, r.folder, r.store.folder, names, staging, out_dir, old_files, gc.get_threshold()
+            )
             setup = (_start_spawned, (recipe,))
         try:
             written = _run(_write_units, list(range(len(todo))), workers, progress, done, total, "pages", setup)
