@@ -431,3 +431,11 @@ def test_worker_processes_start_only_when_there_is_enough_to_share(monkeypatch, 
     finally:
         if pool is not None:
             pool.shutdown()
+
+
+def test_windows_gets_no_more_worker_processes_than_it_allows(monkeypatch):
+    monkeypatch.setattr(site_module.sys, "platform", "win32")
+    monkeypatch.setattr(site_module, "START_METHOD", "spawn")
+    pool, workers = site_module._pool(100, 5_000)  # no process starts before work is submitted
+    assert pool is not None and workers == 61
+    pool.shutdown()

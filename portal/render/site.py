@@ -932,6 +932,8 @@ def _pool(
         workers = 1
     elif workers is None:
         workers = (os.cpu_count() or 1) if items >= PARALLEL_FROM[START_METHOD] else 1
+    if sys.platform == "win32":
+        workers = min(workers, 61)  # the most a process pool may have on Windows
     if workers <= 1:
         return None, 1
     context = multiprocessing.get_context(START_METHOD)
