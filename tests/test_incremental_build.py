@@ -98,7 +98,8 @@ def rebuilt_after(
     first = site.build(**options)
     before, old = inodes(site.out), tree(site.out)
     change(site, first)
-    site.build(**options)
+    second = site.build(**options)
+    assert not fell_back(first) and not fell_back(second)
     rewritten = {path for path, inode in inodes(site.out).items() if before.get(path) != inode}
     new = tree(site.out)
 
@@ -111,6 +112,11 @@ def rebuilt_after(
     assert rewritten == {path for path, data in new.items() if old.get(path) != data}
     assert rewritten, "the change changed nothing on the site"
     return rewritten, old, new, first
+
+
+def fell_back(outcome: build_command.BuildOutcome) -> list[str]:
+    """What the build said of worker processes that stopped (this process then did their work)."""
+    return [w for w in outcome.site.warnings if w.startswith("Worker processes stopped")]
 
 
 def within(paths: set[str], folders: set[str]) -> bool:
@@ -274,9 +280,37 @@ def test_one_or_two_worker_processes_give_the_same_site(tmp_path, monkeypatch, e
         site = Site(tmp_path / f"w{workers}", small_rows(), settings, tmp_path / "secret")
         site.folder.mkdir()
         outcome = site.build(workers=workers)
-        assert outcome.site.rendered > 2
+        assert outcome.site.rendered > 2 and not fell_back(outcome)
         trees.append(tree(site.out))
     assert trees[0] == trees[1]
+
+
+@pytest.mark.parametrize("phase", ["_draw_all", "_write_units"])
+def test_when_a_worker_process_dies_this_process_makes_the_rest(tmp_path, monkeypatch, phase):
+    """A worker killed (or one that cannot start, as may happen where processes are spawned): the build
+    goes on in this process, gives the same site, and says so."""
+    parent, work = os.getpid(), getattr(site_module, phase)
+
+    def dies_in_a_worker(*args):
+        if os.getpid() != parent:
+            os._exit(1)
+        return work(*args)
+
+    # sent to the workers by name, as the function it stands for; forked workers find it there too
+    dies_in_a_worker.__module__, dies_in_a_worker.__qualname__ = site_module.__name__, phase
+    monkeypatch.setattr(site_module, phase, dies_in_a_worker)
+    trees, said = [], []
+    for workers in (2, 1):
+        site = Site(tmp_path / f"w{workers}", small_rows(), dict(sample.SETTINGS), tmp_path / "secret")
+        site.folder.mkdir()
+        calls: list[int] = []
+        outcome = site.build(workers=workers, progress=lambda done, total, label, seen=calls: seen.append(done))
+        assert calls == sorted(calls)
+        trees.append(tree(site.out))
+        said.append(fell_back(outcome))
+    assert trees[0] == trees[1]
+    label = "QR codes" if phase == "_draw_all" else "pages"
+    assert len(said[0]) == 1 and f"making the {label}" in said[0][0] and said[1] == []
 
 
 def test_progress_is_reported_with_increasing_counts(tmp_path):

@@ -219,6 +219,7 @@ class _Renderer:
         self.messages = i18n.load_messages(self.env)
         self.drawings: dict[str, payment.QrDrawings] = {}  # by payload: each code drawn once, whatever the languages
         self.store = store or cache.QRStore(None)  # the codes drawn by earlier builds
+        self.notes: list[str] = []  # what the user should know about how the site was made
         self.pngs: dict[str, str] = {}  # by payload: its PNG as a data: URI, encoded once for every language
         self.codes: dict[tuple[str, str, str], tuple[str, str]] = {}  # each payment checked once
         self.css = templating.source(self.env, CSS_TEMPLATE)[0].encode()
@@ -962,31 +963,36 @@ def _run(
     done: int,
     total: int,
     label: str,
+    notes: list[str],
     setup: Setup = QUIET,
 ) -> list:
-    """function over chunks of items, in worker processes when there are several (`_pool`); results in order."""
-    results: list = []
+    """function over chunks of items, in worker processes when there are several (`_pool`); results in order.
+    Should the workers stop (a process killed, or one that cannot start), this process does what they left
+    and says so in `notes`."""
     pool, workers = _pool(workers, len(items), setup)
-    if pool is None:
-        for chunk in _chunks(items, 1):
-            results += function(chunk)
-            done += len(chunk)
-            if progress:
-                progress(done, total, label)
-        return results
-    try:
-        futures = {pool.submit(function, chunk): chunk for chunk in _chunks(items, workers)}
-        by_future = {}
-        for future in concurrent.futures.as_completed(futures):
-            by_future[future] = future.result()
-            done += len(futures[future])
-            if progress:
-                progress(done, total, label)
-        for future in futures:
-            results += by_future[future]
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    return results
+    chunks = _chunks(items, workers)
+    outcomes: dict[int, list] = {}
+
+    def finished(n: int, outcome: list) -> None:
+        nonlocal done
+        outcomes[n] = outcome
+        done += len(chunks[n])
+        if progress:
+            progress(done, total, label)
+
+    if pool is not None:
+        try:
+            futures = {pool.submit(function, chunk): n for n, chunk in enumerate(chunks)}
+            for future in concurrent.futures.as_completed(futures):
+                finished(futures[future], future.result())
+        except concurrent.futures.BrokenExecutor as exc:
+            notes.append(f"Worker processes stopped while making the {label} ({exc}): this process made the rest.")
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    for n, chunk in enumerate(chunks):
+        if n not in outcomes:
+            finished(n, function(chunk))
+    return [outcome for n in range(len(chunks)) for outcome in outcomes[n]]
 
 
 def build_site(
@@ -1035,7 +1041,7 @@ def build_site(
                 r.drawings[payload] = drawn
         total = len(missing) + len(todo)
         try:
-            drawings = _run(partial(_draw_all, store), missing, workers, progress, 0, total, "QR codes")
+            drawings = _run(partial(_draw_all, store), missing, workers, progress, 0, total, "QR codes", r.notes)
         except payment.PaymentCodeError as exc:
             raise BuildError(f"A payment QR code cannot be made: {exc}.") from None
         r.drawings.update(zip(missing, drawings))
@@ -1058,7 +1064,7 @@ def build_site(
         hashes,
         plan.invoices,
         plan.statements,
-        plan.warnings,
+        plan.warnings + tuple(r.notes),
         secret.source if secret.created else "",
         rendered=len(todo),
         reused=len(reused),
@@ -1127,7 +1133,9 @@ def _write_site(
             )
             setup = (_start_spawned, (recipe,))
         try:
-            written = _run(_write_units, list(range(len(todo))), workers, progress, done, total, "pages", setup)
+            written = _run(
+                _write_units, list(range(len(todo))), workers, progress, done, total, "pages", r.notes, setup
+            )
         finally:
             _job = None
         units = dict(reused)
