@@ -5,6 +5,7 @@ nothing in the output."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import shutil
@@ -465,6 +466,23 @@ def test_worker_processes_start_only_when_there_is_enough_to_share(monkeypatch, 
     finally:
         if pool is not None:
             pool.shutdown()
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_worker_processes_collect_garbage_as_their_parent_does(monkeypatch, start):
+    """A forked worker inherits the parent's thresholds; a spawned one starts with Python's and is told them."""
+    monkeypatch.setattr(site_module, "START_METHOD", start)
+    before = gc.get_threshold()
+    gc.set_threshold(12_345, 6, 7)
+    try:
+        pool, _ = site_module._pool(2, 3)
+    finally:
+        gc.set_threshold(*before)
+    assert pool is not None
+    try:
+        assert pool.submit(gc.get_threshold).result() == (12_345, 6, 7)
+    finally:
+        pool.shutdown()
 
 
 def test_windows_gets_no_more_worker_processes_than_it_allows(monkeypatch):

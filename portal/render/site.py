@@ -874,13 +874,10 @@ class _Recipe:
     staging: Path
     out_dir: Path
     previous: dict[str, cache.FileStamp]
-    collector: tuple[int, ...]  # the parent's garbage collection thresholds, which a forked worker inherits
 
 
 def _start_spawned(recipe: _Recipe) -> None:
     global _job
-    _quiet_worker()
-    gc.set_threshold(*recipe.collector)
     r = _Renderer(recipe.assessment, recipe.secret, recipe.folder, cache.QRStore(recipe.qr_folder))
     units = {unit.name: unit for unit in _plan(r).units}
     _job = _Job(r, tuple(units[name] for name in recipe.names), recipe.staging, recipe.out_dir, recipe.previous)
@@ -908,8 +905,16 @@ def _write_units(indices: list[int]) -> list[tuple[int, dict[str, cache.FileStam
     return done
 
 
-def _quiet_worker() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+Setup = tuple[Callable[..., None], tuple[object, ...]]  # what a worker process does first: a function, its arguments
+
+
+def _start_worker(collector: tuple[int, ...], setup: Setup | None) -> None:
+    """A worker process ignores Ctrl-C (the parent's to handle) and collects garbage as its parent does (a
+    forked one inherits that, a spawned one is told), then does `setup`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.set_threshold(*collector)
+    if setup is not None:
+        setup[0](*setup[1])
 
 
 # Linux forks workers that share the parent's renderer; elsewhere forking is unsafe (macOS) or impossible
@@ -920,12 +925,9 @@ START_METHOD = "fork" if sys.platform == "linux" else "spawn"
 # Measured on 2 cores: spawned workers broke even at about 450 units and won from 1,800.
 PARALLEL_FROM = {"fork": 64, "spawn": 1_000}
 
-Setup = tuple[Callable[..., None], tuple[object, ...]]  # how each worker process starts: a function and its arguments
-QUIET: Setup = (_quiet_worker, ())
-
 
 def _pool(
-    workers: int | None, items: int, setup: Setup = QUIET
+    workers: int | None, items: int, setup: Setup | None = None
 ) -> tuple[concurrent.futures.ProcessPoolExecutor | None, int]:
     """Worker processes started with `setup`, and how many: `workers` when given, else one per core when
     there are enough items to pay for starting them."""
@@ -938,7 +940,7 @@ def _pool(
     if workers <= 1:
         return None, 1
     context = multiprocessing.get_context(START_METHOD)
-    return concurrent.futures.ProcessPoolExecutor(workers, context, setup[0], setup[1]), workers
+    return concurrent.futures.ProcessPoolExecutor(workers, context, _start_worker, (gc.get_threshold(), setup)), workers
 
 
 def _chunks(items: list, workers: int) -> list[list]:
@@ -964,7 +966,7 @@ def _run(
     total: int,
     label: str,
     notes: list[str],
-    setup: Setup = QUIET,
+    setup: Setup | None = None,
 ) -> list:
     """function over chunks of items, in worker processes when there are several (`_pool`); results in order.
     Should the workers stop (a process killed, or one that cannot start), this process does what they left
@@ -1125,12 +1127,10 @@ def _write_site(
     try:
         staging.mkdir(parents=True)
         _job = _Job(r, tuple(todo), staging, out_dir, old_files)
-        setup = QUIET
+        setup: Setup | None = None
         if START_METHOD != "fork":
             names = tuple(unit.name for unit in todo)
-            recipe = _Recipe(
-                r.assessment, r.secret, r.folder, r.store.folder, names, staging, out_dir, old_files, gc.get_threshold()
-            )
+            recipe = _Recipe(r.assessment, r.secret, r.folder, r.store.folder, names, staging, out_dir, old_files)
             setup = (_start_spawned, (recipe,))
         try:
             written = _run(
