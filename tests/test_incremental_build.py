@@ -117,7 +117,7 @@ def rebuilt_after(
 
 def fell_back(outcome: build_command.BuildOutcome) -> list[str]:
     """What the build said of worker processes that stopped (this process then did their work)."""
-    return [w for w in outcome.site.warnings if w.startswith("Worker processes stopped")]
+    return [w for w in outcome.site.notes if w.startswith("Worker processes stopped")]
 
 
 def within(paths: set[str], folders: set[str]) -> bool:
@@ -309,6 +309,8 @@ def test_when_a_worker_process_dies_this_process_makes_the_rest(tmp_path, monkey
         assert calls == sorted(calls)
         trees.append(tree(site.out))
         said.append(fell_back(outcome))
+        again = site.build(workers=workers)  # nothing changed: the note was about the last build only
+        assert again.site.rendered == 0 and fell_back(again) == []
     assert trees[0] == trees[1]
     label = "QR codes" if phase == "_draw_all" else "pages"
     assert len(said[0]) == 1 and f"making the {label}" in said[0][0] and said[1] == []

@@ -67,7 +67,9 @@ def build(
     if isinstance(remembered, BuildOutcome) and site.unchanged_since_last_build(out_dir, state / MANIFEST):
         built = replace(remembered.site, rendered=0, reused=remembered.site.rendered + remembered.site.reused)
         again = partial(_assessment, workbook, today=today, as_of=as_of, creditor=creditor, grids=grids)
-        return replace(remembered, site=replace(built, secret_created=""), secret_moved=key.moved_from, assess=again)
+        return replace(
+            remembered, site=replace(built, secret_created="", notes=()), secret_moved=key.moved_from, assess=again
+        )
     loaded, assessment = assessed(workbook, today=today, as_of=as_of, creditor=creditor, grids=grids)
     result = site.build_site(
         assessment,

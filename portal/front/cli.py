@@ -217,7 +217,7 @@ def _print_build(outcome: build.BuildOutcome) -> None:
     result = outcome.site
     for problem in outcome.warnings:
         print(problem)
-    for warning in [*result.warnings, *outcome.law_warnings]:
+    for warning in [*result.warnings, *result.notes, *outcome.law_warnings]:
         print(f"WARNING: {warning}")
     if result.secret_created:
         print(f"Created the site secret in {result.secret_created} (keep it private; it makes the links).")

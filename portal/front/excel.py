@@ -341,7 +341,7 @@ def build(book: Any = None, today: date | None = None) -> str | None:
         out = s.workbook.folder / "site_out"
         outcome = build_command.build(s.workbook, today=s.today, out_dir=out, progress=s.progress)
         result = outcome.site
-        warnings = [*result.warnings, *outcome.law_warnings]
+        warnings = [*result.warnings, *result.notes, *outcome.law_warnings]
         return "\n".join(
             [
                 f"Built {len(result.invoice_pages)} invoice page(s) and {len(result.statement_pages)} statement(s) "

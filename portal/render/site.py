@@ -88,6 +88,7 @@ class BuildResult:
     rendered: int = 0  # units (an invoice's or a statement's pages, …) rendered by this build
     reused: int = 0  # units carried over unchanged from the previous build
     sources: tuple[Path, ...] = ()  # the files the workbook names that the pages were made from (PDFs, logo)
+    notes: tuple[str, ...] = ()  # how this build went (worker processes that stopped): not said again by a rebuild
 
     def url(self, base_url: str, link: PageLink) -> str:
         return (base_url.rstrip("/") + "/" if base_url else "") + link.path + link.fragment
@@ -1066,11 +1067,12 @@ def build_site(
         hashes,
         plan.invoices,
         plan.statements,
-        plan.warnings + tuple(r.notes),
+        plan.warnings,
         secret.source if secret.created else "",
         rendered=len(todo),
         reused=len(reused),
         sources=plan.sources,
+        notes=tuple(r.notes),
     )
 
 
