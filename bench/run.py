@@ -101,15 +101,20 @@ def as_installed() -> dict[str, str]:
     return env
 
 
-def our_build(name: str, workbook: Path, out: Path, secret: Path, env: dict[str, str]) -> Run:
+def _run(name: str, command: list[str], out: Path, env: dict[str, str] | None = None) -> Run:
+    """One timed build into `out`; a file counts as written when its inode is new."""
     os.sync()  # the previous run's files reach the disk first: their write-back is not charged to this run
     before = _inodes(out) if out.exists() else {}
-    command = [sys.executable, "-m", "portal.front.cli", "build", str(workbook), "--out", str(out)]
-    seconds, peak, user, kernel = measured(command + ["--secret-file", str(secret)], env=env)
+    seconds, peak, user, kernel = measured(command, env=env)
     after = _inodes(out)
     written = sum(1 for path, inode in after.items() if before.get(path) != inode)
     pages = sum(1 for path in after if path.endswith(".html"))
     return Run(name, seconds, peak, written, len(after), pages, user, kernel)
+
+
+def our_build(name: str, workbook: Path, out: Path, secret: Path, env: dict[str, str]) -> Run:
+    command = [sys.executable, "-m", "portal.front.cli", "build", str(workbook), "--out", str(out)]
+    return _run(name, command + ["--secret-file", str(secret)], out, env)
 
 
 def change_one_invoice(workbook: Path) -> str:
@@ -240,11 +245,8 @@ def ensure_hugo() -> str:
 def hugo_build(hugo: str, project: Path) -> Run:
     public = project / "public"
     shutil.rmtree(public, ignore_errors=True)
-    os.sync()
-    seconds, peak, user, kernel = measured([hugo, "--quiet", "--source", str(project), "--destination", str(public)])
-    files = _inodes(public)
-    pages = sum(f.endswith(".html") for f in files)
-    return Run("Hugo, same page count", seconds, peak, len(files), len(files), pages, user, kernel)
+    command = [hugo, "--quiet", "--source", str(project), "--destination", str(public)]
+    return _run("Hugo, same page count", command, public)
 
 
 def table(runs: list[Run], hugo: Run, invoices: int, customers: int, changed: str) -> str:
