@@ -65,6 +65,12 @@ def test_template_in_french_reads_back(tmp_path):
     reading = read_ledger(read_grids(path))
     assert set(reading.tables) == {"customers", "invoices", "payments", "plans", "log", "scenarios"}
     assert [p.code for p in reading.problems] == ["missing_setting", "missing_setting"]  # name and IBAN
+    assert [str(p) for p in reading.problems] == [
+        "ERROR: sheet 'Paramètres', row 2, column 'Nom de l'entreprise' (B): The setting 'Nom de l'entreprise' is "
+        "empty. Fill in cell B2, next to 'Nom de l'entreprise', or pass --creditor name=VALUE.",
+        "ERROR: sheet 'Paramètres', row 5, column 'IBAN' (B): The setting 'IBAN' is empty. Fill in cell B5, next to "
+        "'IBAN', or pass --creditor iban=VALUE.",
+    ]
 
 
 def test_the_sample_reads_as_the_expected_ledger():
@@ -195,6 +201,8 @@ def test_a_flat_sheet_without_creditor_says_how_to_give_one(flat_french_sheet):
     assert any("'IBAN' is missing (no Settings sheet found)" in m and "--creditor iban=VALUE" in m for m in messages), (
         messages
     )
+    assert any("labelled one of: Bedrijfsnaam, Company name, Firmenname, Nom de l'entreprise " in m for m in messages)
+    assert any("labelled one of: IBAN with" in m for m in messages), messages
 
 
 def test_column_letters_are_excels():

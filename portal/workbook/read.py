@@ -259,16 +259,30 @@ def read_creditor(grids: list[Grid], overrides: dict[str, str], problems: list[P
             )
             continue
         entries.append((setting, raw, where))
+    empty: dict[str, Where] = {}  # settings whose row is there with nothing next to its label
     for setting, cell, where in entries:
         if cells.is_blank(cell):
+            empty.setdefault(setting.key, where)
             continue
         value = _convert_setting(setting, cell, where, problems)
         if value is not None:
             found[setting.key] = value
     sheet = grid.name if grid else schema.SETTINGS_TABLE.sheet_name()
     for setting in schema.SETTINGS:
-        if setting.required and setting.key not in found:
-            looked = ", ".join(sorted(setting.labels.values()))
+        if setting.required and setting.key not in found and setting.key in empty:
+            where = empty[setting.key]
+            problems.append(
+                Problem(
+                    ERROR,
+                    "missing_setting",
+                    where,
+                    f"The setting '{where.column}' is empty",
+                    f"Fill in cell {where.letter}{where.row}, next to '{where.column}', "
+                    f"or pass --creditor {setting.key}=VALUE.",
+                )
+            )
+        elif setting.required and setting.key not in found:
+            looked = ", ".join(sorted(set(setting.labels.values())))
             problems.append(
                 Problem(
                     ERROR,
