@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .bankfiles import Entry
 from .bankfiles import coda as write_coda
+from .conftest import SAMPLE
 
 COMMAND = [sys.executable, "-m", "portal.front.cli"]
 
@@ -59,14 +60,30 @@ def test_build_publish_and_import_show_a_bar_in_a_terminal_only(small_copy: Path
         assert stderr_of(args, terminal=False) == ""
 
 
+RENDERING = ("jinja2", "markdown", "babel", "cryptography")  # pages, letters' texts, formats, encryption
+
+
+def loaded_by(code: str) -> set[str]:
+    """The packages a fresh Python has loaded after running `code`."""
+    shown = subprocess.run(
+        [sys.executable, "-c", f"import sys\n{code}\nprint(' '.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()[-1]
+    return {m.split(".")[0] for m in shown.split()}
+
+
 def test_the_front_doors_start_without_what_only_other_commands_need():
     """Each run (each ribbon click on Windows) starts Python afresh: openpyxl (writing), reportlab (letters)
-    and tqdm (a terminal's bar) are loaded only by the commands that use them."""
+    and tqdm (a terminal's bar) are loaded only by the commands that use them, and rendering only by those
+    that render."""
     for front in ("portal.front.cli", "portal.front.excel"):
-        loaded = subprocess.run(
-            [sys.executable, "-c", f"import sys, {front}; print(' '.join(sys.modules))"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        assert [m for m in loaded if m.split(".")[0] in ("openpyxl", "reportlab", "tqdm")] == [], front
+        assert loaded_by(f"import {front}") & {"openpyxl", "reportlab", "tqdm", *RENDERING} == set(), front
+
+
+def test_checking_a_workbook_loads_nothing_for_rendering(tmp_path):
+    run = f"from portal.front import cli\ntry:\n    cli.main(['check', {str(SAMPLE)!r}])\nexcept SystemExit:\n    pass"
+    loaded = loaded_by(run)
+    assert "stdnum" in loaded and "python_calamine" in loaded  # it did read and check the workbook
+    assert loaded & {"openpyxl", "reportlab", "tqdm", *RENDERING} == set()

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..domain import dunning
 from ..domain.ledger import Ledger
 from ..domain.problems import ERROR, Problem, errors, warnings
 from ..render import tokens
@@ -16,6 +16,9 @@ from ..workbook.grid import Grid
 from ..workbook.port import WorkbookPort, grids_fingerprint
 from ..workbook.read import Reading, read_ledger, setting_places
 from .errors import Refused
+
+if TYPE_CHECKING:
+    from ..domain.dunning import Assessment
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,10 @@ def assessed(
     as_of: date | None = None,
     creditor: dict[str, str] | None = None,
     grids: list[Grid] | None = None,
-) -> tuple[Loaded, dunning.Assessment]:
+) -> tuple[Loaded, Assessment]:
     """Read, check and assess: the date is the one given, else the workbook's "as of", else today."""
+    from ..domain import dunning  # the law and the calendars: loaded by the commands that assess
+
     loaded, ledger = checked(workbook, creditor, grids=grids)
     return loaded, dunning.assess(ledger, as_of or ledger.creditor.as_of or today)
 
@@ -80,7 +85,7 @@ def checked(
     return loaded, loaded.ledger
 
 
-def law_warnings(assessment: dunning.Assessment) -> list[str]:
+def law_warnings(assessment: Assessment) -> list[str]:
     """What the legal computations want the user to know (e.g. a rate table to update), once each."""
     found = {w for state in assessment.invoices if state.claim for w in state.claim.warnings}
     found |= {str(p.get("why")) for state in assessment.invoices for p in state.reason if p.key == "no_rate"}

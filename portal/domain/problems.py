@@ -29,6 +29,15 @@ class Problem:
         return data
 
 
+class UserError(Exception):
+    """A failure the user can act on: its message says what is wrong and what to do (front doors show
+    it without a traceback; `app.errors` says how)."""
+
+
+class Unreadable(UserError):
+    """A file that cannot be read as what it should be at all."""
+
+
 def errors(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.severity == ERROR]
 

@@ -24,7 +24,6 @@ from typing import Any
 
 from ..app import errors
 from ..domain.problems import ERROR, Problem
-from ..render import i18n, templating
 from ..workbook.excel import ExcelWorkbook
 from ..workbook.port import state_dir
 from . import collector
@@ -309,6 +308,7 @@ def overview(
 
     def work(s: _Session) -> str:
         from ..app import report as report_command
+        from ..render import i18n, templating
 
         s.status("writing the overview")
         done = report_command.report(s.workbook, today=s.today)

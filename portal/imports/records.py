@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from ..domain.problems import Unreadable
+
 MAX_STATEMENT_BYTES = 20 * 1024 * 1024  # a year of a busy SME's daily statements is a few MB
 MAX_EINVOICE_BYTES = 30 * 1024 * 1024  # an e-invoice carrying its PDF and attachments
 
@@ -16,7 +18,7 @@ def money(amount: Decimal) -> Decimal:
     return cents if cents == amount else amount
 
 
-class UnreadableFile(Exception):
+class UnreadableFile(Unreadable):
     """A file that cannot be read as what it claims to be; `file` names it, `where` the place in it."""
 
     def __init__(self, file: str, problem: str, where: str = ""):

@@ -21,12 +21,13 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from urllib.parse import unquote
 
+from ..domain.problems import UserError
 from ..domain.progress import Progress
 
 UPLOAD_STEP = 1000  # files uploaded at a time: the progress moves after each step
 
 
-class PublishError(Exception):
+class PublishError(UserError):
     """Publishing failed; the message says what happened and how to fix it."""
 
 

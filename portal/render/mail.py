@@ -18,6 +18,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from ..domain.ledger import Creditor
+from ..domain.problems import UserError
 from .reminders import Reminder
 
 PASSWORD_ENV = "DEBTOR_PORTAL_SMTP_PASSWORD"
@@ -27,7 +28,7 @@ POLICY = email.policy.SMTP.clone(max_line_length=998)
 _SIMPLE_ADDRESS = re.compile(r"^[^@\s<>\"(),;:\\\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 
 
-class MailError(Exception):
+class MailError(UserError):
     """A message cannot be made or sent; the message says why and what to do. `sent` messages went out."""
 
     def __init__(self, message: str, sent: int = 0):

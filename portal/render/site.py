@@ -40,6 +40,7 @@ from ..domain import law, letters
 from ..domain.dunning import Assessment, CustomerState, InstallmentState, InvoiceState
 from ..domain.ledger import Creditor, Where
 from ..domain.money import CENT
+from ..domain.problems import UserError
 from ..domain.progress import Progress
 from ..domain.stages import CLAIM_STAGES, LADDER, stage_key
 from . import cache, encrypt, i18n, reminders, templating, tokens
@@ -56,7 +57,7 @@ KEPT_FILES = (".gitkeep",)  # files in the output folder that the site does not 
 AGING_BUCKETS = ((1, 30), (31, 60), (61, 90))
 
 
-class BuildError(Exception):
+class BuildError(UserError):
     """The site cannot be built as it stands; the message lists what to fix and where."""
 
 

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import jinja2
 
+from ..domain.problems import UserError
+
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
-class TemplateError(ValueError):
+class TemplateError(UserError, ValueError):
     """A template (a page, a reminder text, the words file) cannot be used; the message names the file and line."""
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import platformdirs
 
+from ..domain.problems import UserError
 from ..workbook.port import state_dir
 
 SECRET_ENV = "DEBTOR_PORTAL_SECRET"
@@ -28,7 +29,7 @@ SECRET_FILE = "site-secret"
 TOKEN_CHARS = 26  # base32: 5 bits each, 130 bits
 
 
-class SecretError(Exception):
+class SecretError(UserError):
     """The site secret cannot be read or is unusable; the message says what to do."""
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from ..domain.problems import UserError
 from . import cells
 from .grid import Grid
 
@@ -79,7 +80,7 @@ class WorkbookPort(Protocol):
         ...
 
 
-class UnsafeToWrite(Exception):
+class UnsafeToWrite(UserError):
     """Writing would lose or damage something in the user's workbook; nothing was written."""
 
     def __init__(self, message: str, items: tuple[str, ...] = ()):

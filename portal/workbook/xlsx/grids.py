@@ -14,10 +14,11 @@ from pathlib import Path
 
 import python_calamine
 
+from ...domain.problems import Unreadable
 from ..grid import Grid
 
 
-class UnreadableWorkbook(Exception):
+class UnreadableWorkbook(Unreadable):
     """The file cannot be read as a workbook at all; the message says why and what to do."""
 
 
