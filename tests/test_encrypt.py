@@ -23,7 +23,7 @@ from markupsafe import escape
 from portal.app import build as build_command
 from portal.codes import payment
 from portal.front.serve import make_server
-from portal.render import encrypt, i18n, site, templating, tokens
+from portal.render import encrypt, headers, i18n, site, templating, tokens
 from portal.workbook.file import FileWorkbook
 
 from .conftest import SAMPLE, edit_workbook
@@ -33,7 +33,7 @@ INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 SECRET = "encrypt-test-secret-0123456789-abcdefghij"
 
 
-CSP = site.content_security_policy()
+CSP = headers.content_security_policy()
 MESSAGES = i18n.load_messages(templating.environment(None))
 
 
@@ -226,7 +226,7 @@ def test_wrapper_document(sample):
     assert f'<p class="notice" id="decrypt-error" role="alert" hidden>{escape(texts["wrong_key_text"])}</p>' in document
     scripts = INLINE_SCRIPT.findall(document)
     assert scripts == [encrypt.DECRYPT_SCRIPT]  # the only inline script; the payload block is not JavaScript
-    assert site.script_hash(scripts[0]) == encrypt.DECRYPT_SCRIPT_HASH
+    assert headers.script_hash(scripts[0]) == encrypt.DECRYPT_SCRIPT_HASH
     assert len(encrypt.DECRYPT_SCRIPT.encode()) < 1500
     assert not re.search(r"https?:|//[a-z]|fetch|XMLHttpRequest|import\(|src=", encrypt.DECRYPT_SCRIPT)
 
@@ -290,7 +290,7 @@ def _handler(csp: str) -> type[SimpleHTTPRequestHandler]:
             super().do_GET()
 
         def end_headers(self) -> None:
-            for name, value in {**site.security_headers(), "Content-Security-Policy": csp}.items():
+            for name, value in {**headers.security_headers(), "Content-Security-Policy": csp}.items():
                 self.send_header(name, value)
             super().end_headers()
 
@@ -334,7 +334,9 @@ def encrypted_site(sample, tmp_path_factory) -> Path:
 def served(sample, encrypted_site) -> Served:
     server = ThreadingHTTPServer(
         ("127.0.0.1", 0),
-        functools.partial(_handler(site.content_security_policy(frame_ancestors=True)), directory=str(encrypted_site)),
+        functools.partial(
+            _handler(headers.content_security_policy(frame_ancestors=True)), directory=str(encrypted_site)
+        ),
     )
     origin = _start(server)
     yield Served(
@@ -540,7 +542,7 @@ def test_the_wrapper_policy_still_applies_after_the_page_is_written(browser, sam
     (root / sample.link.path / "index.html").write_text(sample.wrap(sample.page, key, csp=only_decrypt))
     server = ThreadingHTTPServer(
         ("127.0.0.1", 0),
-        functools.partial(_handler(site.content_security_policy(frame_ancestors=True)), directory=str(root)),
+        functools.partial(_handler(headers.content_security_policy(frame_ancestors=True)), directory=str(root)),
     )
     origin = _start(server)
     try:
@@ -549,7 +551,7 @@ def test_the_wrapper_policy_still_applies_after_the_page_is_written(browser, sam
             page.locator("h1", has_text=sample.number).wait_for(timeout=10_000)
             page.wait_for_function("() => document.readyState === 'complete'")
             assert not page.locator("button.copy").first.is_visible()
-            assert any(site.script_hash(site.COPY_SCRIPT) in m for m in watch.csp_violations())
+            assert any(headers.script_hash(headers.COPY_SCRIPT) in m for m in watch.csp_violations())
         finally:
             context.close()
     finally:

@@ -19,7 +19,7 @@ import pytest
 from portal.app import build as build_command
 from portal.app import memo
 from portal.codes.payment import ogm
-from portal.render import manifest, tokens
+from portal.render import manifest, processes, tokens
 from portal.render import site as site_module
 from portal.render.templating import builtin_templates_dir
 from portal.workbook import sample
@@ -151,7 +151,7 @@ def test_an_amount_rewrites_the_invoice_and_its_statement(tmp_path):
 def test_spawned_worker_processes_rewrite_what_one_process_does(tmp_path, monkeypatch):
     """On Windows and macOS each worker is spawned: it plans the site again from what it is sent, reads
     the QR codes its parent drew from the cache and writes only the files whose bytes changed."""
-    monkeypatch.setattr(site_module, "START_METHOD", "spawn")
+    monkeypatch.setattr(processes, "START_METHOD", "spawn")
     rewritten, _, _, first = rebuilt_after(tmp_path, more_on_an_open_invoice, workers=2)
     folders = folders_of(first, open_invoice(first))
     assert within(rewritten, folders)
@@ -274,7 +274,7 @@ def test_a_damaged_qr_drawing_in_the_cache_is_drawn_again(tmp_path):
 @pytest.mark.parametrize("encrypt", ["no", "yes"])
 @pytest.mark.parametrize("start", ["fork", "spawn"])
 def test_one_or_two_worker_processes_give_the_same_site(tmp_path, monkeypatch, encrypt, start):
-    monkeypatch.setattr(site_module, "START_METHOD", start)
+    monkeypatch.setattr(processes, "START_METHOD", start)
     trees = []
     for workers in (1, 2):
         settings = dict(sample.SETTINGS, encrypt_pages=encrypt)
@@ -452,16 +452,16 @@ def test_a_remembered_build_needs_the_secrets_signature(tmp_path):
 
 @pytest.mark.parametrize("start, enough", [("fork", 64), ("spawn", 1_000)])
 def test_worker_processes_start_only_when_there_is_enough_to_share(monkeypatch, start, enough):
-    monkeypatch.setattr(site_module, "START_METHOD", start)
-    assert site_module._pool(None, enough - 1) == (None, 1)
-    assert site_module._pool(4, 1) == (None, 1)
-    pool, workers = site_module._pool(None, enough)
+    monkeypatch.setattr(processes, "START_METHOD", start)
+    assert processes.pool(None, enough - 1) == (None, 1)
+    assert processes.pool(4, 1) == (None, 1)
+    pool, workers = processes.pool(None, enough)
     try:
         assert workers == (os.cpu_count() or 1) and (pool is not None) == (workers > 1)
     finally:
         if pool is not None:
             pool.shutdown()
-    pool, workers = site_module._pool(2, 3)  # asked for: as many as asked
+    pool, workers = processes.pool(2, 3)  # asked for: as many as asked
     try:
         assert (pool is not None, workers) == (True, 2)
         assert pool._mp_context.get_start_method() == start
@@ -473,11 +473,11 @@ def test_worker_processes_start_only_when_there_is_enough_to_share(monkeypatch, 
 @pytest.mark.parametrize("start", ["fork", "spawn"])
 def test_worker_processes_collect_garbage_as_their_parent_does(monkeypatch, start):
     """A forked worker inherits the parent's thresholds; a spawned one starts with Python's and is told them."""
-    monkeypatch.setattr(site_module, "START_METHOD", start)
+    monkeypatch.setattr(processes, "START_METHOD", start)
     before = gc.get_threshold()
     gc.set_threshold(12_345, 6, 7)
     try:
-        pool, _ = site_module._pool(2, 3)
+        pool, _ = processes.pool(2, 3)
     finally:
         gc.set_threshold(*before)
     assert pool is not None
@@ -488,8 +488,8 @@ def test_worker_processes_collect_garbage_as_their_parent_does(monkeypatch, star
 
 
 def test_windows_gets_no_more_worker_processes_than_it_allows(monkeypatch):
-    monkeypatch.setattr(site_module.sys, "platform", "win32")
-    monkeypatch.setattr(site_module, "START_METHOD", "spawn")
-    pool, workers = site_module._pool(100, 5_000)  # no process starts before work is submitted
+    monkeypatch.setattr(processes.sys, "platform", "win32")
+    monkeypatch.setattr(processes, "START_METHOD", "spawn")
+    pool, workers = processes.pool(100, 5_000)  # no process starts before work is submitted
     assert pool is not None and workers == 61
     pool.shutdown()

@@ -8,7 +8,7 @@ from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from ..render.site import security_headers
+from ..render.headers import security_headers
 
 
 class _Handler(SimpleHTTPRequestHandler):

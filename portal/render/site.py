@@ -4,28 +4,18 @@ The site is cut into units (an invoice's pages, a customer's statement, the shar
 with a fingerprint of its inputs. Rendering is deterministic (same inputs, same secret → same
 bytes), so a unit whose fingerprint is unchanged is carried over from the previous site. Every
 payment code of the units to render is validated and every QR code drawn before anything is
-written; pages are then rendered (by several processes when there are cores to spare) and
-streamed into a staging folder that replaces the old site in one rename.
+written; pages are then rendered (in worker processes when there are cores to spare, `processes`)
+and streamed into a staging folder that `commit` puts in place.
 """
 
 from __future__ import annotations
 
 import base64
-import concurrent.futures
-import contextlib
-import gc
 import hashlib
 import html
-import json
-import multiprocessing
-import os
 import re
-import shutil
-import signal
-import sys
-import threading
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from decimal import Decimal
@@ -43,17 +33,11 @@ from ..domain.money import CENT
 from ..domain.problems import UserError
 from ..domain.progress import Progress
 from ..domain.stages import CLAIM_STAGES, LADDER, stage_key
-from . import cache, encrypt, i18n, reminders, templating, tokens
+from . import cache, calendar, commit, encrypt, headers, i18n, processes, reminders, templating, tokens
 from .manifest import Manifest
 
 CSS_TEMPLATE = "site/portal.css"
-COPY_SCRIPT = (
-    "document.querySelectorAll('button[data-copy]').forEach(function(b){b.hidden=false;"
-    "b.addEventListener('click',function(){navigator.clipboard.writeText(b.dataset.copy).then("
-    "function(){b.textContent=b.dataset.done;});});});"
-)
 NOT_FOUND_PAGE = "404.html"
-KEPT_FILES = (".gitkeep",)  # files in the output folder that the site does not own
 AGING_BUCKETS = ((1, 30), (31, 60), (61, 90))
 
 
@@ -120,88 +104,6 @@ def page_link(secret: tokens.Secret, creditor: Creditor, kind: str, key: str) ->
     return link
 
 
-def script_hash(script: str) -> str:
-    return "sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
-
-
-def content_security_policy(frame_ancestors: bool = False) -> str:
-    """No inline script but ours (the copy button and, for encrypted pages, the decrypter), nothing from elsewhere."""
-    scripts = f"'{script_hash(COPY_SCRIPT)}' '{encrypt.DECRYPT_SCRIPT_HASH}'"
-    policy = (
-        f"default-src 'none'; style-src 'self'; img-src 'self' data:; script-src {scripts}; "
-        "base-uri 'none'; form-action 'none'"
-    )
-    return policy + ("; frame-ancestors 'none'" if frame_ancestors else "")
-
-
-def security_headers() -> dict[str, str]:
-    """Headers every page should be served with (`_headers` and `serve` use them)."""
-    return {
-        "Content-Security-Policy": content_security_policy(frame_ancestors=True),
-        "Referrer-Policy": "no-referrer",
-        "X-Robots-Tag": "noindex, nofollow",
-        "X-Content-Type-Options": "nosniff",
-        "X-Frame-Options": "DENY",
-        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-        "Cache-Control": "no-cache",
-    }
-
-
-def _headers_file() -> str:
-    lines = ["/*"] + [f"  {name}: {value}" for name, value in security_headers().items()]
-    return "\n".join(lines) + "\n"
-
-
-def _ics_text(value: str) -> str:
-    cleaned = value if value.isprintable() else "".join(c if c.isprintable() else " " for c in value)
-    return cleaned.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-
-
-def _ics_fold(line: str) -> str:
-    """RFC 5545: lines longer than 75 octets continue on the next line after a space."""
-    if len(line.encode()) <= 75:
-        return line
-    out: list[str] = []
-    current = b""
-    for char in line:
-        encoded = char.encode()
-        if len(current) + len(encoded) > (75 if not out else 74):
-            out.append(current.decode())
-            current = b""
-        current += encoded
-    out.append(current.decode())
-    return "\r\n ".join(out)
-
-
-def due_ics(uid: str, due: date, summary: str, url: str, stamp: date) -> bytes:
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Debtor Portal//Portal//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:{uid}",
-        f"DTSTAMP:{stamp:%Y%m%d}T000000Z",
-        f"DTSTART;VALUE=DATE:{due:%Y%m%d}",
-        f"DTEND;VALUE=DATE:{due + timedelta(days=1):%Y%m%d}",
-        f"SUMMARY:{_ics_text(summary)}",
-    ]
-    if url:
-        lines.append(f"URL:{_ics_text(url)}")
-    lines += [
-        "TRANSP:TRANSPARENT",
-        "BEGIN:VALARM",
-        "ACTION:DISPLAY",
-        f"DESCRIPTION:{_ics_text(summary)}",
-        "TRIGGER:-P1D",
-        "END:VALARM",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return ("\r\n".join(_ics_fold(line) for line in lines) + "\r\n").encode()
-
-
 def _where(where: Where | None) -> str:
     return f" ({where})" if where else ""
 
@@ -233,7 +135,7 @@ class _Renderer:
         self.formatters: dict[str, i18n.Formatter] = {}
         self.identity = identity(self.creditor)
         self.identities: dict[tuple[str, str], markupsafe.Markup] = {}  # by language and logo address
-        self.csp = content_security_policy()
+        self.csp = headers.content_security_policy()
         # A host sends 404.html for any missing address, however deep: its assets are named from the site's root.
         self.site_root = urllib.parse.urlsplit(self.creditor.portal_base_url).path.rstrip("/") + "/"
         self.logo = logo_asset(self.creditor.logo, folder)  # (name in assets/, bytes) or None
@@ -331,7 +233,7 @@ class _Renderer:
                 creditor=self.creditor,
                 css=css,
                 csp=self.csp,
-                script=COPY_SCRIPT,
+                script=headers.COPY_SCRIPT,
                 alternates=alternates,
                 ref=payment.format_reference,
                 cent=CENT,
@@ -775,7 +677,7 @@ def _invoice_files(
             if upcoming
             else f.t("calendar_event", number=state.invoice.number, amount=f.money(pay_amount, state.invoice.currency))
         )
-        files[f"{link.path}due.ics"] = due_ics(
+        files[f"{link.path}due.ics"] = calendar.due_ics(
             f"{link.token}@debtor-portal",
             shown.ics_day,
             summary,
@@ -825,7 +727,7 @@ def _common_files(r: _Renderer) -> dict[str, bytes]:
     others = [r.formatter(lang) for lang in home[1:]]
     files[NOT_FOUND_PAGE] = r.render("site/404.html", NOT_FOUND_PAGE, landing, [], others=others)
     files["robots.txt"] = b"User-agent: *\nDisallow: /\n"
-    files["_headers"] = _headers_file().encode()
+    files["_headers"] = headers.headers_file().encode()
     return files
 
 
@@ -907,49 +809,6 @@ def _write_units(indices: list[int]) -> list[tuple[int, dict[str, cache.FileStam
     return done
 
 
-Setup = tuple[Callable[..., None], tuple[object, ...]]  # what a worker process does first: a function, its arguments
-
-
-def _start_worker(collector: tuple[int, ...], setup: Setup | None) -> None:
-    """A worker process ignores Ctrl-C (the parent's to handle) and collects garbage as its parent does (a
-    forked one inherits that, a spawned one is told), then does `setup`."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    gc.set_threshold(*collector)
-    if setup is not None:
-        setup[0](*setup[1])
-
-
-# Linux forks workers that share the parent's renderer; elsewhere forking is unsafe (macOS) or impossible
-# (Windows), and each worker is spawned: it starts Python afresh and plans the units again from a `_Recipe`.
-START_METHOD = "fork" if sys.platform == "linux" else "spawn"
-
-# Items (units or QR codes) from which starting worker processes pays: fewer take less time in this one.
-# Measured on 2 cores: spawned workers broke even at about 450 units and won from 1,800.
-PARALLEL_FROM = {"fork": 64, "spawn": 1_000}
-
-
-def _pool(
-    workers: int | None, items: int, setup: Setup | None = None
-) -> tuple[concurrent.futures.ProcessPoolExecutor | None, int]:
-    """Worker processes started with `setup`, and how many: `workers` when given, else one per core when
-    there are enough items to pay for starting them."""
-    if items <= 1:
-        workers = 1
-    elif workers is None:
-        workers = (os.cpu_count() or 1) if items >= PARALLEL_FROM[START_METHOD] else 1
-    if sys.platform == "win32":
-        workers = min(workers, 61)  # the most a process pool may have on Windows
-    if workers <= 1:
-        return None, 1
-    context = multiprocessing.get_context(START_METHOD)
-    return concurrent.futures.ProcessPoolExecutor(workers, context, _start_worker, (gc.get_threshold(), setup)), workers
-
-
-def _chunks(items: list, workers: int) -> list[list]:
-    size = max(1, min(64, len(items) // (workers * 8) or 1))
-    return [items[n : n + size] for n in range(0, len(items), size)]
-
-
 def _draw_all(store: cache.QRStore, payloads: list[str]) -> list[payment.QrDrawings]:
     """Each payload's drawings, kept in the cache as they are drawn (by each worker process)."""
     drawings = []
@@ -957,46 +816,6 @@ def _draw_all(store: cache.QRStore, payloads: list[str]) -> list[payment.QrDrawi
         drawings.append(payment.qr_drawings(payload))
         store.put(payload, drawings[-1])
     return drawings
-
-
-def _run(
-    function: Callable[[list], list],
-    items: list,
-    workers: int | None,
-    progress: Progress | None,
-    done: int,
-    total: int,
-    label: str,
-    notes: list[str],
-    setup: Setup | None = None,
-) -> list:
-    """function over chunks of items, in worker processes when there are several (`_pool`); results in order.
-    Should the workers stop (a process killed, or one that cannot start), this process does what they left
-    and says so in `notes`."""
-    pool, workers = _pool(workers, len(items), setup)
-    chunks = _chunks(items, workers)
-    outcomes: dict[int, list] = {}
-
-    def finished(n: int, outcome: list) -> None:
-        nonlocal done
-        outcomes[n] = outcome
-        done += len(chunks[n])
-        if progress:
-            progress(done, total, label)
-
-    if pool is not None:
-        try:
-            futures = {pool.submit(function, chunk): n for n, chunk in enumerate(chunks)}
-            for future in concurrent.futures.as_completed(futures):
-                finished(futures[future], future.result())
-        except concurrent.futures.BrokenExecutor as exc:
-            notes.append(f"Worker processes stopped while making the {label} ({exc}): this process made the rest.")
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-    for n, chunk in enumerate(chunks):
-        if n not in outcomes:
-            finished(n, function(chunk))
-    return [outcome for n in range(len(chunks)) for outcome in outcomes[n]]
 
 
 def build_site(
@@ -1018,7 +837,7 @@ def build_site(
     written. Interrupted, the previous site stays as it was.
     """
     out_dir = Path(out_dir).resolve()
-    finish_commit(out_dir)
+    commit.finish_commit(out_dir)
     cache_dir = _cache_dir(manifest) if manifest is not None else None
     r = _Renderer(assessment, secret, folder, cache.QRStore(cache_dir / "qr" if cache_dir else None))
     plan = _plan(r)
@@ -1045,7 +864,9 @@ def build_site(
                 r.drawings[payload] = drawn
         total = len(missing) + len(todo)
         try:
-            drawings = _run(partial(_draw_all, store), missing, workers, progress, 0, total, "QR codes", r.notes)
+            drawings = processes.run(
+                partial(_draw_all, store), missing, workers, progress, 0, total, "QR codes", r.notes
+            )
         except payment.PaymentCodeError as exc:
             raise BuildError(f"A payment QR code cannot be made: {exc}.") from None
         r.drawings.update(zip(missing, drawings))
@@ -1080,7 +901,7 @@ def build_site(
 def unchanged_since_last_build(out_dir: Path, manifest: Path) -> bool:
     """The site in `out_dir` is, file for file, the one the last build recorded in `manifest` wrote."""
     out_dir = Path(out_dir).resolve()
-    finish_commit(out_dir)
+    commit.finish_commit(out_dir)
     index = cache.UnitIndex(_cache_dir(manifest) / "units.json")
     units = index.units.values()
     return (
@@ -1099,7 +920,7 @@ def _on_disk(out_dir: Path, unit: cache.Unit) -> bool:
 
 def _holds_only(out_dir: Path, units: Iterable[cache.Unit]) -> bool:
     """The site holds the units' files and no other (but those it does not own)."""
-    return _files_of(out_dir) == sorted(path for unit in units for path in unit.files)
+    return commit.files_of(out_dir) == sorted(path for unit in units for path in unit.files)
 
 
 def _cache_dir(manifest: Path) -> Path:
@@ -1124,19 +945,19 @@ def _write_site(
     in. Later builds stage only the files whose bytes changed and commit them with a journal, so an
     interrupted commit is finished by the next build; interrupted before, the site is as it was."""
     global _job
-    staging = _staging_of(out_dir)
+    staging = commit.staging_of(out_dir)
     in_place = bool(previous) and out_dir.is_dir()
     old_files = {path: stamp for unit in previous.values() for path, stamp in unit.files.items()} if in_place else {}
     try:
         staging.mkdir(parents=True)
         _job = _Job(r, tuple(todo), staging, out_dir, old_files)
-        setup: Setup | None = None
-        if START_METHOD != "fork":
+        setup: processes.Setup | None = None
+        if processes.START_METHOD != "fork":
             names = tuple(unit.name for unit in todo)
             recipe = _Recipe(r.assessment, r.secret, r.folder, r.store.folder, names, staging, out_dir, old_files)
             setup = (_start_spawned, (recipe,))
         try:
-            written = _run(
+            written = processes.run(
                 _write_units, list(range(len(todo))), workers, progress, done, total, "pages", r.notes, setup
             )
         finally:
@@ -1146,100 +967,15 @@ def _write_site(
             units[todo[index].name] = cache.Unit(todo[index].key, stamps)
         if in_place:
             keep = {path for unit in units.values() for path in unit.files}
-            _commit(staging, out_dir, _files_of(staging), [path for path in _files_of(out_dir) if path not in keep])
+            commit.commit(
+                staging, out_dir, commit.files_of(staging), [p for p in commit.files_of(out_dir) if p not in keep]
+            )
             return units
-        for name in KEPT_FILES:
-            if (out_dir / name).exists():
-                shutil.copy2(out_dir / name, staging / name)
-        _swap(staging, out_dir)
+        commit.swap(staging, out_dir)
     except BaseException:
-        if not (staging / COMMIT_JOURNAL).exists():  # else the commit is under way: the next build finishes it
-            shutil.rmtree(staging, ignore_errors=True)
+        commit.discard(staging)
         raise
     return units
-
-
-COMMIT_JOURNAL = ".commit.json"
-
-
-def _files_of(folder: Path) -> list[str]:
-    """Every file under `folder` by relative path, but those the site does not own."""
-    found: list[str] = []
-    todo = [("", str(folder))]
-    while todo:
-        prefix, path = todo.pop()
-        try:
-            entries = list(os.scandir(path))
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        for entry in entries:
-            relative = prefix + entry.name
-            if entry.is_dir(follow_symlinks=False):
-                todo.append((relative + "/", entry.path))
-            elif relative not in KEPT_FILES and relative != COMMIT_JOURNAL:
-                found.append(relative)
-    return sorted(found)
-
-
-def _commit(staging: Path, out_dir: Path, staged: list[str], gone: list[str]) -> None:
-    """Move the staged files into the site and delete the gone ones, as a journal says: once the journal
-    is written, the commit is finished, by this build or by the next one (`finish_commit`)."""
-    journal = staging / COMMIT_JOURNAL
-    partial = journal.with_name(journal.name + ".partial")
-    partial.write_text(json.dumps({"moved": staged, "gone": gone}))
-    with _uninterrupted():
-        os.replace(partial, journal)
-        finish_commit(out_dir)
-
-
-def finish_commit(out_dir: Path) -> None:
-    """Finish a commit the journal beside `out_dir` describes, then clear the staging folder."""
-    staging = _staging_of(out_dir)
-    try:
-        steps = json.loads((staging / COMMIT_JOURNAL).read_text())
-    except (OSError, ValueError):
-        steps = {}
-    for relative in steps.get("moved", []):
-        source, target = staging / relative, out_dir / relative
-        if source.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
-    for relative in steps.get("gone", []):
-        target = out_dir / relative
-        target.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):  # a folder left empty goes too (a page no longer published)
-            target.parent.rmdir()
-    shutil.rmtree(staging, ignore_errors=True)
-
-
-def _swap(staging: Path, out_dir: Path) -> None:
-    """Put a whole new site in place of the old one."""
-    retired = out_dir.with_name(f".{out_dir.name}.old")
-    shutil.rmtree(retired, ignore_errors=True)
-    with _uninterrupted():
-        if out_dir.exists():
-            os.replace(out_dir, retired)
-        os.replace(staging, out_dir)
-    shutil.rmtree(retired, ignore_errors=True)
-
-
-def _staging_of(out_dir: Path) -> Path:
-    return out_dir.with_name(f".{out_dir.name}.staging")
-
-
-@contextlib.contextmanager
-def _uninterrupted() -> Iterator[None]:
-    """Ctrl-C waits until the files are moved (signals can only be set from the main thread)."""
-    interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
-    try:
-        yield
-    finally:
-        if interrupt is not None:
-            signal.signal(signal.SIGINT, interrupt)
-
-
-def _main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
 
 
 def unsafe_payment_codes(out_dir: Path) -> list[str]:
