@@ -25,8 +25,9 @@ def _start_worker(collector: tuple[int, ...], setup: Setup | None) -> None:
         setup[0](*setup[1])
 
 
-# Linux forks workers that share the parent's renderer; elsewhere forking is unsafe (macOS) or impossible
-# (Windows), and each worker is spawned: it starts Python afresh and plans the units again from what it is sent (see `site`).
+# Linux forks workers that share the parent's state; elsewhere forking is unsafe (macOS) or impossible
+# (Windows), and each worker is spawned: it starts Python afresh and makes that state again from what its
+# `Setup` is sent (the site's units are planned again).
 START_METHOD = "fork" if sys.platform == "linux" else "spawn"
 
 # Items (units or QR codes) from which starting worker processes pays: fewer take less time in this one.
