@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import shutil
 import struct
 import subprocess
 import sys
@@ -82,8 +83,26 @@ def test_the_front_doors_start_without_what_only_other_commands_need():
         assert loaded_by(f"import {front}") & {"openpyxl", "reportlab", "tqdm", *RENDERING} == set(), front
 
 
-def test_checking_a_workbook_loads_nothing_for_rendering(tmp_path):
-    run = f"from portal.front import cli\ntry:\n    cli.main(['check', {str(SAMPLE)!r}])\nexcept SystemExit:\n    pass"
-    loaded = loaded_by(run)
+def command(*args: str) -> str:
+    """Python code running the command line with `args`."""
+    return f"from portal.front import cli\ntry:\n    cli.main({list(args)!r})\nexcept SystemExit:\n    pass"
+
+
+def test_checking_a_workbook_loads_nothing_for_rendering():
+    loaded = loaded_by(command("check", str(SAMPLE)))
     assert "stdnum" in loaded and "python_calamine" in loaded  # it did read and check the workbook
     assert loaded & {"openpyxl", "reportlab", "tqdm", *RENDERING} == set()
+
+
+def test_a_build_with_nothing_changed_loads_neither_the_renderer_nor_the_law(tmp_path):
+    """It reads the workbook, finds the last build's inputs unchanged and its site untouched, and says so."""
+    book = tmp_path / "book.xlsx"
+    shutil.copy(SAMPLE, book)
+    build = ["build", str(book), "--secret-file", str(tmp_path / "secret")]
+    subprocess.run([*COMMAND, *build], capture_output=True, check=True)
+    loaded = loaded_by(command(*build))
+    assert "python_calamine" in loaded
+    rendering = {"markdown", "babel", "cryptography", "segno"}  # jinja2 finds a user's own templates: inputs too
+    assert loaded & {"holidays", "schwifty", "stdnum", "openpyxl", "tqdm", *rendering} == set()
+    said = subprocess.run([*COMMAND, *build], capture_output=True, text=True, check=True).stdout
+    assert "Built 107 invoice page(s) and 39 statement(s)" in said

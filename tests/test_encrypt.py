@@ -23,7 +23,7 @@ from markupsafe import escape
 from portal.app import build as build_command
 from portal.codes import payment
 from portal.front.serve import make_server
-from portal.render import encrypt, headers, i18n, site, templating, tokens
+from portal.render import built, encrypt, headers, i18n, templating, tokens
 from portal.workbook.file import FileWorkbook
 
 from .conftest import SAMPLE, edit_workbook
@@ -43,8 +43,8 @@ class Sample:
 
     site: Path
     secret: bytes
-    link: site.PageLink
-    statement: site.PageLink
+    link: built.PageLink
+    statement: built.PageLink
     lang: str
     creditor: str
     page: str  # the invoice page's index.html

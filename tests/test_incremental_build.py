@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from portal.app import build as build_command
-from portal.app import memo
+from portal.app import load, memo
 from portal.codes.payment import ogm
 from portal.render import manifest, processes, tokens
 from portal.render import site as site_module
@@ -397,7 +397,7 @@ def test_a_rebuild_with_nothing_changed_is_remembered_without_assessing_again(tm
     def assessed(*args: object, **kwargs: object) -> None:
         raise AssertionError("the workbook was assessed again")
 
-    monkeypatch.setattr(build_command, "assessed", assessed)
+    monkeypatch.setattr(load, "assessed", assessed)
     second = site.build()
     said = ("files", "invoice_pages", "statement_pages", "warnings", "sources")
     assert [getattr(second.site, name) for name in said] == [getattr(first.site, name) for name in said]

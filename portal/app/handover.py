@@ -26,12 +26,12 @@ from pathlib import Path
 from ..domain import dunning
 from ..domain.handover import InvoiceFile, channel_of, claimed, invoice_files
 from ..domain.stages import Channel, Stage
-from ..render import i18n, letters, reminders, site
+from ..render import i18n, letters, reminders, site, tokens
 from ..render.workbook_text import PREFIX, describe, stage_label, status_label
 from ..workbook.port import WorkbookPort
 from .actions import workbook_formatter
 from .errors import Refused
-from .load import assessed, secret
+from .load import assessed
 from .report import SITE_FOLDER
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -258,7 +258,7 @@ def handover(
             )
     templates = reminders.ReminderTemplates(workbook.folder)
     messages = f.messages
-    key = secret(workbook.folder, secret_file)
+    key = tokens.workbook_secret(workbook.folder, secret_file)
     for file in files:
         if file.notice is None:
             continue

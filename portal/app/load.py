@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..domain.ledger import Ledger
 from ..domain.problems import ERROR, Problem, errors, warnings
-from ..render import tokens
 from ..workbook import validate
 from ..workbook.grid import Grid
 from ..workbook.port import WorkbookPort, grids_fingerprint
@@ -90,8 +88,3 @@ def law_warnings(assessment: Assessment) -> list[str]:
     found = {w for state in assessment.invoices if state.claim for w in state.claim.warnings}
     found |= {str(p.get("why")) for state in assessment.invoices for p in state.reason if p.key == "no_rate"}
     return sorted(found)
-
-
-def secret(folder: Path, secret_file: Path | None = None) -> tokens.Secret:
-    """The site secret behind the private links of the workbook in `folder`."""
-    return tokens.workbook_secret(folder, secret_file)

@@ -8,12 +8,12 @@ from pathlib import Path
 from ..domain.progress import Progress
 from ..publish import targets as publish_module
 from ..render import manifest as site_manifest
-from ..render import site
+from ..render import site, tokens
 from ..workbook.port import WorkbookPort, state_dir
 from . import secret as secrets
 from .build import MANIFEST
 from .errors import Refused
-from .load import checked, secret
+from .load import checked
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def _check_secret(
     workbook: WorkbookPort, manifest: site_manifest.Manifest, target: str, secret_file: Path | None
 ) -> str:
     """The fingerprint of the secret the site was built with, when it may replace what `target` holds."""
-    current = secret(workbook.folder, secret_file)
+    current = tokens.workbook_secret(workbook.folder, secret_file)
     built = manifest.secret_fingerprint
     if built != current.fingerprint:
         raise Refused(

@@ -12,7 +12,7 @@ from ..render import i18n, site, templating, tokens
 from ..render.workbook_text import describe, stage_label, status_label
 from ..workbook.port import Applied, Changes, WorkbookPort
 from .actions import week_actions
-from .load import assessed, secret
+from .load import assessed
 from .report import overview_sheet
 
 
@@ -68,7 +68,7 @@ def refresh(
     )
     week = week_actions(assessment, f)
     changes = Changes(
-        cells={"invoices": managed_values(assessment, secret(workbook.folder, secret_file), f)},
+        cells={"invoices": managed_values(assessment, tokens.workbook_secret(workbook.folder, secret_file), f)},
         lang=lang,
         sheets={week.sheet: week.rows, **dict([overview_sheet(assessment, f)])},
     )

@@ -19,7 +19,7 @@ from ..render import i18n, mail, reminders, site, templating, tokens
 from ..render import letters as paper
 from ..workbook.port import Applied, Changes, UnsafeToWrite, WorkbookPort, grids_fingerprint
 from . import journal as journals
-from .load import checked, secret
+from .load import checked
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def remind(
     fresh: list[journals.Entry] = []
     messages = i18n.load_messages(templating.environment(workbook.folder))
     for key, state, stage, reminder, link, record in _todays_reminders(
-        assessment, secret(workbook.folder, secret_file), workbook.folder, warnings
+        assessment, tokens.workbook_secret(workbook.folder, secret_file), workbook.folder, warnings
     ):
         customer = state.customer
         address = customer.email.strip() if customer else ""

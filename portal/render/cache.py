@@ -18,11 +18,16 @@ import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..codes.payment import QrDrawings
+from . import commit
+
+if TYPE_CHECKING:
+    from ..codes.payment import QrDrawings
 
 FORMAT = 1
 
@@ -97,6 +102,8 @@ class QRStore:
             if hashlib.sha256(body).digest() != data[:32]:
                 return None
             svg, _, png = body.partition(b"\0")
+            from ..codes.payment import QrDrawings  # segno and the IBAN checks: only once a code is asked for
+
             return QrDrawings(svg.decode("utf-8"), png)
         except (OSError, UnicodeDecodeError):
             return None
@@ -172,3 +179,33 @@ class UnitIndex:
             partial = self.path.with_name(self.path.name + ".partial")
             partial.write_text(json.dumps(data, separators=(",", ":")))
             os.replace(partial, self.path)
+
+
+def folder_beside(manifest: Path) -> Path:
+    """The build cache: beside the manifest, outside the site."""
+    return manifest.parent / "cache"
+
+
+def on_disk(out_dir: Path, unit: Unit) -> bool:
+    """Every file of the unit is in the site as recorded (same size, modification time and inode)."""
+    return all(unchanged_on_disk(f"{out_dir}/{path}", stamp) for path, stamp in unit.files.items())
+
+
+def holds_only(out_dir: Path, units: Iterable[Unit]) -> bool:
+    """The site holds the units' files and no other (but those it does not own)."""
+    return commit.files_of(out_dir) == sorted(path for unit in units for path in unit.files)
+
+
+def unchanged_since_last_build(out_dir: Path, manifest: Path) -> bool:
+    """The site in `out_dir` is, file for file, the one the last build recorded in `manifest` wrote."""
+    out_dir = Path(out_dir).resolve()
+    commit.finish_commit(out_dir)
+    index = UnitIndex(folder_beside(manifest) / "units.json")
+    units = index.units.values()
+    return (
+        bool(index.units)
+        and index.out_dir == str(out_dir)
+        and manifest.is_file()
+        and holds_only(out_dir, units)
+        and all(on_disk(out_dir, unit) for unit in units)
+    )

@@ -15,7 +15,7 @@ import hashlib
 import html
 import re
 import urllib.parse
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from decimal import Decimal
@@ -34,6 +34,7 @@ from ..domain.problems import UserError
 from ..domain.progress import Progress
 from ..domain.stages import CLAIM_STAGES, LADDER, stage_key
 from . import cache, calendar, commit, encrypt, headers, i18n, processes, reminders, templating, tokens
+from .built import BuildResult, PageLink
 from .manifest import Manifest
 
 CSS_TEMPLATE = "site/portal.css"
@@ -43,40 +44,6 @@ AGING_BUCKETS = ((1, 30), (31, 60), (61, 90))
 
 class BuildError(UserError):
     """The site cannot be built as it stands; the message lists what to fix and where."""
-
-
-@dataclass(frozen=True)
-class PageLink:
-    kind: str  # "i" (invoice) or "c" (customer statement)
-    key: str  # invoice number or customer id
-    token: str
-    fragment: str = ""  # "#k=…" carrying an encrypted page's key; never sent to the host
-
-    @property
-    def path(self) -> str:
-        return f"{self.kind}/{self.token}/"
-
-    @property
-    def href(self) -> str:
-        """The link from another page of the site."""
-        return f"../../{self.path}{self.fragment}"
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    out_dir: Path
-    files: dict[str, str]  # relative path -> sha256
-    invoice_pages: dict[str, PageLink]
-    statement_pages: dict[str, PageLink]
-    warnings: tuple[str, ...] = ()
-    secret_created: str = ""  # the secret file's path when this build created it
-    rendered: int = 0  # units (an invoice's or a statement's pages, …) rendered by this build
-    reused: int = 0  # units carried over unchanged from the previous build
-    sources: tuple[Path, ...] = ()  # the files the workbook names that the pages were made from (PDFs, logo)
-    notes: tuple[str, ...] = ()  # how this build went (worker processes that stopped): not said again by a rebuild
-
-    def url(self, base_url: str, link: PageLink) -> str:
-        return (base_url.rstrip("/") + "/" if base_url else "") + link.path + link.fragment
 
 
 @dataclass(frozen=True)
@@ -838,7 +805,7 @@ def build_site(
     """
     out_dir = Path(out_dir).resolve()
     commit.finish_commit(out_dir)
-    cache_dir = _cache_dir(manifest) if manifest is not None else None
+    cache_dir = cache.folder_beside(manifest) if manifest is not None else None
     r = _Renderer(assessment, secret, folder, cache.QRStore(cache_dir / "qr" if cache_dir else None))
     plan = _plan(r)
     index = cache.UnitIndex(cache_dir / "units.json" if cache_dir else None)
@@ -847,13 +814,13 @@ def build_site(
     todo: list[_Unit] = []
     for unit in plan.units:
         old = previous.get(unit.name)
-        if old is not None and old.key == unit.key and _on_disk(out_dir, old):
+        if old is not None and old.key == unit.key and cache.on_disk(out_dir, old):
             reused[unit.name] = old
         else:
             todo.append(unit)
     payloads = {payload for unit in todo for code in unit.codes if (payload := r.payment_code(*code)[1])}
     units = dict(reused)
-    if todo or set(reused) != set(previous) or not _holds_only(out_dir, reused.values()):
+    if todo or set(reused) != set(previous) or not cache.holds_only(out_dir, reused.values()):
         store = r.store
         missing = []
         for payload in sorted(payloads):
@@ -896,35 +863,6 @@ def build_site(
         sources=plan.sources,
         notes=tuple(r.notes),
     )
-
-
-def unchanged_since_last_build(out_dir: Path, manifest: Path) -> bool:
-    """The site in `out_dir` is, file for file, the one the last build recorded in `manifest` wrote."""
-    out_dir = Path(out_dir).resolve()
-    commit.finish_commit(out_dir)
-    index = cache.UnitIndex(_cache_dir(manifest) / "units.json")
-    units = index.units.values()
-    return (
-        bool(index.units)
-        and index.out_dir == str(out_dir)
-        and manifest.is_file()
-        and _holds_only(out_dir, units)
-        and all(_on_disk(out_dir, unit) for unit in units)
-    )
-
-
-def _on_disk(out_dir: Path, unit: cache.Unit) -> bool:
-    """Every file of the unit is in the site as recorded (same size, modification time and inode)."""
-    return all(cache.unchanged_on_disk(f"{out_dir}/{path}", stamp) for path, stamp in unit.files.items())
-
-
-def _holds_only(out_dir: Path, units: Iterable[cache.Unit]) -> bool:
-    """The site holds the units' files and no other (but those it does not own)."""
-    return commit.files_of(out_dir) == sorted(path for unit in units for path in unit.files)
-
-
-def _cache_dir(manifest: Path) -> Path:
-    return manifest.parent / "cache"
 
 
 def _write_site(
