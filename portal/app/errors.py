@@ -49,9 +49,8 @@ def failure(exc: BaseException) -> Failure | None:
             (*(f"  {item}" for item in exc.items), f"ERROR: {exc}"),
             EXIT_UNREADABLE if exc.unreadable else EXIT_PROBLEMS,
         )
-    jinja = sys.modules.get(
-        "jinja2"
-    )  # loaded by whatever rendered a template: a command that did not cannot fail in one
+    # jinja2 is loaded by whatever renders a template: a command that did not cannot fail in one
+    jinja = sys.modules.get("jinja2")
     if jinja is not None and isinstance(exc, jinja.TemplateError):
         from ..render.templating import template_error
 
