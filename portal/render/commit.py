@@ -36,12 +36,13 @@ def files_of(folder: Path) -> list[str]:
     return sorted(found)
 
 
-def commit(staging: Path, out_dir: Path, staged: list[str], gone: list[str]) -> None:
-    """Move the staged files into the site and delete the gone ones, as a journal says: once the journal
-    is written, the commit is finished, by this build or by the next one (`finish_commit`)."""
+def commit(staging: Path, out_dir: Path, keep: set[str]) -> None:
+    """Move the staged files into the site and delete its files not in `keep`, as a journal says: once the
+    journal is written, the commit is finished, by this build or by the next one (`finish_commit`)."""
+    gone = [path for path in files_of(out_dir) if path not in keep]
     journal = staging / COMMIT_JOURNAL
     partial = journal.with_name(journal.name + ".partial")
-    partial.write_text(json.dumps({"moved": staged, "gone": gone}))
+    partial.write_text(json.dumps({"moved": files_of(staging), "gone": gone}))
     with _uninterrupted():
         os.replace(partial, journal)
         finish_commit(out_dir)

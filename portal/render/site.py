@@ -905,9 +905,7 @@ def _write_site(
             units[todo[index].name] = cache.Unit(todo[index].key, stamps)
         if in_place:
             keep = {path for unit in units.values() for path in unit.files}
-            commit.commit(
-                staging, out_dir, commit.files_of(staging), [p for p in commit.files_of(out_dir) if p not in keep]
-            )
+            commit.commit(staging, out_dir, keep)
             return units
         commit.swap(staging, out_dir)
     except BaseException:

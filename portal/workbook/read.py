@@ -269,19 +269,20 @@ def read_creditor(grids: list[Grid], overrides: dict[str, str], problems: list[P
             found[setting.key] = value
     sheet = grid.name if grid else schema.SETTINGS_TABLE.sheet_name()
     for setting in schema.SETTINGS:
-        if setting.required and setting.key not in found and setting.key in empty:
-            where = empty[setting.key]
+        if not setting.required or setting.key in found:
+            continue
+        if (blank := empty.get(setting.key)) is not None:
             problems.append(
                 Problem(
                     ERROR,
                     "missing_setting",
-                    where,
-                    f"The setting '{where.column}' is empty",
-                    f"Fill in cell {where.letter}{where.row}, next to '{where.column}', "
+                    blank,
+                    f"The setting '{blank.column}' is empty",
+                    f"Fill in cell {blank.letter}{blank.row}, next to '{blank.column}', "
                     f"or pass --creditor {setting.key}=VALUE.",
                 )
             )
-        elif setting.required and setting.key not in found:
+        else:
             looked = ", ".join(sorted(set(setting.labels.values())))
             problems.append(
                 Problem(
