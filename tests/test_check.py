@@ -323,3 +323,43 @@ def test_a_broken_user_template_is_named_in_one_line(sample_copy, tmp_path, caps
     assert err.count("\n") == 1 and named in err and str(user.parent) in err
     after = sorted(p.name for p in sample_copy.parent.iterdir() if p.name != ".debtor-portal")  # a cache may stay
     assert (after, sample_copy.read_bytes()) == before
+
+
+def test_a_discount_must_be_a_percentage_off(sample_copy):
+    letter = column_letter(sample_copy, "Invoices", "Discount %")
+    edit_workbook(sample_copy, "Invoices", {f"{letter}4": 200})
+    problem = only_error(sample_copy)
+    assert (problem.code, problem.where.row, problem.where.column, problem.value) == (
+        "invalid_discount",
+        4,
+        "Discount %",
+        "200",
+    )
+
+
+def test_a_currency_is_a_three_letter_code_and_the_euro_sign_means_euros(sample_copy):
+    letter = column_letter(sample_copy, "Invoices", "Currency")
+    edit_workbook(sample_copy, "Invoices", {f"{letter}4": "€", f"{letter}5": "euro"})
+    assert [p for p in problems_of(sample_copy) if p.severity == "error"] == []
+    edit_workbook(sample_copy, "Invoices", {f"{letter}6": "dollars"})
+    problem = only_error(sample_copy)
+    assert (problem.code, problem.where.row, problem.value) == ("invalid_currency", 6, "DOLLARS")
+
+
+def test_an_amount_typed_with_three_decimals_is_refused_where_it_is(sample_copy):
+    letter = column_letter(sample_copy, "Invoices", "Amount incl. VAT")
+    edit_workbook(sample_copy, "Invoices", {f"{letter}3": "1.234,567"})
+    problem = only_error(sample_copy)
+    assert (problem.code, problem.where.row, problem.value) == ("bad_money", 3, "1.234,567")
+    assert "3 decimals" in problem.message
+
+
+def test_an_interest_rate_above_a_hundred_percent_is_a_typing_error(sample_copy):
+    edit_workbook(sample_copy, "Settings", {"B16": 1000})
+    problem = only_error(sample_copy)
+    assert (problem.code, problem.where.sheet, problem.where.row, problem.value) == (
+        "implausible_rate",
+        "Settings",
+        16,
+        "1000",
+    )

@@ -42,6 +42,8 @@ def test_bad_dates_say_what_is_expected(raw):
         ("EUR 48.000,00", "48000.00"),
         ("12,5", "12.50"),
         ("1.234", "1234.00"),
+        ("1.234.567", "1234567.00"),
+        ("1.234.567,89", "1234567.89"),
         ("-12,50", "-12.50"),
         ("(12.50)", "-12.50"),
         (1234.56, "1234.56"),
@@ -55,9 +57,15 @@ def test_amounts_typed_as_text_or_numbers(raw, expected):
     assert result == Decimal(expected)
 
 
-@pytest.mark.parametrize("raw", ["twelve", "12,34,5x", "€", True])
+@pytest.mark.parametrize("raw", ["twelve", "12,34,5x", "€", True, "1.234.56", "1,234,56"])
 def test_bad_amounts_are_errors(raw):
     with pytest.raises(ValueError, match="amount"):
+        cells.to_money(raw)
+
+
+@pytest.mark.parametrize("raw, decimals", [("1.234,567", 3), ("1,234.567", 3), ("12,3456", 4)])
+def test_typed_amounts_with_more_than_cents_are_refused_not_guessed(raw, decimals):
+    with pytest.raises(ValueError, match=f"has {decimals} decimals, and an amount has two at most"):
         cells.to_money(raw)
 
 

@@ -71,7 +71,8 @@ def to_date(value: object) -> date:
 
 def to_money(value: object) -> Decimal:
     """An amount rounded half-up to cents. A lone separator followed by three digits is a
-    thousands separator ("1.234" = 1234), since money has two decimals."""
+    thousands separator ("1.234" = 1234), since money has two decimals; typed text with more
+    decimals than that is refused rather than guessed."""
     if isinstance(value, bool):
         raise ValueError(f"expected {AMOUNT_HINT}")
     if isinstance(value, (int, float, Decimal)):
@@ -82,13 +83,17 @@ def to_money(value: object) -> Decimal:
     cleaned = _CURRENCY_MARKS.sub("", raw.strip("()"))
     if cleaned.endswith("-"):  # "12,50-" as some accounting exports write it
         cleaned, negative = cleaned[:-1], True
-    last_comma, last_dot = cleaned.rfind(","), cleaned.rfind(".")
-    decimal_sep = max((last_comma, ","), (last_dot, "."))[1] if max(last_comma, last_dot) >= 0 else ""
-    if decimal_sep and cleaned.count(decimal_sep) == 1 and len(cleaned) - cleaned.rfind(decimal_sep) - 1 != 3:
-        whole, _, fraction = cleaned.rpartition(decimal_sep)
-        cleaned = whole.replace(",", "").replace(".", "") + "." + fraction
-    elif decimal_sep:
-        cleaned = cleaned.replace(",", "").replace(".", "")
+    separator = max((cleaned.rfind(","), ","), (cleaned.rfind("."), "."))[1]
+    whole, found, fraction = cleaned.rpartition(separator)
+    if found:
+        grouped = separator in whole or (len(fraction) == 3 and not any(mark in whole for mark in ",."))
+        if grouped and len(fraction) != 3:
+            raise ValueError(f"'{raw}' is not an amount; expected {AMOUNT_HINT}")
+        if not grouped and len(fraction) > 2:
+            raise ValueError(
+                f"'{raw}' has {len(fraction)} decimals, and an amount has two at most; expected {AMOUNT_HINT}"
+            )
+        cleaned = whole.replace(",", "").replace(".", "") + ("" if grouped else ".") + fraction
     if not re.fullmatch(r"[+-]?\d+(\.\d*)?", cleaned):
         raise ValueError(f"'{raw}' is not an amount; expected {AMOUNT_HINT}")
     number = Decimal(cleaned)

@@ -439,7 +439,7 @@ def _invoices(found: FoundTable, creditor: Creditor | None, problems: list[Probl
                 issue_date=t["issue_date"],
                 due_date=due,
                 amount=amount,
-                currency=str(t.get("currency") or "EUR").upper(),
+                currency=_currency(str(t.get("currency") or "EUR")),
                 kind=kind,
                 description=str(t.get("description", "")),
                 order_ref=str(t.get("order_ref", "")),
@@ -455,6 +455,11 @@ def _invoices(found: FoundTable, creditor: Creditor | None, problems: list[Probl
             )
         )
     return invoices
+
+
+def _currency(typed: str) -> str:
+    code = typed.strip().upper()
+    return "EUR" if code in ("€", "EURO", "EUROS") else code
 
 
 def _derived_customers(invoices: list[Invoice]) -> list[Customer]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from stdnum.be import vat as be_vat
 from stdnum.eu import vat as eu_vat
@@ -19,6 +21,8 @@ from ..domain.ledger import Ledger, Where
 from ..domain.problems import ERROR, WARNING, Problem
 from . import schema
 from .read import FoundTable, Reading
+
+MOST_PLAUSIBLE_RATE = Decimal(100)  # a yearly rate above it claims more than the debt every year
 
 
 def validate_vat(number: str, country: str = "BE") -> str:
@@ -81,6 +85,17 @@ def check_creditor(ledger: Ledger, places: dict[str, Where]) -> list[Problem]:
                 c.name[:80],
             )
         )
+    for key, rate in (("interest_rate", c.interest_rate), ("b2c_interest_rate", c.b2c_interest_rate)):
+        if rate is not None and not 0 <= rate <= MOST_PLAUSIBLE_RATE:
+            problems.append(
+                _problem(
+                    "implausible_rate",
+                    places.get(key),
+                    f"An interest rate of {rate} % a year would claim more than the debt itself every year",
+                    "Type the yearly rate in percent, such as 8 for 8 %, as your terms state it.",
+                    rate,
+                )
+            )
     if c.enterprise_number:
         try:
             validate_vat(c.enterprise_number, c.country)
@@ -210,6 +225,26 @@ def check_invoices(ledger: Ledger, locate: Locator) -> list[Problem]:
                     "The amount is zero",
                     "Enter the invoice total including VAT, or delete the row.",
                     "0",
+                )
+            )
+        if invoice.discount_pct is not None and not 0 < invoice.discount_pct < 100:
+            problems.append(
+                _problem(
+                    "invalid_discount",
+                    locate.at(where, schema.INVOICES, "discount_pct"),
+                    f"A discount of {invoice.discount_pct} % is not a discount for early payment",
+                    "Type the percentage off the invoice, such as 2 for 2 %, or clear the cell.",
+                    invoice.discount_pct,
+                )
+            )
+        if not re.fullmatch("[A-Z]{3}", invoice.currency):
+            problems.append(
+                _problem(
+                    "invalid_currency",
+                    locate.at(where, schema.INVOICES, "currency"),
+                    f"'{invoice.currency}' is not a currency code",
+                    "Type the three-letter code, such as EUR, or clear the cell for euros.",
+                    invoice.currency,
                 )
             )
         if invoice.reference:
