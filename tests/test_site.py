@@ -11,7 +11,7 @@ import sys
 import threading
 import urllib.error
 import urllib.request
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -490,3 +490,19 @@ def test_a_logo_outside_the_folder_missing_or_not_an_image_is_refused(small_copy
         build(small_copy, tmp_path / "out", tmp_path / "secret")
     assert str(error.value).startswith(message), error.value
     assert not (tmp_path / "out").exists()
+
+
+def test_no_page_names_a_next_step_before_the_deadline_it_gives(sample_site):
+    """A letter that went out without its record gives the deadline it gave when it went out, not one counted
+    from today, and the next step comes after it."""
+    _, out = sample_site
+    seen = 0
+    for page in out.glob("i/*/*.html"):
+        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+        deadline = re.search(r"Please pay by (\d+ \w+ \d{4}) at the latest", text)
+        step = re.search(r"If unpaid on (\d\d/\d\d/\d{4}), next step", text)
+        if deadline and step:
+            seen += 1
+            last_day = datetime.strptime(step[1], "%d/%m/%Y").date()
+            assert datetime.strptime(deadline[1], "%d %B %Y").date() <= last_day, (page, deadline[0], step[0])
+    assert seen >= 4

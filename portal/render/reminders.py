@@ -21,6 +21,7 @@ import yaml
 from ..codes import payment
 from ..domain import dunning, law, letters
 from ..domain.languages import LANGUAGES
+from ..domain.ledger import LogEntry
 from ..domain.money import CENT, ZERO
 from ..domain.stages import CLAIM_STAGES, Stage
 from .templating import TemplateError, environment
@@ -282,14 +283,17 @@ def enterprise_number(creditor) -> tuple[str, str]:
     return "enterprise_label_be", compact
 
 
-def letter_record(assessment, state, stage: str, installment=None) -> letters.Letter:
-    """Today's letter for one invoice (or installment) at one stage, as its Log row keeps it.
+def letter_record(assessment, state, stage: str, installment=None, sent: LogEntry | None = None) -> letters.Letter:
+    """Today's letter for one invoice (or installment) at one stage, as its Log row keeps it; with `sent`,
+    the Log row of a letter that went out without its record, the letter dated as it went out and giving
+    the deadline it gave.
 
     Raises law.RateMissing when a claim stage or a consumer's first reminder needs a rate the tables do
     not have: such a letter is not written until the rate is added."""
-    ledger, as_of = assessment.ledger, assessment.as_of
+    ledger = assessment.ledger
     creditor, customer = ledger.creditor, state.customer
     consumer = bool(customer and customer.kind.upper() == "B2C")
+    as_of = (sent.sent or sent.date) if sent is not None else assessment.as_of
     balance = installment.balance if installment is not None else state.balance
     claim = None
     if stage in CLAIM_STAGES and installment is None and state.claim is None and state.balance > 0:
@@ -304,7 +308,11 @@ def letter_record(assessment, state, stage: str, installment=None) -> letters.Le
     ):
         claim = state.claim
     notice = _b2c_notice(ledger, state, as_of) if stage == Stage.REMINDER_1 and consumer else None
-    deadline = dunning.pay_by(stage, as_of, creditor.country, consumer=consumer, gap=creditor.min_gap_days)
+    deadline = (
+        dunning.deadline(sent, creditor, consumer)
+        if sent is not None
+        else dunning.pay_by(stage, as_of, creditor.country, consumer=consumer, gap=creditor.min_gap_days)
+    )
     return letters.Letter(
         stage=stage,
         date=as_of,

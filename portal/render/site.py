@@ -28,7 +28,7 @@ import markupsafe
 from ..codes import payment
 from ..domain import law, letters
 from ..domain.dunning import Assessment, CustomerState, InstallmentState, InvoiceState
-from ..domain.ledger import Creditor, Where
+from ..domain.ledger import Creditor, LogEntry, Where
 from ..domain.money import CENT
 from ..domain.problems import UserError
 from ..domain.progress import Progress
@@ -308,18 +308,19 @@ def _page_stage(state: InvoiceState) -> str:
     return state.stage if state.stage in LADDER else ""
 
 
-def _logged_letter(assessment: Assessment, number: str) -> letters.Letter | None:
-    """The record of the highest ladder letter logged for an invoice (prepared or sent), if it has one."""
+def _logged_letter(assessment: Assessment, number: str) -> tuple[LogEntry | None, letters.Letter | None]:
+    """The Log row of the highest ladder letter logged for an invoice (prepared or sent), and its record if it
+    has one."""
     logged = [
         (LADDER.index(key), entry.date, entry)
         for entry in assessment.ledger.log_of(number)
         if entry.date <= assessment.as_of and (key := stage_key(entry.action)) in LADDER
     ]
     if not logged:
-        return None
+        return None, None
     top = max(logged, key=lambda item: (item[0], item[1]))[2]
     record = letters.read(top.letter)
-    return record if record is not None and record.stage == stage_key(top.action) else None
+    return top, record if record is not None and record.stage == stage_key(top.action) else None
 
 
 MAIL_ADDRESS = i18n.Quoting("@")  # a mailto: link's address
@@ -437,13 +438,14 @@ class _Page:
 def _page_of(r: _Renderer, state: InvoiceState, warnings: list[str]) -> _Page:
     assessment, as_of = r.assessment, r.assessment.as_of
     stage = _page_stage(state)
-    record = None
+    entry, record = None, None
     if not (state.action_due and state.next_action == stage) and _letter_shown(state):
-        record = _logged_letter(assessment, state.invoice.number)  # prepared or sent, as it was written
+        entry, record = _logged_letter(assessment, state.invoice.number)  # prepared or sent, as it was written
         stage = record.stage if record is not None else stage
     try:
         if stage and record is None:
-            record = reminders.letter_record(assessment, state, stage)
+            went_out = entry if entry is not None and entry.sent and stage_key(entry.action) == stage else None
+            record = reminders.letter_record(assessment, state, stage, sent=went_out)
     except law.RateMissing as exc:
         warnings.append(f"Invoice {state.invoice.number}: its page shows no letter. {exc}")
         stage = ""
