@@ -19,7 +19,7 @@ import pytest
 from portal.app import build as build_command
 from portal.app import load, memo
 from portal.codes.payment import ogm
-from portal.render import manifest, processes, tokens
+from portal.render import cache, manifest, processes, templating, tokens
 from portal.render import site as site_module
 from portal.render.templating import builtin_templates_dir
 from portal.workbook import sample
@@ -208,6 +208,26 @@ def test_a_template_edit_rewrites_the_pages_made_from_it(tmp_path):
     statements = {link.path for link in first.site.statement_pages.values()}
     assert within(rewritten, statements)
     assert {f"{folder}index.html" for folder in statements} <= rewritten
+
+
+def test_an_edit_of_the_built_in_templates_renders_the_pages_again(tmp_path, monkeypatch):
+    """In a checkout the built-in templates sit beside the package, not in it: they are part of the program."""
+    builtin = tmp_path / "builtin"
+    shutil.copytree(builtin_templates_dir(), builtin)
+    monkeypatch.setattr(templating, "builtin_templates_dir", lambda: builtin)
+    cache.code_fingerprint.cache_clear()
+    try:
+        site = Site(tmp_path / "book", small_rows(), dict(sample.SETTINGS), tmp_path / "secret")
+        first = site.build()
+        statement = builtin / "site" / "statement.html"
+        statement.write_text(statement.read_text().replace("{% block main %}", "{% block main %}<p>Thank you.</p>", 1))
+        cache.code_fingerprint.cache_clear()
+        second = site.build()
+    finally:
+        cache.code_fingerprint.cache_clear()
+    assert second.site.rendered == first.site.rendered
+    page = next(iter(first.site.statement_pages.values())).path
+    assert "<p>Thank you.</p>" in (site.out / page / "index.html").read_text()
 
 
 def test_a_settings_change_rewrites_the_pages_that_show_it(tmp_path):

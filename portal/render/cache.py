@@ -24,7 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import commit
+from . import commit, templating
 
 if TYPE_CHECKING:
     from ..codes.payment import QrDrawings
@@ -58,15 +58,16 @@ RENDERING_PACKAGES = ("babel", "holidays", "jinja2", "markdown", "segno", "schwi
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """The engine's own source and the versions of the libraries that shape a page: a new version
-    of either renders everything again."""
+    """The engine's own source, its built-in templates (beside the package in a checkout) and the
+    versions of the libraries that shape a page: a change in any renders everything again."""
     versions = []
     for package in RENDERING_PACKAGES:
         try:
             versions.append((package, metadata.version(package)))
         except metadata.PackageNotFoundError:
             versions.append((package, ""))
-    return fingerprint(tree_fingerprint(Path(__file__).resolve().parent.parent), tuple(versions))
+    engine = tree_fingerprint(templating.PACKAGE_DIR, templating.builtin_templates_dir())
+    return fingerprint(engine, tuple(versions))
 
 
 class Folders(set[Path]):
