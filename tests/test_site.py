@@ -506,3 +506,20 @@ def test_no_page_names_a_next_step_before_the_deadline_it_gives(sample_site):
             last_day = datetime.strptime(step[1], "%d/%m/%Y").date()
             assert datetime.strptime(deadline[1], "%d %B %Y").date() <= last_day, (page, deadline[0], step[0])
     assert seen >= 4
+
+
+def test_a_page_claiming_interest_adds_it_up_where_it_shows_the_balance(sample_site):
+    """The amount to transfer is the total of the summary at the top, not a second figure explained further down."""
+    _, out = sample_site
+    seen = 0
+    for page in out.glob("i/*/en.html"):
+        source = page.read_text()
+        if 'id="claim"' not in source:
+            continue
+        seen += 1
+        summary = html.unescape(re.search(r'<dl class="summary">(.*?)</dl>', source, re.S)[1])
+        total = re.search(r'<div class="total"><dt>Total claimed</dt><dd class="mono">([^<]+)</dd>', summary)
+        assert total and "Late-payment interest and compensation" in summary, page
+        assert f"Payment QR code: {total[1]} to" in html.unescape(source), page
+        assert source.index('id="claim"') < source.index('class="letter-box"'), page
+    assert seen >= 3
