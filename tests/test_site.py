@@ -523,3 +523,43 @@ def test_a_page_claiming_interest_adds_it_up_where_it_shows_the_balance(sample_s
         assert f"Payment QR code: {total[1]} to" in html.unescape(source), page
         assert source.index('id="claim"') < source.index('class="letter-box"'), page
     assert seen >= 3
+
+
+def english(out: Path, link) -> str:
+    """The English page of a link: en.html, or index.html when English is the customer's language."""
+    folder = out / link.path
+    return html.unescape(((folder / "en.html") if (folder / "en.html").exists() else folder / "index.html").read_text())
+
+
+def test_a_statement_adds_the_interest_and_compensation_its_invoices_claim(sample_site):
+    """Paying a statement's total settles what each invoice's page asks, claims included."""
+    outcome, out = sample_site
+    seen = 0
+    for customer_id, link in outcome.site.statement_pages.items():
+        source = english(out, link)
+        claimed = re.findall(r"Late-payment interest and compensation</a> · Invoice ([\w-]+)</th>", source)
+        if not claimed:
+            continue
+        seen += 1
+        asked = sum(
+            (
+                _money(re.search(r"Payment QR code: (\S+) to", english(out, outcome.site.invoice_pages[n]))[1])
+                for n in claimed
+            ),
+            Decimal(0),
+        )
+        statement = outcome.assessment.customer(customer_id)
+        balances = sum((outcome.assessment.invoice(n).balance for n in claimed), Decimal(0))
+        total = re.search(r"Payment QR code: (\S+) to", source)[1]
+        assert _money(total) == statement.total - balances + asked, (link.path, claimed)
+    assert seen >= 2
+
+
+def test_a_statement_with_only_invoices_being_checked_thanks_nobody(sample_site):
+    outcome, out = sample_site
+    held_only = [c for c in outcome.assessment.customers if c.held and not c.invoices]
+    assert held_only
+    for c in held_only:
+        text = english(out, outcome.site.statement_pages[c.customer.id])
+        assert "Nothing to pay for now: we are checking the invoices above" in text
+        assert "thank you" not in text and "No invoices to pay." in text

@@ -29,7 +29,7 @@ from ..codes import payment
 from ..domain import law, letters
 from ..domain.dunning import Assessment, CustomerState, InstallmentState, InvoiceState
 from ..domain.ledger import Creditor, LogEntry, Where
-from ..domain.money import CENT
+from ..domain.money import CENT, ZERO
 from ..domain.problems import UserError
 from ..domain.progress import Progress
 from ..domain.stages import CLAIM_STAGES, LADDER, stage_key
@@ -519,6 +519,7 @@ def _plan(r: _Renderer) -> _Plan:
     units: list[_Unit] = []
     warnings: list[str] = []
     state_keys: dict[str, str] = {}
+    claimed: dict[str, Decimal] = {}  # interest and compensation an invoice's page asks on top of its balance
 
     def state_key(state: InvoiceState) -> str:  # an invoice's state is in its pages and its statement
         number = state.invoice.number
@@ -537,6 +538,8 @@ def _plan(r: _Renderer) -> _Plan:
             warnings.append(warning)
         owed = state.balance > 0 and not state.installments
         shown = _page_of(r, state, warnings)
+        if shown.claimed and state.claim is not None:  # claims are made in euros only
+            claimed[state.invoice.number] = state.claim.interest + state.claim.flat_fee
         pay_amount = shown.pay_amount
         currency = state.invoice.currency
         codes = ([(pay_amount, currency, state.reference, state.invoice.where)] if owed else []) + [
@@ -558,14 +561,18 @@ def _plan(r: _Renderer) -> _Plan:
             for i in (*customer_state.invoices, *customer_state.held)
             if i.invoice.number in invoices
         }
-        codes = [(customer_state.total, "EUR", customer_state.reference, customer_state.customer.where)]
+        extras = {
+            i.invoice.number: claimed[i.invoice.number] for i in customer_state.invoices if i.invoice.number in claimed
+        }
+        total = customer_state.total + sum(extras.values(), ZERO)
+        codes = [(total, "EUR", customer_state.reference, customer_state.customer.where)]
         items = {f.name: getattr(customer_state, f.name) for f in fields(CustomerState)}
         items.update(
             invoices=[state_key(i) for i in customer_state.invoices], held=[state_key(i) for i in customer_state.held]
         )
-        key = cache.fingerprint(common, "c", items, item_links)
-        make = partial(_statement_files, r, customer_state, link, item_links)
-        units.append(_Unit(link.path, key, tuple(codes if customer_state.total > 0 else ()), make))
+        key = cache.fingerprint(common, "c", items, item_links, extras)
+        make = partial(_statement_files, r, customer_state, link, item_links, extras, total)
+        units.append(_Unit(link.path, key, tuple(codes if total > 0 else ()), make))
     units.append(_Unit("", cache.fingerprint(common, "site"), (), partial(_common_files, r)))
     return _Plan(tuple(units), invoices, statements, tuple(warnings), tuple(sources))
 
@@ -656,15 +663,24 @@ def _invoice_files(
     return files
 
 
-def _statement_files(r: _Renderer, c: CustomerState, link: PageLink, pages: dict[str, PageLink]) -> dict[str, bytes]:
-    owed = c.total > 0
+def _statement_files(
+    r: _Renderer,
+    c: CustomerState,
+    link: PageLink,
+    pages: dict[str, PageLink],
+    claimed: dict[str, Decimal],
+    total: Decimal,
+) -> dict[str, bytes]:
+    """The statement of one customer: `claimed` holds the interest and compensation its invoices' pages ask on top
+    of their balances, which the total includes."""
+    owed = total > 0
     main = r.main_language(c.customer.language)
 
     def item_links(f: i18n.Formatter) -> object:
         return {number: r.href_in(page, f.lang, main) for number, page in pages.items()}
 
     def statement_blocks(f: i18n.Formatter) -> object:
-        return {"pay": r.payment_block(f, c.total, "EUR", c.reference, c.customer.where) if owed else None}
+        return {"pay": r.payment_block(f, total, "EUR", c.reference, c.customer.where) if owed else None}
 
     return r.per_language(
         link.path.rstrip("/"),
@@ -672,6 +688,8 @@ def _statement_files(r: _Renderer, c: CustomerState, link: PageLink, pages: dict
         "site/statement.html",
         c=c,
         customer=c.customer,
+        claimed=claimed,
+        total=total,
         item_links=item_links,
         other_currencies=sorted({i.invoice.currency for i in c.invoices if i.invoice.currency != "EUR"}),
         aging=_aging(c.invoices),
