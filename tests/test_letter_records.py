@@ -304,7 +304,13 @@ def test_answer_links_parse_and_carry_the_invoice(tmp_path):
         FileWorkbook(SAMPLE), today=TODAY, out_dir=tmp_path / "site", secret_file=tmp_path / "secret"
     )
     state = next(
-        s for s in outcome.assessment.invoices if s.balance > 0 and s.invoice.number in outcome.site.invoice_pages
+        s
+        for s in outcome.assessment.invoices
+        if s.status == "overdue"
+        and not s.installments
+        and s.customer is not None
+        and s.customer.language == "fr"
+        and s.invoice.number in outcome.site.invoice_pages
     )
     folder = tmp_path / "site" / outcome.site.invoice_pages[state.invoice.number].path
     for name, word in (("nl.html", "factuur"), ("de.html", "Rechnung"), ("en.html", "invoice")):
@@ -319,6 +325,38 @@ def test_answer_links_parse_and_carry_the_invoice(tmp_path):
             reference = state.reference[:3]
             assert state.invoice.number in subject and word in subject and reference in subject
             assert state.invoice.number in body and "\r\n" in body
+
+
+def test_a_page_offers_only_the_answers_that_fit_the_invoice(tmp_path):
+    from .conftest import SAMPLE
+
+    outcome = build_command.build(
+        FileWorkbook(SAMPLE), today=TODAY, out_dir=tmp_path / "site", secret_file=tmp_path / "secret"
+    )
+    everything = {"I have paid", "I dispute this invoice", "I would like a payment plan", "I have a question"}
+    kinds = {
+        "paid": lambda s: s.balance <= 0,
+        "disputed": lambda s: s.status == "disputed",
+        "on a plan": lambda s: s.balance > 0 and bool(s.installments),
+        "overdue": lambda s: s.status == "overdue" and not s.installments,
+    }
+    expected = {
+        "paid": {"I have a question"},
+        "disputed": {"I have paid", "I have a question"},
+        "on a plan": everything - {"I would like a payment plan"},
+        "overdue": everything,
+    }
+    for kind, holds in kinds.items():
+        states = [s for s in outcome.assessment.invoices if holds(s) and s.invoice.number in outcome.site.invoice_pages]
+        assert states, kind
+        for state in states:
+            folder = tmp_path / "site" / outcome.site.invoice_pages[state.invoice.number].path
+            page = (folder / "en.html" if (folder / "en.html").exists() else folder / "index.html").read_text()
+            block = page.partition('<ul class="links answers">')[2].partition("</ul>")[0]
+            assert set(re.findall(r'<a href="mailto:[^"]+">([^<]+)</a>', block)) == expected[kind], (
+                kind,
+                state.invoice.number,
+            )
 
 
 def test_a_belgian_creditor_with_consumers_and_no_enterprise_number_is_an_error(sample_copy):

@@ -326,13 +326,27 @@ def _logged_letter(assessment: Assessment, number: str) -> tuple[LogEntry | None
 MAIL_ADDRESS = i18n.Quoting("@")  # a mailto: link's address
 
 
-def answer_links(f: i18n.Formatter, creditor: Creditor, number: str, reference: str) -> list[tuple[str, str]]:
-    """(label, mailto: link) for each answer a debtor may give, subject and body prefilled in the page's language."""
+def answers_to(state: InvoiceState) -> tuple[str, ...]:
+    """The answers that make sense for an invoice as it stands: a paid one leaves questions only, a disputed one
+    is not disputed again, and one on a plan already has its plan."""
+    if state.balance <= 0:
+        return ("question",)
+    if state.status == "disputed":
+        return ("paid", "question")
+    if state.installments:
+        return ("paid", "dispute", "question")
+    return ("paid", "dispute", "plan", "question")
+
+
+def answer_links(
+    f: i18n.Formatter, creditor: Creditor, number: str, reference: str, kinds: tuple[str, ...]
+) -> list[tuple[str, str]]:
+    """(label, mailto: link) for each kind of answer, subject and body prefilled in the page's language."""
     if not creditor.email:
         return []
     links = []
     address = creditor.email.translate(MAIL_ADDRESS)
-    for kind in ("paid", "dispute", "plan", "question"):
+    for kind in kinds:
         what = f.t(f"answer_{kind}")
         subject = f.mailto_field("answer_subject", what=what, number=number, reference=reference)
         body = f.mailto_field(f"answer_body_{kind}", number=number, reference=reference)
@@ -617,7 +631,8 @@ def _invoice_files(
         return r.letters.html(record.stage, f.lang, context)
 
     def answers(f: i18n.Formatter) -> object:
-        return answer_links(f, creditor, state.invoice.number, payment.format_reference(state.reference))
+        reference = payment.format_reference(state.reference)
+        return answer_links(f, creditor, state.invoice.number, reference, answers_to(state))
 
     def statement_link(f: i18n.Formatter) -> str:
         return r.href_in(statement, f.lang, main) if statement is not None else ""
