@@ -14,6 +14,7 @@ import shutil
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 
@@ -355,9 +356,10 @@ def test_on_a_phone_the_statement_table_is_still_a_table(browser, site: Site):
         headers = table.get_by_role("columnheader")
         assert headers.count() == 5 and headers.first.inner_text() == "Document"
         rows = table.get_by_role("row")
-        assert rows.count() == len(customer.invoices) + 2  # the header row and the total
-        assert table.get_by_role("cell").count() == 4 * len(customer.invoices) + 1
-        assert table.get_by_role("rowheader").count() == len(customer.invoices) + 1
+        claimed = page.locator("tr.claimed").count()  # the interest and compensation under an item, if claimed
+        assert rows.count() == len(customer.invoices) + claimed + 2  # the header row and the total
+        assert table.get_by_role("cell").count() == 4 * len(customer.invoices) + claimed + 1
+        assert table.get_by_role("rowheader").count() == len(customer.invoices) + claimed + 1
         first = customer.invoices[0].invoice.number
         assert first in rows.nth(1).get_by_role("rowheader").inner_text()
         snapshot = page.locator("table.items").aria_snapshot()
@@ -530,9 +532,11 @@ def test_the_hostile_workbook_keeps_the_page_rules(browser, hostile_site: Served
         statement = _existing(hostile_site, hostile_site.statement(customer.customer.id, "en"))
         page.goto(hostile_site.url(statement))
         assert disputed.invoice.number in page.locator("ul.held").inner_text()
-        if customer.total > 0:
+        claimed = [text.strip("€").replace(",", "") for text in page.locator("tr.claimed td").all_inner_texts()]
+        total = customer.total + sum((Decimal(amount) for amount in claimed), Decimal(0))
+        if total > 0:
             payload = decode_svg(page.locator("svg.qr").evaluate("s => new XMLSerializer().serializeToString(s)"))
-            assert payload.decode().split("\n")[7] == f"EUR{customer.total}"
+            assert payload.decode().split("\n")[7] == f"EUR{total}"
         for kind in ("open", "overdue", "claim"):
             page.goto(hostile_site.url(hostile_site.invoice(_kinds(outcome)[kind])))
             for n in range(page.locator("div.pay").count()):
