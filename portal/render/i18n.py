@@ -214,7 +214,9 @@ class Formatter:
     def short_day(self, value: date | None) -> str:
         if not value:
             return ""
-        return self._once("short_day", value, lambda: format_date(value, "dd/MM/y", locale=self.locale))
+        """ "16/11/2026"; in German "16.11.2026"."""
+        pattern = "dd.MM.y" if self.lang == "de" else "dd/MM/y"
+        return self._once("short_day", value, lambda: format_date(value, pattern, locale=self.locale))
 
     def plain(self, amount: Decimal) -> str:
         """An amount as a banking app's amount field takes it: no currency, no grouping ("1234,56", "1234.56")."""
