@@ -1,17 +1,23 @@
 """The command line refuses what would do harm or something else than asked: rotating the site secret
-without a yes, a new workbook under a wrong name or in a missing folder, a build on no workers."""
+without a yes, a new workbook under a wrong name or in a missing folder, a build on no workers; and a
+flat list made as the README describes it is read."""
 
 from __future__ import annotations
 
 import io
+import re
+from datetime import date
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from portal.app import errors
 from portal.front import cli
 from portal.render import tokens
 from portal.workbook.port import state_dir
+
+from .conftest import ROOT
 
 
 class Terminal(io.StringIO):
@@ -99,3 +105,27 @@ def test_build_refuses_a_number_of_workers_below_one(tmp_path, capsys, workers):
 
 def test_build_takes_a_positive_number_of_workers():
     assert cli.parser().parse_args(["build", "invoices.xlsx", "--workers", "3"]).workers == 3
+
+
+def test_a_flat_list_with_the_headers_the_readme_names_is_read(tmp_path, capsys):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"a sheet with (.+?) works\.", readme, re.DOTALL)
+    assert example is not None
+    headers = re.findall(r'"([^"]+)"', example.group(1))
+    values = {
+        "Nom du client": "Boulangerie Dupont",
+        "Numéro de facture": "2026-001",
+        "Date de facture": date(2026, 9, 1),
+        "Échéance": date(2026, 10, 1),
+        "Montant dû": 1234.56,
+    }
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Factures"
+    sheet.append(headers)
+    sheet.append([values[h] for h in headers])
+    path = tmp_path / "flat.xlsx"
+    book.save(path)
+    creditor = ["--creditor", "name=Atelier SRL", "--creditor", "iban=BE71096123456769"]
+    assert cli.main(["check", str(path), *creditor]) == errors.EXIT_OK
+    assert "no errors" in capsys.readouterr().out
