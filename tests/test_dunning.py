@@ -307,6 +307,20 @@ def test_next_action(book, as_of, action, day, due, reason):
     assert (s in assess(book, as_of).due_actions()) == due
 
 
+FRENCH = i18n.formatter("fr", "BE", i18n.load_messages(templating.environment()))
+
+
+def test_a_stage_sent_or_prepared_reads_right_in_french_whatever_the_gender_of_its_name():
+    notice = ledger(log=[sent(days(30), "formal_notice")])
+    assert describe(state(notice, days(35)).reason, FRENCH).endswith("; Mise en demeure (envoi le 01/04/2026)")
+    reminder = ledger(log=[sent(days(14), "reminder_2")])
+    assert describe(state(reminder, days(50)).reason, FRENCH).endswith("; Rappel 2 (envoi le 16/03/2026)")
+    draft = LogEntry(date=days(30), action="formal_notice", customer_id="C1", invoice=NUMBER, letter="{}")
+    assert describe(state(ledger(log=[draft]), days(35)).reason, FRENCH).startswith(
+        "Mise en demeure (préparation le 01/04/2026) en attente d'envoi : faites l'envoi"
+    )
+
+
 def test_stage_and_last_reminder_come_from_the_log():
     s = state(
         ledger(

@@ -133,7 +133,7 @@ def test_publish_to_a_git_branch_from_the_command_line(built, tmp_path, capsys):
 def test_rotating_the_secret_changes_every_link(built, tmp_path, capsys):
     workbook, build = built
     before = build().site.invoice_pages
-    assert cli.main(["secret", "rotate", str(workbook)]) == 0
+    assert cli.main(["secret", "rotate", str(workbook), "--yes"]) == 0
     assert "Every private link changes" in capsys.readouterr().out
     after = build().site.invoice_pages
     assert before.keys() == after.keys()

@@ -114,7 +114,7 @@ def test_publish_refuses_a_site_built_with_another_secret_until_it_is_rotated_on
     assert cli.main(["publish", str(workbook), "--to", str(target)]) == errors.EXIT_PROBLEMS
     assert "secret rotate" in capsys.readouterr().err
 
-    assert cli.main(["secret", "rotate", str(workbook)]) == 0
+    assert cli.main(["secret", "rotate", str(workbook), "--yes"]) == 0
     said = capsys.readouterr().out
     assert "Every private link changes" in said and "stop working" in said
     with pytest.raises(errors.Refused, match="another site secret than this workbook's"):

@@ -36,6 +36,16 @@ def _creditor_option(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
+def _workers_option(text: str) -> int:
+    try:
+        workers = int(text)
+    except ValueError:
+        workers = 0
+    if workers < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number of processes, e.g. 4 (got {text!r})")
+    return workers
+
+
 def _add_workbook(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("workbook", type=Path, help="the receivables workbook (.xlsx)")
     parser.add_argument(
@@ -69,7 +79,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--secret-file", type=Path, help="the site secret (default: beside the workbook)")
     build.add_argument(
         "--workers",
-        type=int,
+        type=_workers_option,
         metavar="N",
         help="processes rendering pages (default: one per core when there are many; 1: none)",
     )
@@ -88,6 +98,9 @@ def parser() -> argparse.ArgumentParser:
     secret.add_argument("action", choices=["rotate", "where"])
     secret.add_argument("workbook", type=Path, nargs="?", help="the workbook (its secret is beside it)")
     secret.add_argument("--secret-file", type=Path, help="a secret file of your own instead of the workbook's")
+    secret.add_argument(
+        "--yes", action="store_true", help="rotate without asking (for scripts): every link already sent changes"
+    )
     refresh = sub.add_parser(
         "refresh", help="write status, balance, stage, next action and portal link into the workbook's grey columns"
     )
@@ -257,7 +270,20 @@ def _print_publish(done: publish.PublishOutcome) -> None:
     print(f"{verb} to {done.target}: {len(plan.added)} added, {len(plan.changed)} changed, {len(plan.removed)} removed")
 
 
-def _secret(action: str, workbook: Path | None, path: Path | None) -> int:
+def _confirm_rotation(secret_file: Path) -> bool:
+    """Whether the person at the terminal types "yes" to replacing the secret in `secret_file`."""
+    print(
+        f"Rotating replaces the site secret in {secret_file}: every private link changes, and the links already "
+        "sent to your customers stop working once you publish again."
+    )
+    try:
+        answer = input('Type "yes" to rotate it: ')
+    except EOFError:
+        answer = ""
+    return answer.strip().lower() == "yes"
+
+
+def _secret(action: str, workbook: Path | None, path: Path | None, yes: bool) -> int:
     from ..app import secret
 
     if workbook is None and path is None:
@@ -270,6 +296,17 @@ def _secret(action: str, workbook: Path | None, path: Path | None) -> int:
     if action == "where":
         print(secret.where(folder, path))
         return EXIT_OK
+    if not yes:
+        if not (sys.stdin and sys.stdin.isatty()):
+            print(
+                "ERROR: rotating the site secret changes every private link already sent, and there is no terminal "
+                "to confirm it: run the same command with --yes to rotate it anyway.",
+                file=sys.stderr,
+            )
+            return EXIT_PROBLEMS
+        if not _confirm_rotation(secret.where(folder, path)):
+            print("The site secret was not rotated: the links stay as they are.")
+            return EXIT_PROBLEMS
     rotated = secret.rotate(folder, path)
     print(
         f"New site secret in {rotated.secret.source}. Every private link changes: the links already sent (in "
@@ -322,7 +359,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"Created {result.path}" + (" with the sample data" if result.sample else ""))
         return EXIT_OK
     if args.command == "secret":
-        return _secret(args.action, args.workbook, args.secret_file)
+        return _secret(args.action, args.workbook, args.secret_file, args.yes)
     if args.command == "serve":
         return _serve(args.folder, args.port, args.open)
     if args.command == "addin":
