@@ -20,6 +20,7 @@ from portal.domain.law import (
     interest,
     rate_on,
     term_warning,
+    with_later_rate,
 )
 
 ALL_TABLES = [BE_B2B_RATES, FR_ECB_MRO, FR_DEFAULT_RATES, FR_LEGAL_RATE_PROFESSIONAL]
@@ -74,10 +75,24 @@ def test_rate_on(table, day, rate):
 
 
 def test_rate_on_outside_the_table_names_the_rate_to_add():
-    with pytest.raises(RateMissing, match=r"2021 H2: add.*Loi 2 août 2002 art. 5, 2022 H1"):
+    with pytest.raises(RateMissing, match=r"2021 H2: .* from 'Loi 2 août 2002 art. 5, 2022 H1"):
         rate_on(BE_B2B_RATES, date(2021, 12, 31))
-    with pytest.raises(RateMissing, match=r"2026 H2: add.*Loi 2 août 2002 art. 5, 2026 H1"):
+    with pytest.raises(RateMissing, match=r"2026 H2: .* up to 'Loi 2 août 2002 art. 5, 2026 H1.*Type the rate"):
         rate_on(BE_B2B_RATES, date(2026, 7, 1))
+
+
+def test_the_rate_typed_for_newer_periods_runs_after_the_table():
+    """A claim into a half-year the tables do not know runs at the rate the creditor typed for it, from the day
+    after the last period known; before that day the published rates stand."""
+    common = dict(country="BE", debtor_kind="B2B", principal=D("1000"), due_date=date(2026, 5, 31))
+    with pytest.raises(RateMissing, match="2026 H2"):
+        claim(**common, as_of=date(2026, 7, 30))
+    result = claim(**common, as_of=date(2026, 7, 30), later_rate=D("10.5"))
+    first, second = result.interest_detail.segments
+    assert (first.start, first.end, first.rate) == (date(2026, 6, 1), date(2026, 6, 30), D("10.5"))
+    assert (second.start, second.end, second.rate) == (date(2026, 7, 1), date(2026, 7, 30), D("10.5"))
+    assert "Settings" in rate_on(with_later_rate(BE_B2B_RATES, D("11")), date(2027, 3, 1)).source
+    assert rate_on(with_later_rate(BE_B2B_RATES, D("11")), date(2026, 6, 30)).rate == D("10.5")
 
 
 def test_rate_on_gap_raises():

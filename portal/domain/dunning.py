@@ -500,6 +500,7 @@ def claim_for(
         b2c_rate=rate,
         b2c_fee=fee,
         enterprise_number=bool(creditor.enterprise_number.strip()),
+        later_rate=creditor.later_legal_rate,
     )
 
 

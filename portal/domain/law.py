@@ -138,12 +138,28 @@ def rate_on(table: Table, day: date) -> RatePeriod:
     for period in table:
         if period.start <= day and (period.end is None or day <= period.end):
             return period
-    edge = table[0] if day < table[0].start else table[-1]
+    period = _semester_name(day)
+    if day < table[0].start:
+        raise RateMissing(
+            f"No interest rate known for {period}: Debtor Portal knows the rates from '{table[0].source}' on. "
+            "No claim or formal notice is made for a debt that old: compute it with your lawyer."
+        )
     raise RateMissing(
-        f"No interest rate known for {_semester_name(day)}: add the rate of that period next to "
-        f"'{edge.source}' in portal/domain/law.py (or install a newer Debtor Portal). No claim or formal notice "
-        "is made until then."
+        f"No interest rate known for {period}: Debtor Portal knows the rates up to '{table[-1].source}'. "
+        f"Type the rate published for {period} in the Settings sheet, next to '{LATER_RATE_LABEL}', "
+        "or install a newer Debtor Portal. No claim or formal notice is made until then."
     )
+
+
+LATER_RATE_LABEL = "Legal rate, newer periods (%)"  # the setting `later_legal_rate`, as the English workbook names it
+
+
+def with_later_rate(table: Table, rate: Decimal | None) -> Table:
+    """The table and, after its last period, the rate the creditor typed for the periods it does not know yet."""
+    last = table[-1].end
+    if rate is None or last is None:
+        return table
+    return (*table, RatePeriod(last + ONE_DAY, None, rate, f"rate typed in the Settings for the periods after {last}"))
 
 
 @dataclass(frozen=True)
@@ -318,6 +334,7 @@ def claim(
     b2c_rate: Decimal | None = None,
     b2c_fee: Decimal | None = None,
     enterprise_number: bool = True,
+    later_rate: Decimal | None = None,
 ) -> Claim:
     """What may be claimed on `as_of` (inclusive) for one late invoice.
 
@@ -373,15 +390,16 @@ def claim(
         start = grace_end + ONE_DAY
 
     legal = interest_rule == "legal"
+    statutory = with_later_rate(FR_DEFAULT_RATES if country == "FR" else BE_B2B_RATES, later_rate)
     if interest_rule == "none":
         rate = None
     elif basis == "be_b2b":
-        rate = BE_B2B_RATES if legal else contractual_rate
+        rate = statutory if legal else contractual_rate
     elif basis == "be_b2c":
         wanted = b2c_rate if b2c_rate is not None else (None if legal else contractual_rate)
-        rate = BE_B2B_RATES if wanted is None else _b2c_rates(wanted)
+        rate = statutory if wanted is None else _b2c_rates(wanted)
     else:
-        rate = FR_DEFAULT_RATES if legal else _fr_professional_rates(_decimal(contractual_rate, "contractual_rate"))
+        rate = statutory if legal else _fr_professional_rates(_decimal(contractual_rate, "contractual_rate"))
 
     detail = None if rate is None else interest(principal, start, as_of, rate)
     warnings = list(detail.warnings) if detail else []
@@ -395,7 +413,7 @@ def claim(
                     {"from": s.start, "to": s.end, "days": s.days, "rate": s.rate, "amount": _cents(s.amount)},
                 )
             )
-            if basis == "be_b2c" and rate is not BE_B2B_RATES and s.rate != wanted:
+            if basis == "be_b2c" and rate is not statutory and s.rate != wanted:
                 explanations.append(
                     (
                         "contractual_rate_above_ceiling",

@@ -50,6 +50,7 @@ class Creditor:
     reference_kind: str = "ogm"
     interest_rule: str = "legal"
     interest_rate: Decimal | None = None
+    later_legal_rate: Decimal | None = None  # the statutory rate published for periods the law tables end before
     flat_fee: bool = True
     b2c_terms_allow_damages: bool = False
     b2c_interest_rate: Decimal | None = None  # as the general terms provide; None = the legal ceiling

@@ -338,7 +338,8 @@ def _b2c_notice(ledger, state, sent: date) -> letters.Notice | None:
     rate = fee = None
     legal_rate = False
     if allowed and creditor.interest_rule != "none" and not creditor.waive_extras:
-        ceiling = law.rate_on(law.BE_B2B_RATES, grace_end + law.ONE_DAY).rate
+        statutory = law.with_later_rate(law.BE_B2B_RATES, creditor.later_legal_rate)
+        ceiling = law.rate_on(statutory, grace_end + law.ONE_DAY).rate
         wanted = creditor.b2c_interest_rate
         if wanted is None and creditor.interest_rule == "contractual":
             wanted = creditor.interest_rate

@@ -264,6 +264,18 @@ SETTINGS: tuple[Setting, ...] = (
         type="percent",
     ),
     Setting(
+        "later_legal_rate",
+        _h(
+            "Legal rate, newer periods (%)",
+            "Taux légal, périodes récentes (%)",
+            "Wettelijke intrestvoet, recente periodes (%)",
+            "Gesetzlicher Zinssatz, neuere Zeiträume (%)",
+        ),
+        type="percent",
+        help="Only when a check says a period's legal rate is unknown: the rate published for it "
+        "(Belgium: Moniteur belge / Belgisch Staatsblad; France: ECB rate + 10 points).",
+    ),
+    Setting(
         "flat_fee",
         _h(
             "Claim the flat compensation",

@@ -85,7 +85,8 @@ def check_creditor(ledger: Ledger, places: dict[str, Where]) -> list[Problem]:
                 c.name[:80],
             )
         )
-    for key, rate in (("interest_rate", c.interest_rate), ("b2c_interest_rate", c.b2c_interest_rate)):
+    rates = (("interest_rate", c.interest_rate), ("b2c_interest_rate", c.b2c_interest_rate))
+    for key, rate in (*rates, ("later_legal_rate", c.later_legal_rate)):
         if rate is not None and not 0 <= rate <= MOST_PLAUSIBLE_RATE:
             problems.append(
                 _problem(
