@@ -365,3 +365,26 @@ def test_a_belgian_creditor_with_consumers_and_no_enterprise_number_is_an_error(
     edit_workbook(sample_copy, "Settings", {f"B{SETTING_ROWS['enterprise_number']}": None})
     problems = [p for p in load.load(FileWorkbook(sample_copy)).errors if p.code == "missing_enterprise_number"]
     assert len(problems) == 1 and "no interest or compensation" in problems[0].message
+
+
+def test_the_rate_typed_for_a_newer_half_year_lets_the_waiting_letters_go_out(sample_copy, tmp_path):
+    """The sample reaches a half-year the built-in tables do not know: the letters that state its rate wait for it,
+    and the warning names the Settings row where it goes; typed there, they are written."""
+
+    def unknown_rates(outcome) -> list[str]:
+        return [w for w in outcome.site.warnings if "No interest rate known for 2026 H2" in w]
+
+    before = build_command.build(
+        FileWorkbook(sample_copy), today=TODAY, out_dir=tmp_path / "before", secret_file=tmp_path / "secret"
+    )
+    assert unknown_rates(before) and all("'Legal rate, newer periods (%)'" in w for w in unknown_rates(before))
+    edit_workbook(sample_copy, "Settings", {f"B{SETTING_ROWS['later_legal_rate']}": 10.5})
+    after = build_command.build(
+        FileWorkbook(sample_copy), today=TODAY, out_dir=tmp_path / "after", secret_file=tmp_path / "secret"
+    )
+    assert not unknown_rates(after)
+    waiting = re.findall(r"Invoice ([\w-]+): its page shows no letter", " ".join(unknown_rates(before)))
+    assert waiting
+    for number in waiting:
+        folder = tmp_path / "after" / after.site.invoice_pages[number].path
+        assert 'class="letter"' in (folder / "index.html").read_text(), number
