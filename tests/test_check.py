@@ -356,3 +356,48 @@ def test_an_interest_rate_above_a_hundred_percent_is_a_typing_error(sample_copy)
         16,
         "1000",
     )
+
+
+def setting_cell(key: str) -> str:
+    from portal.workbook import schema
+
+    return f"B{2 + [s.key for s in schema.SETTINGS].index(key)}"
+
+
+def test_a_contact_address_that_is_not_one_is_a_warning_where_it_is(sample_copy):
+    edit_workbook(sample_copy, "Settings", {setting_cell("email"): "facturation"})
+    found = [p for p in problems_of(sample_copy) if p.code == "invalid_email"]
+    assert [(p.severity, p.where.sheet, f"B{p.where.row}") for p in found] == [
+        ("warning", "Settings", setting_cell("email"))
+    ]
+
+
+@pytest.mark.parametrize(
+    "key, typed, code",
+    [
+        ("portal_base_url", "pay.atelier-lumiere.example", "invalid_url"),
+        ("logo", "logo.png", "invalid_logo"),
+    ],
+)
+def test_settings_that_would_break_every_page_are_errors_where_they_are(sample_copy, key, typed, code):
+    edit_workbook(sample_copy, "Settings", {setting_cell(key): typed})
+    problem = only_error(sample_copy)
+    assert (problem.code, problem.where.sheet, f"B{problem.where.row}") == (code, "Settings", setting_cell(key))
+    assert typed in problem.message
+
+
+def test_a_customer_address_that_is_not_one_is_a_warning_where_it_is(sample_copy):
+    letter = column_letter(sample_copy, "Customers", "E-mail")
+    edit_workbook(sample_copy, "Customers", {f"{letter}2": "boulangerie at example.be"})
+    found = [p for p in problems_of(sample_copy) if p.code == "invalid_email"]
+    assert [(p.severity, p.where.sheet, p.where.row, p.where.column) for p in found] == [
+        ("warning", "Customers", 2, "E-mail")
+    ]
+
+
+def test_a_deleted_payments_sheet_is_said(sample_copy):
+    book = openpyxl.load_workbook(sample_copy)
+    del book["Payments"]
+    book.save(sample_copy)
+    found = [p for p in problems_of(sample_copy) if p.code == "missing_payments"]
+    assert len(found) == 1 and found[0].severity == "warning" and "counts as unpaid" in found[0].message

@@ -134,6 +134,14 @@ def test_a_failing_smtp_server_logs_drafts_never_sent_letters(sample_copy, tmp_p
     assert added and all(r["Sent"] is None and str(r["Note"]).startswith("draft ") for r in added)
 
 
+def test_sending_without_an_smtp_server_stops_before_anything_is_written(sample_copy, tmp_path):
+    before = sample_copy.read_bytes()
+    with pytest.raises(MailError, match="No SMTP server: fill in the 'SMTP server' setting"):
+        remind(sample_copy, tmp_path / "run", send=True, in_place=True)
+    assert sample_copy.read_bytes() == before
+    assert not (tmp_path / "run" / "outbox").exists() and list(tmp_path.glob("*.xlsx")) == [sample_copy]
+
+
 def test_hostile_names_and_addresses_cannot_break_an_email(small_copy, tmp_path):
     name, mail_column = (column_letter(small_copy, "Customers", h) for h in ("Name", "E-mail"))
     edits = {f"{name}{row}": CASES[row % len(CASES)] + "\r\nBcc: victim@example.com" for row in range(2, 42)}

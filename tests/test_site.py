@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from portal.app import build as build_command
+from portal.app import check
+from portal.app.errors import Refused
 from portal.codes import payment
 from portal.front.serve import make_server
 from portal.render import tokens
@@ -402,7 +404,7 @@ def test_build_says_which_legal_rate_to_add_rather_than_carry_one_forward(small_
     args = ["build", str(small_copy), "--out", str(tmp_path / "o"), "--secret-file", str(tmp_path / "s")]
     assert cli.main([*args, "--creditor", "interest_rule=legal"]) == 0
     out = capsys.readouterr().out
-    assert out.count("WARNING: No interest rate known for 2026 H2") == 1 and "add the rate of that period" in out
+    assert out.count("WARNING: No interest rate known for 2026 H2") == 1 and "'Legal rate, newer periods (%)'" in out
 
 
 def test_calendar_files_only_for_a_future_date_with_a_reminder_the_day_before(sample_site):
@@ -486,10 +488,12 @@ def test_a_logo_outside_the_folder_missing_or_not_an_image_is_refused(small_copy
         target = (small_copy.parent / name).resolve()
         target.write_bytes(content)
     _logo_setting(small_copy, name)
-    with pytest.raises(BuildError) as error:
+    with pytest.raises(Refused):
         build(small_copy, tmp_path / "out", tmp_path / "secret")
-    assert str(error.value).startswith(message), error.value
     assert not (tmp_path / "out").exists()
+    problem = next(p for p in check.check(FileWorkbook(small_copy)).problems if p.code == "invalid_logo")
+    assert (problem.where.sheet, problem.where.column) == ("Settings", "Logo (image file)")
+    assert f"Settings, Logo: {problem.message}".startswith(message), problem.message
 
 
 def test_no_page_names_a_next_step_before_the_deadline_it_gives(sample_site):

@@ -1086,7 +1086,7 @@ def test_the_message_names_everything_with_counts(tmp_path):
     with pytest.raises(
         UnsafeToWrite,
         match=r"^shape\.xlsx contains a chart and a shape or text box, which the "
-        r"writer cannot keep\. Nothing was written\. Use the Excel ribbon",
+        r"writer cannot keep\. Nothing was written\. Use the same button on the Excel ribbon",
     ):
         write_workbook_changes(path, Changes(), now=NOW)
     two = with_chart(with_chart(base_workbook(tmp_path / "two.xlsx")))
@@ -1167,7 +1167,7 @@ def test_a_workbook_open_in_excel_is_refused(sample):
     lock = sample.with_name("~$" + sample.name)
     lock.write_bytes(b"owner")
     digest = sha(sample)
-    with pytest.raises(UnsafeToWrite, match="close it in Excel first, or use the ribbon's Refresh"):
+    with pytest.raises(UnsafeToWrite, match="close it in Excel first, or use the same button on the Excel ribbon"):
         write_workbook_changes(sample, sample_changes(sample), now=NOW, in_place=True)
     with pytest.raises(UnsafeToWrite, match="close it in Excel first"):
         write_workbook_changes(sample, sample_changes(sample), now=NOW)

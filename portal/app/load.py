@@ -7,8 +7,9 @@ from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from ..domain.ledger import Ledger
+from ..domain.ledger import Ledger, Where
 from ..domain.problems import ERROR, Problem, errors, warnings
+from ..render import sources
 from ..workbook import validate
 from ..workbook.grid import Grid
 from ..workbook.port import WorkbookPort, grids_fingerprint
@@ -49,7 +50,14 @@ def load(workbook: WorkbookPort, creditor: dict[str, str] | None = None, grids: 
     reading = read_ledger(grids, overrides)
     problems = list(reading.problems)
     if reading.ledger is not None:
-        problems += validate.check(reading, setting_places(grids, overrides))
+        places = setting_places(grids, overrides)
+        problems += validate.check(reading, places)
+        try:
+            sources.logo_asset(reading.ledger.creditor.logo, workbook.folder)
+        except sources.BuildError as exc:
+            fix = "Put a PNG, JPEG or SVG file in the workbook's folder and give its name, or clear the setting."
+            message = str(exc).removeprefix(f"{sources.LOGO_PLACE}: ")
+            problems.append(Problem(ERROR, "invalid_logo", places.get("logo") or Where("Settings"), message, fix))
     problems.sort(key=lambda p: (p.severity != ERROR, p.where.sheet, p.where.row or 0))
     return Loaded(reading.ledger, tuple(problems), reading, grids)
 

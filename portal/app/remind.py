@@ -17,6 +17,7 @@ from ..domain.ledger import LogEntry
 from ..domain.stages import Channel, Stage
 from ..render import i18n, mail, reminders, site, templating, tokens
 from ..render import letters as paper
+from ..workbook.cells import is_email_address
 from ..workbook.port import Applied, Changes, UnsafeToWrite, WorkbookPort, grids_fingerprint
 from . import journal as journals
 from .load import checked
@@ -116,6 +117,7 @@ def remind(
     journal = journals.Journal(workbook.folder, workbook.name)
     recorded = journal.entries()
     ledger = replace(as_read, log=_with_journal(as_read.log, recorded))
+    smtp = mail.SmtpSettings.of(ledger.creditor) if send else None  # before anything is written
     assessment = dunning.assess(ledger, as_of or ledger.creditor.as_of or today)
     as_of = assessment.as_of
     warnings: list[str] = []
@@ -127,7 +129,7 @@ def remind(
     ):
         customer = state.customer
         address = customer.email.strip() if customer else ""
-        if address and not mail.valid_address(address):
+        if address and not is_email_address(address):
             warnings.append(f"{key}: '{address[:60]}' is not an e-mail address; the draft has no recipient.")
             address = ""
         elif not address:
@@ -166,7 +168,7 @@ def remind(
 
     failure: mail.MailError | None = None
     sent_now: list[journals.Entry] = []
-    if send:
+    if smtp is not None:
         # Today's drafts, and those of an earlier run today that were not sent (a server failing mid-batch).
         waiting = [e for e in journal.entries() if e.date == as_of and e.sent_on is None and e.to]
         waiting = [e for e in waiting if not any(row.sent_on for row in journals.rows_of(ledger.log, e))]
@@ -177,9 +179,7 @@ def remind(
                 sent_now.append(journal.sent(outgoing[index][0], as_of))
 
             try:
-                mail.send(
-                    [_parsed(raw) for _, raw in outgoing], mail.SmtpSettings.of(ledger.creditor), on_sent=accepted
-                )
+                mail.send([_parsed(raw) for _, raw in outgoing], smtp, on_sent=accepted)
             except mail.MailError as exc:
                 failure = exc
     entries = journal.entries()

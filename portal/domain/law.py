@@ -138,15 +138,15 @@ def rate_on(table: Table, day: date) -> RatePeriod:
     for period in table:
         if period.start <= day and (period.end is None or day <= period.end):
             return period
-    period = _semester_name(day)
+    half_year = _semester_name(day)
     if day < table[0].start:
         raise RateMissing(
-            f"No interest rate known for {period}: Debtor Portal knows the rates from '{table[0].source}' on. "
+            f"No interest rate known for {half_year}: Debtor Portal knows the rates from '{table[0].source}' on. "
             "No claim or formal notice is made for a debt that old: compute it with your lawyer."
         )
     raise RateMissing(
-        f"No interest rate known for {period}: Debtor Portal knows the rates up to '{table[-1].source}'. "
-        f"Type the rate published for {period} in the Settings sheet, next to '{LATER_RATE_LABEL}', "
+        f"No interest rate known for {half_year}: Debtor Portal knows the rates up to '{table[-1].source}'. "
+        f"Type the rate published for {half_year} in the Settings sheet, next to '{LATER_RATE_LABEL}', "
         "or install a newer Debtor Portal. No claim or formal notice is made until then."
     )
 

@@ -19,13 +19,13 @@ from pathlib import Path
 
 from ..domain.ledger import Creditor
 from ..domain.problems import UserError
+from ..workbook.cells import is_email_address
 from .reminders import Reminder
 
 PASSWORD_ENV = "DEBTOR_PORTAL_SMTP_PASSWORD"
 # CRLF line ends as mail wants them; headers folded only past 998 characters (RFC 5322's limit), since
 # Python folds a long subject onto a line of its own, which some programs show with a leading space.
 POLICY = email.policy.SMTP.clone(max_line_length=998)
-_SIMPLE_ADDRESS = re.compile(r"^[^@\s<>\"(),;:\\\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 
 
 class MailError(UserError):
@@ -36,10 +36,6 @@ class MailError(UserError):
         self.sent = sent
 
 
-def valid_address(address: str) -> bool:
-    return bool(_SIMPLE_ADDRESS.match(address.strip()))
-
-
 def _address(name: str, address: str) -> Address:
     username, _, domain = address.strip().partition("@")
     return Address(display_name=" ".join(name.split())[:200], username=username, domain=domain)
@@ -48,7 +44,7 @@ def _address(name: str, address: str) -> Address:
 def message(reminder: Reminder, *, creditor: Creditor, to_name: str, to_address: str, sent: date) -> EmailMessage:
     """One reminder as an e-mail: a text part and an HTML part, in the reader's language."""
     sender = creditor.smtp_from or creditor.email
-    if not valid_address(sender):
+    if not is_email_address(sender):
         raise MailError(
             f"The sender address '{sender}' is not an e-mail address: fill in the 'Contact e-mail' "
             "or 'Send from' setting."
@@ -56,7 +52,7 @@ def message(reminder: Reminder, *, creditor: Creditor, to_name: str, to_address:
     msg = EmailMessage(policy=POLICY)
     msg["From"] = _address(creditor.name, sender)
     if to_address:
-        if not valid_address(to_address):
+        if not is_email_address(to_address):
             raise MailError(f"'{to_address[:80]}' is not an e-mail address")
         msg["To"] = _address(to_name, to_address)
     msg["Subject"] = reminder.subject

@@ -30,20 +30,16 @@ from ..domain import law, letters
 from ..domain.dunning import Assessment, CustomerState, InstallmentState, InvoiceState
 from ..domain.ledger import Creditor, LogEntry, Where
 from ..domain.money import CENT, ZERO
-from ..domain.problems import UserError
 from ..domain.progress import Progress
 from ..domain.stages import CLAIM_STAGES, LADDER, stage_key
-from . import cache, calendar, commit, encrypt, headers, i18n, processes, reminders, templating, tokens
+from . import cache, calendar, commit, encrypt, headers, i18n, processes, reminders, sources, templating, tokens
 from .built import BuildResult, PageLink
 from .manifest import Manifest
+from .sources import BuildError, logo_asset
 
 CSS_TEMPLATE = "site/portal.css"
 NOT_FOUND_PAGE = "404.html"
 AGING_BUCKETS = ((1, 30), (31, 60), (61, 90))
-
-
-class BuildError(UserError):
-    """The site cannot be built as it stands; the message lists what to fix and where."""
 
 
 @dataclass(frozen=True)
@@ -371,51 +367,6 @@ def _calendar_day(state: InvoiceState, deadline: date | None, as_of: date) -> da
     if deadline is not None:
         return deadline
     return state.invoice.due_date if state.invoice.due_date >= as_of else None
-
-
-LOGO_KINDS = {"png": b"\x89PNG\r\n\x1a\n", "jpg": b"\xff\xd8\xff", "jpeg": b"\xff\xd8\xff"}
-
-
-def logo_asset(name: str, folder: Path | None) -> tuple[str, bytes] | None:
-    """The logo the Settings name (a PNG, JPEG or SVG inside the workbook's folder) as its content-hashed
-    name in assets/ and its bytes; None without one."""
-    name = name.strip()
-    if not name:
-        return None
-    where = "Settings, Logo"
-    if folder is None:
-        raise BuildError(f"{where}: '{name}' cannot be found without the workbook's folder; clear the setting.")
-    source = _in_folder(folder, name, f"{where}: the file '{name}'", "the image")
-    if not source.is_file():
-        raise BuildError(
-            f"{where}: no file '{name}' in the workbook's folder {folder.resolve()}: correct the name or clear it."
-        )
-    data = source.read_bytes()
-    kind = source.suffix.lower().lstrip(".")
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if kind == "svg":
-        fits = head.startswith(b"<") and b"<svg" in head
-    else:
-        fits = kind in LOGO_KINDS and data.startswith(LOGO_KINDS[kind])
-    if not fits:
-        raise BuildError(
-            f"{where}: '{name}' is not a PNG, JPEG or SVG image (by its name and its content): "
-            "save the logo as .png, .jpg or .svg and give that file."
-        )
-    return f"logo.{hashlib.sha256(data).hexdigest()[:12]}.{'jpg' if kind == 'jpeg' else kind}", data
-
-
-def _in_folder(folder: Path, name: str, what: str, it: str) -> Path:
-    """The file `name` inside the workbook's folder (or a subfolder), resolved; a build error naming `what`
-    when the name leads out of it."""
-    base = folder.resolve()
-    source = (base / name).resolve()
-    if not source.is_relative_to(base):
-        raise BuildError(
-            f"{what} is outside the workbook's folder {base}: move {it} into that folder (or a subfolder) "
-            "and give its path from there."
-        )
-    return source
 
 
 def _next_installment(state: InvoiceState) -> InstallmentState | None:
@@ -748,7 +699,7 @@ def _pdf_source(r: _Renderer, state: InvoiceState) -> tuple[Path | None, str]:
         return None, (
             f"PDF file '{name}'{_where(state.invoice.where)} not published: pages are encrypted and a PDF cannot be."
         )
-    source = _in_folder(r.folder, name, f"The PDF file '{name}'{_where(state.invoice.where)}", "the PDF")
+    source = sources.in_folder(r.folder, name, f"The PDF file '{name}'{_where(state.invoice.where)}", "the PDF")
     if not source.is_file():
         return None, f"PDF file '{name}' not found{_where(state.invoice.where)}: the page has no PDF link."
     return source, ""

@@ -27,6 +27,14 @@ _CURRENCY_MARKS = re.compile(r"(?i)eur|usd|gbp|chf|[€$£\s\u00a0\u202f']")
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
+_EMAIL_ADDRESS = re.compile(r"^[^@\s<>\"(),;:\\\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+
+
+def is_email_address(text: str) -> bool:
+    """One plain address, name@example.be: what a reminder can be sent to."""
+    return bool(_EMAIL_ADDRESS.match(text.strip()))
+
+
 def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..domain.languages import LANGUAGES
 from ..domain.ledger import Creditor, Customer, Installment, Invoice, Ledger, LogEntry, Payment, ScenarioStep, Where
-from ..domain.problems import ERROR, Problem
+from ..domain.problems import ERROR, WARNING, Problem
 from ..domain.scenarios import BUILTIN_STEPS
 from . import cells, schema
 from .grid import Grid, column_letter
@@ -486,6 +486,17 @@ def read_ledger(grids: list[Grid], overrides: dict[str, str] | None = None) -> R
     exempt = frozenset({"customer_id"}) if "customer_name" in invoices_table.columns else frozenset()
     if not _missing_columns(invoices_table, problems, exempt):
         return Reading(None, tuple(problems), tables)
+    if not flat and "payments" not in tables:
+        problems.append(
+            Problem(
+                WARNING,
+                "missing_payments",
+                Where(schema.PAYMENTS.sheet_name()),
+                "No payments table found: every invoice counts as unpaid",
+                "Add the Payments sheet back (a new workbook from 'debtor-portal init' has one), "
+                "unless you record no payments at all.",
+            )
+        )
     for key in ("customers", "payments", "plans", "log", "scenarios"):
         if key in tables and not _missing_columns(tables[key], problems):
             del tables[key]

@@ -19,7 +19,7 @@ from ..domain import law
 from ..domain.allocation import allocate
 from ..domain.ledger import Ledger, Where
 from ..domain.problems import ERROR, WARNING, Problem
-from . import schema
+from . import cells, schema
 from .read import FoundTable, Reading
 
 MOST_PLAUSIBLE_RATE = Decimal(100)  # a yearly rate above it claims more than the debt every year
@@ -83,6 +83,28 @@ def check_creditor(ledger: Ledger, places: dict[str, Where]) -> list[Problem]:
                 f"The company name cannot go into a payment QR code: {exc}",
                 "Banking apps show it as the beneficiary: write it on one line, at most 70 characters.",
                 c.name[:80],
+            )
+        )
+    for key, address in (("email", c.email), ("smtp_from", c.smtp_from)):
+        if address and not cells.is_email_address(address):
+            problems.append(
+                _problem(
+                    "invalid_email",
+                    places.get(key),
+                    f"'{address}' is not an e-mail address: the pages' answer links would not work, nor sending",
+                    "Type one address, such as invoices@example.be.",
+                    address,
+                    severity=WARNING,
+                )
+            )
+    if c.portal_base_url and not c.portal_base_url.startswith(("https://", "http://")):
+        problems.append(
+            _problem(
+                "invalid_url",
+                places.get("portal_base_url"),
+                f"'{c.portal_base_url}' is not a web address: the links in reminders would not open",
+                f"Begin it with https://, such as https://{c.portal_base_url.lstrip('/')}.",
+                c.portal_base_url,
             )
         )
     rates = (("interest_rate", c.interest_rate), ("b2c_interest_rate", c.b2c_interest_rate))
@@ -155,6 +177,17 @@ def check_customers(ledger: Ledger, scenarios: set[str], locate: Locator) -> lis
                         customer.vat,
                     )
                 )
+        if customer.email and not cells.is_email_address(customer.email):
+            problems.append(
+                _problem(
+                    "invalid_email",
+                    locate.at(where, schema.CUSTOMERS, "email"),
+                    f"'{customer.email}' is not an e-mail address: reminders to this customer would have no recipient",
+                    "Type one address, such as accounts@example.be, or clear the cell to send letters by post.",
+                    customer.email,
+                    severity=WARNING,
+                )
+            )
         if customer.scenario and customer.scenario not in scenarios:
             problems.append(
                 _problem(

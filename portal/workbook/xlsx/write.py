@@ -84,7 +84,7 @@ def _refuse_unsafe(source: Path) -> None:
     if source.suffix.lower() in (".xlsm", ".xlam", ".xltm"):
         raise UnsafeToWrite(
             f"{name} is a macro-enabled workbook: writing it would remove its macros. Nothing was written. "
-            "Use the Excel ribbon's Refresh (it writes through Excel itself), or save a copy as "
+            "Use the same button on the Excel ribbon (it writes through Excel itself), or save a copy as "
             "Excel Workbook (*.xlsx) and use that copy.",
             ("macros (VBA)",),
         )
@@ -98,7 +98,7 @@ def _refuse_unsafe(source: Path) -> None:
             app = "LibreOffice" if lock.name.startswith(".~lock.") else "Excel"
             raise UnsafeToWrite(
                 f"{name} is open in {app} (its lock file {lock.name} is next to it): close it in {app} first, "
-                "or use the ribbon's Refresh. Nothing was written."
+                "or use the same button on the Excel ribbon. Nothing was written."
             )
 
 
@@ -111,8 +111,8 @@ def _refuse_losses(source: Path) -> None:
         raise
     if lost:
         raise UnsafeToWrite(
-            f"{name} contains {human_list(lost)}, which the writer cannot keep. Nothing was written. Use the Excel "
-            "ribbon's Refresh (it writes through Excel itself), or save a copy of the workbook without them "
+            f"{name} contains {human_list(lost)}, which the writer cannot keep. Nothing was written. Use the same "
+            "button on the Excel ribbon (it writes through Excel itself), or save a copy of the workbook without them "
             "and use that copy.",
             tuple(lost),
         )
@@ -660,7 +660,7 @@ def _check_written(path: Path, before: list[tuple[str, dict]], touched: set[tupl
                 raise UnsafeToWrite(
                     f"Checking the new workbook, cell {column_letter(col)}{row} on sheet '{name}' would change "
                     f"from {was!r} to {now!r}, which the writer did not ask for. Nothing was written; use the "
-                    "Excel ribbon's Refresh, and please report this."
+                    "same button on the Excel ribbon, and please report this."
                 )
 
 
