@@ -567,3 +567,13 @@ def test_a_statement_with_only_invoices_being_checked_thanks_nobody(sample_site)
         text = english(out, outcome.site.statement_pages[c.customer.id])
         assert "Nothing to pay for now: we are checking the invoices above" in text
         assert "thank you" not in text and "No invoices to pay." in text
+
+
+def test_a_letter_keeps_the_lines_its_template_gives(sample_site):
+    """A line break in a reminder template stays one: the signature's identity line does not run into the address."""
+    _, out = sample_site
+    letters = [page.read_text() for page in out.glob("i/*/en.html") if 'id="claim"' in page.read_text()]
+    assert letters
+    for source in letters:
+        letter = source.partition('<div class="letter">')[2].partition("</div>")[0]
+        assert re.search(r"1040 Etterbeek<br />\nEnterprise no\. \(CBE\) 0403\.170\.701", letter), letter[-300:]

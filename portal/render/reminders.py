@@ -174,7 +174,7 @@ class ReminderTemplates:
         source = _render(t.body, {**plain, _VALUES: values}, t.filename)
         source = _AUTOLINK.sub(lambda m: _link_of(m, values), source)
         if source not in self._converted:
-            self._converted[source] = markdown.markdown(source, extensions=["tables", "sane_lists"])
+            self._converted[source] = markdown.markdown(source, extensions=["tables", "sane_lists", "nl2br"])
 
         def in_tag(tag: re.Match[str]) -> str:  # an attribute's value: the text alone
             return _PLACEHOLDER.sub(lambda m: values[int(m.group(1))][0], tag.group(0))
