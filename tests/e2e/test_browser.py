@@ -448,9 +448,13 @@ def test_print_makes_a_pdf_without_screen_only_controls(browser, site: Site):
             page.goto(site.url(rel))
             assert page.locator("button.copy").first.is_visible()  # on screen, with JavaScript
             page.emulate_media(media="print")
-            hidden = page.evaluate("""() => [...document.querySelectorAll('button.copy, nav.langs, .links a[download]')]
+            hidden = page.evaluate("""() => [...document.querySelectorAll('button.copy, nav.langs, .links a[download], .qr-save')]
                                           .map(e => [e.className || e.tagName, getComputedStyle(e).display])""")
             assert hidden and all(display == "none" for _, display in hidden), hidden
+            footer = page.evaluate("""() => [...document.querySelectorAll('.identity address > span')]
+                                          .map(e => [getComputedStyle(e).display, getComputedStyle(e, '::before').content])""")
+            assert len(footer) > 2 and all(display == "inline" for display, _ in footer), footer  # one line on paper
+            assert [before for _, before in footer[1:]] == ['" · "'] * (len(footer) - 1), footer
             assert page.locator("svg.qr").first.is_visible()
             pdf = page.pdf(format="A4")
             assert pdf.startswith(b"%PDF") and len(pdf) > 5_000

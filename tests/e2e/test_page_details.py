@@ -28,7 +28,7 @@ from ..axe import OPEN_DETAILS, axe_report
 from ..conftest import edit_workbook
 from ..hostile import write_hostile_workbook
 from ..qr import decode_png, decode_svg
-from .conftest import PLAN_INVOICE, SAMPLE, TODAY, Site, guarded_context
+from .conftest import PHONE, PLAN_INVOICE, SAMPLE, TODAY, Site, guarded_context
 
 pytestmark = pytest.mark.e2e
 
@@ -446,6 +446,29 @@ def test_a_plan_whose_next_installment_is_past_has_no_calendar_file(tmp_path):
 
 
 # --- axe on every kind of page ----------------------------------------------------------------------------------------
+
+
+TARGETS = """() => [...document.querySelectorAll('a, button, summary')]
+    .filter(e => e.offsetParent && !e.closest('.letter'))  /* a link inside a sentence of the letter is exempt */
+    .map(e => [e.tagName + ' ' + (e.innerText || '').trim().slice(0, 30), e.getBoundingClientRect().height])"""
+
+
+def test_on_a_phone_every_link_and_button_is_a_thumbs_height(browser, site: Site):
+    """44 px (rounded down to 43) for each control of each kind of page at 360 px, the letter's inline links apart."""
+    kinds = _kinds(site.outcome)
+    context = guarded_context(browser, site, viewport=PHONE)
+    small = []
+    try:
+        page = context.new_page()
+        pages = [site.invoice(kinds[k], "en") for k in kinds] + [
+            site.statement(_credit_note_customer(site.outcome), "en")
+        ]
+        for rel in map(partial(_existing, site), pages):
+            page.goto(site.url(rel))
+            small += [f"{rel}: {name} is {height:.0f} px" for name, height in page.evaluate(TARGETS) if height < 43]
+    finally:
+        context.close()
+    assert not small, "\n".join(small)
 
 
 def test_axe_on_the_kinds_of_page_not_checked_elsewhere(browser, site: Site, hostile_site: Served):
