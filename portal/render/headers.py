@@ -7,10 +7,12 @@ import hashlib
 
 from . import encrypt
 
+# The buttons show only where the clipboard can be written (HTTPS or this computer); "Copied" lasts two seconds.
 COPY_SCRIPT = (
-    "document.querySelectorAll('button[data-copy]').forEach(function(b){b.hidden=false;"
-    "b.addEventListener('click',function(){navigator.clipboard.writeText(b.dataset.copy).then("
-    "function(){b.textContent=b.dataset.done;});});});"
+    "if(navigator.clipboard)document.querySelectorAll('button[data-copy]').forEach(function(b){"
+    "var label=b.textContent;b.hidden=false;"
+    "b.addEventListener('click',function(){navigator.clipboard.writeText(b.dataset.copy).then(function(){"
+    "b.textContent=b.dataset.done;setTimeout(function(){b.textContent=label;},2000);});});});"
 )
 
 
