@@ -401,3 +401,22 @@ def test_a_deleted_payments_sheet_is_said(sample_copy):
     book.save(sample_copy)
     found = [p for p in problems_of(sample_copy) if p.code == "missing_payments"]
     assert len(found) == 1 and found[0].severity == "warning" and "counts as unpaid" in found[0].message
+
+
+def test_a_site_language_not_offered_is_an_error_where_it_is(sample_copy):
+    edit_workbook(sample_copy, "Settings", {setting_cell("site_languages"): "fr, nl, es"})
+    problem = only_error(sample_copy)
+    assert (problem.where.sheet, f"B{problem.where.row}") == ("Settings", setting_cell("site_languages"))
+    assert "'es' is not one of: fr, nl, en, de" in problem.message
+
+
+def test_installments_asking_more_than_their_invoice_are_an_error(sample_copy):
+    edit_workbook(sample_copy, "Plans", {"E5": 90000})
+    problem = only_error(sample_copy)
+    assert (problem.code, problem.where.sheet, problem.where.row, problem.where.column) == (
+        "plan_above_invoice",
+        "Plans",
+        5,
+        "Amount",
+    )
+    assert "add up to 126000.00, more than its amount" in problem.message

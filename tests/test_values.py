@@ -82,3 +82,10 @@ def test_percent_choice_and_text():
 
 def test_text_drops_bidi_controls_but_keeps_right_to_left_letters():
     assert cells.text("\u202eexe.txt\u202c שלום") == "exe.txt שלום"
+
+
+def test_a_list_of_choices_typed_in_one_cell():
+    languages = ("fr", "nl", "en", "de")
+    assert cells.to_choices("fr, NL; Deutsch, fr", languages) == ("fr", "nl", "de")
+    with pytest.raises(ValueError, match="'es' is not one of: fr, nl, en, de"):
+        cells.to_choices("fr, nl, es", languages)

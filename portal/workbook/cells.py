@@ -137,6 +137,15 @@ def to_choice(value: object, choices: tuple[str, ...]) -> str:
     return hit
 
 
+def to_choices(value: object, choices: tuple[str, ...]) -> tuple[str, ...]:
+    """A list typed in one cell, "fr, nl" or "fr; nl", each item one of `choices`."""
+    items = tuple(part.strip() for part in text(value).replace(";", ",").split(",") if part.strip())
+    unknown = [item for item in items if schema.canonical_choice(item, choices) is None]
+    if unknown:
+        raise ValueError(f"'{unknown[0]}' is not one of: {', '.join(choices)}")
+    return tuple(dict.fromkeys(to_choice(item, choices) for item in items))
+
+
 def to_bool(value: object) -> bool:
     if isinstance(value, bool):
         return value
@@ -161,5 +170,7 @@ def converter(type_: str, choices: tuple[str, ...] = ()) -> Callable[[object], o
             return to_percent
         case "choice":
             return partial(to_choice, choices=choices)
+        case "list":
+            return partial(to_choices, choices=choices)
         case _:
             return text

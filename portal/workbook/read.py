@@ -214,7 +214,7 @@ def _setting_cells(grid: Grid) -> Iterator[tuple[schema.Setting, object, Where]]
 
 
 def _convert_setting(setting: schema.Setting, raw: object, where: Where, problems: list[Problem]) -> object:
-    type_ = setting.type if setting.type in ("date", "number", "percent", "choice", "money") else "text"
+    type_ = setting.type if setting.type in ("date", "number", "percent", "choice", "list", "money") else "text"
     try:
         value = cells.convert(raw, type_, setting.choices)
     except ValueError as exc:
@@ -231,8 +231,6 @@ def _convert_setting(setting: schema.Setting, raw: object, where: Where, problem
         return None
     if setting.type == "choice" and setting.choices == schema.YES_NO:
         return value == "yes"
-    if setting.type == "list":
-        return tuple(part.strip().lower() for part in str(value).replace(";", ",").split(",") if part.strip())
     if setting.type in ("iban", "bic", "vat"):
         return str(value).replace(" ", "").upper()
     return value

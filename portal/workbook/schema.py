@@ -225,6 +225,7 @@ SETTINGS: tuple[Setting, ...] = (
         "site_languages",
         _h("Site languages", "Langues du site", "Talen van de site", "Sprachen der Website"),
         type="list",
+        choices=LANGUAGES,
         help="Languages each page is also offered in.",
     ),
     Setting(

@@ -136,7 +136,7 @@ def _write_settings(book: Workbook, lang: str, settings: dict[str, object]) -> N
         sheet.cell(row=row, column=3, value=setting.help).alignment = Alignment(wrap_text=True)
         if setting.type in schema.NUMBER_FORMATS:
             sheet.cell(row=row, column=2).number_format = schema.NUMBER_FORMATS[setting.type]
-        if setting.choices:
+        if setting.choices and setting.type == "choice":  # a list setting holds several, typed with commas
             _validation(sheet, setting.choices, f"B{row}")
     _add_table(sheet, "Settings", len(table.columns), len(schema.SETTINGS))
 

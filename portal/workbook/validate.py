@@ -336,6 +336,25 @@ def check_links(ledger: Ledger, locate: Locator, unreadable: frozenset[str]) -> 
     return problems
 
 
+def check_plans(ledger: Ledger, locate: Locator) -> list[Problem]:
+    """Plans asking more than their invoice (less is a down payment paid first)."""
+    amounts = {i.number: i.amount for i in ledger.invoices}
+    planned: dict[str, list] = {}
+    for installment in ledger.installments:
+        planned.setdefault(installment.invoice, []).append(installment)
+    return [
+        _problem(
+            "plan_above_invoice",
+            locate.at(items[-1].where, schema.PLANS, "amount"),
+            f"The installments of invoice '{number}' add up to {total}, more than its amount of {amounts[number]}",
+            "Correct the installments so that they add up to the invoice's amount at most.",
+            total,
+        )
+        for number, items in planned.items()
+        if number in amounts and (total := sum(i.amount for i in items)) > amounts[number]
+    ]
+
+
 def check_payments(ledger: Ledger, locate: Locator) -> list[Problem]:
     """Payments that settle no invoice (those naming an unknown invoice are reported by `check_links`)."""
     allocation = allocate(ledger, date.max)
@@ -388,5 +407,6 @@ def check(reading: Reading, places: dict[str, Where]) -> list[Problem]:
         + check_customers(ledger, scenarios, locate)
         + check_invoices(ledger, locate)
         + check_links(ledger, locate, reading.unreadable_invoices)
+        + check_plans(ledger, locate)
         + check_payments(ledger, locate)
     )
