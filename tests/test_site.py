@@ -23,7 +23,7 @@ from portal.app.errors import Refused
 from portal.codes import payment
 from portal.front.serve import make_server
 from portal.render import tokens
-from portal.render.site import BuildError
+from portal.render.sources import BuildError
 from portal.workbook import cells, sample
 from portal.workbook.file import FileWorkbook
 

@@ -35,7 +35,7 @@ from ..domain.stages import CLAIM_STAGES, LADDER, stage_key
 from . import cache, calendar, commit, encrypt, headers, i18n, processes, reminders, sources, templating, tokens
 from .built import BuildResult, PageLink
 from .manifest import Manifest
-from .sources import BuildError, logo_asset
+from .sources import BuildError
 
 CSS_TEMPLATE = "site/portal.css"
 NOT_FOUND_PAGE = "404.html"
@@ -101,7 +101,7 @@ class _Renderer:
         self.csp = headers.content_security_policy()
         # A host sends 404.html for any missing address, however deep: its assets are named from the site's root.
         self.site_root = urllib.parse.urlsplit(self.creditor.portal_base_url).path.rstrip("/") + "/"
-        self.logo = logo_asset(self.creditor.logo, folder)  # (name in assets/, bytes) or None
+        self.logo = sources.logo_asset(self.creditor.logo, folder)  # (name in assets/, bytes) or None
 
     def _checked_iban(self) -> str:
         try:
