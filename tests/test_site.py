@@ -584,3 +584,13 @@ def test_a_letter_keeps_the_lines_its_template_gives(sample_site):
     for source in letters:
         letter = source.partition('<div class="letter">')[2].partition("</div>")[0]
         assert re.search(r"1040 Etterbeek<br />\nEnterprise no\. \(CBE\) 0403\.170\.701", letter), letter[-300:]
+
+
+def test_a_statement_with_a_plan_leads_to_its_installments(sample_site):
+    outcome, out = sample_site
+    planned = [s for s in outcome.assessment.invoices if s.installments and s.balance > 0]
+    assert planned
+    for state in planned:
+        statement = english(out, outcome.site.statement_pages[state.invoice.customer_id])
+        link = re.search(r'<a href="([^"]+)">Pay one installment of the plan', statement)
+        assert link and outcome.site.invoice_pages[state.invoice.number].path in link[1], state.invoice.number
