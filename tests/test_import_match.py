@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from portal.codes.payment import ogm
 from portal.domain.ledger import Creditor, Customer, Invoice, Ledger
+from portal.domain.references import invoice_reference
 from portal.imports.match import Outcome, decide
 from portal.imports.records import BankEntry
 
@@ -51,6 +53,9 @@ def _entry(text: str = "", amount: str = "10.00", structured: str = "", name: st
         (_entry(structured="RF18539007547034"), "F-2026-77"),
         (_entry("***090/9337/55493***"), "F-2026-78"),
         (_entry("ref 090933755493"), "F-2026-78"),
+        (_entry("0909 3375 5493"), "F-2026-78"),  # grouped as banking apps show it
+        (_entry("090-9337-55493"), "F-2026-78"),
+        (_entry("communication 090 9337 55493"), "F-2026-78"),
         (_entry("for f-2026-78"), "F-2026-78"),
     ],
 )
@@ -78,3 +83,13 @@ def test_left_unmatched_with_the_reason(entry, reason):
 def test_the_customers_own_name_with_the_amount_gives_a_suggestion():
     decision = decide([_entry(amount="153.00", name="ALPHA sprl")], LEDGER, AS_OF)[0]
     assert decision.outcome is Outcome.SUGGESTED and decision.shares[0].invoice == "153"
+
+
+def test_a_payment_giving_two_communications_is_split_over_their_invoices():
+    first = ogm.format(invoice_reference(LEDGER, LEDGER.invoices[0]))
+    decision = decide([_entry(f"{first} {'+++090/9337/55493+++'}", amount="203.00")], LEDGER, AS_OF)[0]
+    assert decision.outcome is Outcome.MATCHED, decision.reason
+    assert [(s.invoice, s.amount) for s in decision.shares] == [
+        ("153", Decimal("153.00")),
+        ("F-2026-78", Decimal("50.00")),
+    ]

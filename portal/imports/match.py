@@ -26,7 +26,8 @@ from .records import BankEntry
 
 ZERO = Decimal("0")
 REFERENCE_TEXT_LIMIT = 140
-_OGM_IN_TEXT = re.compile(r"(?<!\d)(\d{3})\s*/\s*(\d{4})\s*/\s*(\d{5})(?!\d)|(?<!\d)(\d{12})(?!\d)")
+# Twelve digits, grouped as the payer typed them: 090/9337/55493, 0909 3375 5493, 090-9337-55493 or none.
+_OGM_IN_TEXT = re.compile(r"(?<!\d)(?<!\d[ ./-])\d(?:\s*[./-]?\s*\d){11}(?!\s*[./-]?\s*\d)")
 _RF_IN_TEXT = re.compile(r"RF\d\d(?: ?[0-9A-Z]){1,21}")
 _LEGAL_FORMS = re.compile(
     r"\b(srl|sprl|sa|nv|bv|bvba|cvba|scrl|sc|asbl|vzw|vof|snc|scs|comm ?v|sas|sarl|eurl|gmbh|ag|ltd|llc|inc|bvba)\b\.?"
@@ -250,7 +251,7 @@ def _reverse(
 def references_in_text(text: str) -> list[str]:
     found = []
     for m in _OGM_IN_TEXT.finditer(text):
-        digits = "".join(g for g in m.groups() if g)
+        digits = re.sub(r"\D", "", m.group())
         if ogm.is_valid(digits):
             found.append(ogm.validate(digits))
     upper = text.upper()
@@ -278,6 +279,14 @@ def _match(entry: BankEntry, book: _Book) -> Decision:
         else:
             candidates.append((compact, "structured reference"))
     candidates += [(ref, "reference in the message") for ref in references_in_text(entry.free_text)]
+    invoices = list(
+        dict.fromkeys(book.to_invoice[reference] for reference, _ in candidates if reference in book.to_invoice)
+    )
+    if len(invoices) > 1:
+        named = ", ".join(_printed(reference) for reference, _ in candidates if reference in book.to_invoice)
+        return Decision(
+            entry, Outcome.MATCHED, f"references {named}: invoices {', '.join(invoices)}", _split(entry, invoices, book)
+        )
     for reference, how in candidates:
         if reference in book.to_invoice:
             number = book.to_invoice[reference]
