@@ -283,9 +283,9 @@ def _match(entry: BankEntry, book: _Book) -> Decision:
         dict.fromkeys(book.to_invoice[reference] for reference, _ in candidates if reference in book.to_invoice)
     )
     if len(invoices) > 1:
-        named = ", ".join(_printed(reference) for reference, _ in candidates if reference in book.to_invoice)
+        given = ", ".join(_printed(reference) for reference, _ in candidates if reference in book.to_invoice)
         return Decision(
-            entry, Outcome.MATCHED, f"references {named}: invoices {', '.join(invoices)}", _split(entry, invoices, book)
+            entry, Outcome.MATCHED, f"references {given}: invoices {', '.join(invoices)}", _split(entry, invoices, book)
         )
     for reference, how in candidates:
         if reference in book.to_invoice:
