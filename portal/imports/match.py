@@ -279,13 +279,15 @@ def _match(entry: BankEntry, book: _Book) -> Decision:
         else:
             candidates.append((compact, "structured reference"))
     candidates += [(ref, "reference in the message") for ref in references_in_text(entry.free_text)]
-    invoices = list(
-        dict.fromkeys(book.to_invoice[reference] for reference, _ in candidates if reference in book.to_invoice)
-    )
-    if len(invoices) > 1:
-        given = ", ".join(_printed(reference) for reference, _ in candidates if reference in book.to_invoice)
+    given = {book.to_invoice[reference] for reference, _ in candidates if reference in book.to_invoice}
+    invoices = sorted(given, key=lambda number: (book.ledger.invoice(number).due_date, number))
+    if len(invoices) > 1:  # several invoices' communications: split, oldest first
+        printed = ", ".join(_printed(reference) for reference, _ in candidates if reference in book.to_invoice)
         return Decision(
-            entry, Outcome.MATCHED, f"references {given}: invoices {', '.join(invoices)}", _split(entry, invoices, book)
+            entry,
+            Outcome.MATCHED,
+            f"references {printed}: invoices {', '.join(invoices)}",
+            _split(entry, invoices, book),
         )
     for reference, how in candidates:
         if reference in book.to_invoice:
