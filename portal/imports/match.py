@@ -280,7 +280,7 @@ def _match(entry: BankEntry, book: _Book) -> Decision:
             candidates.append((compact, "structured reference"))
     candidates += [(ref, "reference in the message") for ref in references_in_text(entry.free_text)]
     given = {book.to_invoice[reference] for reference, _ in candidates if reference in book.to_invoice}
-    invoices = sorted(given, key=lambda number: (book.ledger.invoice(number).due_date, number))
+    invoices = sorted(given, key=lambda number: (book.assessment.invoice(number).invoice.due_date, number))
     if len(invoices) > 1:  # several invoices' communications: split, oldest first
         printed = ", ".join(_printed(reference) for reference, _ in candidates if reference in book.to_invoice)
         return Decision(
