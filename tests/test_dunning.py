@@ -696,3 +696,31 @@ def test_sample_has_due_actions_and_consistent_states(sample_assessment):
         assert s.reason
     assert a.invoice("2026-0149").claim is None  # the GBP invoice
     assert a.invoice("2026-0148").discount is not None
+
+
+def test_a_consumer_is_claimed_the_statutory_rate_the_first_reminder_announced_though_it_rose_since():
+    """The first reminder of 5 June 2023 announced 10.5 %; from 1 July 2023 the statutory rate was 12 %, which
+    the consumer was never told: the claim holds to 10.5 % (Book XIX: what is claimed is what was announced)."""
+    from portal.domain import letters
+
+    notice = letters.Notice(grace_end=date(2023, 6, 19), rate=D("10.5"), fee=D("30.00"), legal_rate=True)
+    record = letters.Letter("reminder_1", date(2023, 6, 5), date(2023, 6, 19), D("500.00"), D("0"), notice=notice)
+    ledger = Ledger(
+        creditor=Creditor(
+            name="Atelier",
+            iban="BE71096123456769",
+            enterprise_number="0403.170.701",
+            b2c_terms_allow_damages=True,
+            interest_rule="legal",
+        ),
+        customers=(Customer("C1", "Lena Hoffmann", kind="B2C"),),
+        invoices=(Invoice("1", "C1", date(2023, 5, 1), date(2023, 5, 31), D("500.00")),),
+        log=(
+            LogEntry(
+                date(2023, 6, 5), "reminder_1", "C1", "1", "email", sent_on=date(2023, 6, 5), letter=record.to_json()
+            ),
+        ),
+    )
+    claim = assess(ledger, date(2023, 9, 4)).invoice("1").claim
+    assert claim is not None and claim.interest_detail is not None
+    assert {segment.rate for segment in claim.interest_detail.segments} == {D("10.5")}

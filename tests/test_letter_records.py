@@ -374,6 +374,8 @@ def test_the_rate_typed_for_a_newer_half_year_lets_the_waiting_letters_go_out(sa
     def unknown_rates(outcome) -> list[str]:
         return [w for w in outcome.site.warnings if "No interest rate known for 2026 H2" in w]
 
+    rows = {"interest_rule": "legal", "b2c_interest_rate": None}  # the statutory rate, which the tables lack
+    edit_workbook(sample_copy, "Settings", {f"B{SETTING_ROWS[key]}": value for key, value in rows.items()})
     before = build_command.build(
         FileWorkbook(sample_copy), today=TODAY, out_dir=tmp_path / "before", secret_file=tmp_path / "secret"
     )
@@ -388,3 +390,40 @@ def test_the_rate_typed_for_a_newer_half_year_lets_the_waiting_letters_go_out(sa
     for number in waiting:
         folder = tmp_path / "after" / after.site.invoice_pages[number].path
         assert 'class="letter"' in (folder / "index.html").read_text(), number
+
+
+def _consumer_first_reminder(channel: str, **settings):
+    """The notice of a Belgian consumer's first reminder written today from the sample, with `settings` changed."""
+    from dataclasses import replace
+
+    from portal.app import load
+    from portal.domain import dunning
+
+    from .conftest import SAMPLE
+
+    ledger = load.load(FileWorkbook(SAMPLE)).ledger
+    ledger = replace(ledger, creditor=replace(ledger.creditor, **settings))
+    assessment = dunning.assess(ledger, TODAY)
+    state = next(s for s in assessment.invoices if s.customer and s.customer.kind == "B2C" and s.balance > 0)
+    return reminders.letter_record(assessment, state, "reminder_1", channel=channel).notice
+
+
+@pytest.mark.parametrize("channel", ["email", "post"])
+def test_a_consumers_first_reminder_counts_the_14_days_as_its_channel_has_them(channel):
+    """By post the days start on the third working day after posting (Book XIX, art. XIX.2)."""
+    notice = _consumer_first_reminder(channel)
+    assert notice.grace_end == law.b2c_grace_end(TODAY, channel)
+    assert (notice.grace_end - TODAY).days == (14 if channel == "email" else 16)  # Mon 16 Nov: day 1 is Thu 19
+
+
+def test_a_consumer_is_never_announced_a_rate_above_the_ceiling():
+    """Art. XIX.4: the rate of the Law of 2 August 2002 at most; a higher rate in the terms is announced capped."""
+    notice = _consumer_first_reminder("email", b2c_interest_rate=D("12"), later_legal_rate=D("10.5"))
+    assert notice.rate == D("10.5") and not notice.legal_rate
+
+
+def test_a_consumers_first_reminder_in_an_unknown_half_year_announces_a_rate_within_every_ceiling():
+    notice = _consumer_first_reminder("email", b2c_interest_rate=D("8"))
+    assert notice.rate == D("8")
+    with pytest.raises(law.RateMissing):
+        _consumer_first_reminder("email", b2c_interest_rate=D("9"))

@@ -180,3 +180,21 @@ def test_with_letters_every_reminder_gets_one(tmp_path, capsys):
     [pdf] = (outbox / "letters").glob("*.pdf")
     assert pdf.name == "2026-11-16-P-1-reminder_1.pdf" and "letter to post:" in capsys.readouterr().out
     assert "Jean Dupuis" in text(pdf)
+
+
+def test_a_french_creditors_statement_of_claim_names_penalties_as_the_letter_does():
+    """C. com. L441-10 II speaks of pénalités de retard: the letter's statement says so too, line by line."""
+    from portal.domain import law
+    from portal.render import i18n, templating
+    from portal.render.letters import claim_rows
+
+    claim = law.claim(
+        country="FR",
+        debtor_kind="B2B",
+        principal=Decimal("1000.00"),
+        due_date=date(2026, 1, 10),
+        as_of=date(2026, 2, 9),
+    )
+    f = i18n.formatter("fr", "FR", i18n.load_messages(templating.environment(None)))
+    labels = [label for label, _ in claim_rows(claim, f)]
+    assert any(label.startswith("Pénalités de retard du 11/01/2026 au 09/02/2026") for label in labels), labels

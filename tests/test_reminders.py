@@ -21,6 +21,7 @@ def make_context(*, claim=True, b2c=False, stage="reminder_1"):
             bic="GKCCBEBB",
             email="compta@atelier-dupont.be",
             phone="+32 2 123 45 67",
+            french=False,
         ),
         "customer": NS(name="Marie Peeters" if b2c else "Boulangerie Lemaire SA", kind="B2C" if b2c else "B2B"),
         "invoice": NS(

@@ -48,8 +48,9 @@ class RemindOutcome:
 
 def _todays_reminders(
     assessment: dunning.Assessment, secret: tokens.Secret, workbook: Path, warnings: list[str]
-) -> list[tuple[str, dunning.InvoiceState, str, reminders.Reminder, str, str]]:
-    """(log key, invoice state, stage, reminder, link, letter record) for every reminder due today."""
+) -> list[tuple[str, dunning.InvoiceState, str, reminders.Reminder, str, str, Channel]]:
+    """(log key, invoice state, stage, reminder, link, letter record, channel) for every reminder due today: by
+    e-mail to a customer with an address, else by post."""
     ledger = assessment.ledger
     creditor = ledger.creditor
     messages = i18n.load_messages(templating.environment(workbook))
@@ -66,13 +67,14 @@ def _todays_reminders(
         lang = (state.customer.language if state.customer else "") or creditor.default_language
         f = i18n.formatter(lang, creditor.country, messages)
         link = site.absolute_url(creditor, site.page_link(secret, creditor, "i", state.invoice.number))
+        channel = reminders.channel_for(state.customer)
         try:
-            record = reminders.letter_record(assessment, state, stage, installment)
+            record = reminders.letter_record(assessment, state, stage, installment, channel=channel)
         except law.RateMissing as exc:
             warnings.append(f"{key}: {stage} not prepared. {exc}")
             continue
         context = reminders.reminder_context(assessment, state, stage, f, link, installment=installment, letter=record)
-        found.append((key, state, stage, letters.render(stage, f.lang, context), link, record.to_json()))
+        found.append((key, state, stage, letters.render(stage, f.lang, context), link, record.to_json(), channel))
     return found
 
 
@@ -124,7 +126,7 @@ def remind(
     prepared: list[Prepared] = []
     fresh: list[journals.Entry] = []
     messages = i18n.load_messages(templating.environment(workbook.folder))
-    for key, state, stage, reminder, link, record in _todays_reminders(
+    for key, state, stage, reminder, link, record, channel in _todays_reminders(
         assessment, tokens.workbook_secret(workbook.folder, secret_file), workbook.folder, warnings
     ):
         customer = state.customer
@@ -148,7 +150,7 @@ def remind(
             customer_id=customer_id,
             invoice=key,
             stage=stage,
-            channel=Channel.EMAIL,
+            channel=channel,
             to=address,
             letter=record,
             draft=str(draft),

@@ -469,13 +469,14 @@ def _consumer(customer: Customer | None) -> bool:
     return customer is not None and customer.kind.upper() == "B2C"
 
 
-def _announced(ledger: Ledger, history: _History) -> tuple[Decimal | None, Decimal | None]:
-    """(rate, fixed compensation) a consumer was told in the first reminder: its record, else the settings."""
+def _announced(ledger: Ledger, history: _History) -> tuple[Decimal | None, Decimal | None, bool]:
+    """(rate, fixed compensation, whether the rate was announced as the statutory one) a consumer was told in the
+    first reminder: its record, else the settings."""
     creditor = ledger.creditor
     record = records.read(history.first_reminder.letter) if history.first_reminder else None
     if record is not None and record.notice is not None:
-        return (None if record.notice.legal_rate else record.notice.rate), record.notice.fee
-    return creditor.b2c_interest_rate, creditor.b2c_fixed_compensation
+        return record.notice.rate, record.notice.fee, record.notice.legal_rate
+    return creditor.b2c_interest_rate, creditor.b2c_fixed_compensation, False
 
 
 def claim_for(
@@ -484,7 +485,7 @@ def claim_for(
     """law.claim with what the workbook and the Log say (raises law.RateMissing outside the rate tables)."""
     creditor = ledger.creditor
     first = history.first_reminder
-    rate, fee = _announced(ledger, history)
+    rate, fee, statutory = _announced(ledger, history)
     return law.claim(
         country=creditor.country,
         debtor_kind=customer.kind,
@@ -498,6 +499,7 @@ def claim_for(
         contractual_rate=creditor.interest_rate,
         flat_fee=creditor.flat_fee,
         b2c_rate=rate,
+        b2c_rate_is_statutory=statutory,
         b2c_fee=fee,
         enterprise_number=bool(creditor.enterprise_number.strip()),
         later_rate=creditor.later_legal_rate,

@@ -332,6 +332,7 @@ def claim(
     flat_fee: bool = True,
     country_holidays=None,
     b2c_rate: Decimal | None = None,
+    b2c_rate_is_statutory: bool = False,
     b2c_fee: Decimal | None = None,
     enterprise_number: bool = True,
     later_rate: Decimal | None = None,
@@ -346,7 +347,8 @@ def claim(
     - BE B2C (CDE Book XIX): only if the creditor's enterprise number is known, the terms provide for damages
       and a first reminder was sent after the due date; nothing until the waiting period ends (b2c_grace_end,
       using country_holidays), then interest from the next day and, when flat_fee, a fixed compensation.
-      What the first reminder announced caps both: `b2c_rate` (else the contractual rate, else the B2B rate of
+      What the first reminder announced caps both: `b2c_rate` (announced as the statutory rate when
+      `b2c_rate_is_statutory`: each half-year's rate then, never above it; else the contractual rate, else the B2B rate of
       the Law of 2 Aug 2002, the ceiling) and `b2c_fee` (else the cap of art. XIX.4), never above the cap.
       An announced rate above the ceiling is not cut to it: the ordinary legal rate applies, with a warning.
     - FR B2B (C. com. L441-10 II, D441-5): penalties from the day after the due date at ECB MRO + 10 points,
@@ -397,7 +399,12 @@ def claim(
         rate = statutory if legal else contractual_rate
     elif basis == "be_b2c":
         wanted = b2c_rate if b2c_rate is not None else (None if legal else contractual_rate)
-        rate = statutory if wanted is None else _b2c_rates(wanted)
+        if wanted is None:
+            rate = statutory
+        elif b2c_rate_is_statutory:
+            rate = tuple(replace(period, rate=min(period.rate, wanted)) for period in statutory)
+        else:
+            rate = _b2c_rates(wanted)
     else:
         rate = statutory if legal else _fr_professional_rates(_decimal(contractual_rate, "contractual_rate"))
 
@@ -413,7 +420,7 @@ def claim(
                     {"from": s.start, "to": s.end, "days": s.days, "rate": s.rate, "amount": _cents(s.amount)},
                 )
             )
-            if basis == "be_b2c" and rate is not statutory and s.rate != wanted:
+            if basis == "be_b2c" and rate is not statutory and not b2c_rate_is_statutory and s.rate != wanted:
                 explanations.append(
                     (
                         "contractual_rate_above_ceiling",

@@ -190,7 +190,7 @@ def claim_rows(claim: Claim, f: Formatter) -> list[tuple[str, str]]:
     rows = [(f.t("claim_principal"), f.money(claim.principal))]
     for s in claim.interest_detail.segments if claim.interest_detail else ():
         label = f.t(
-            "claim_interest_line",
+            "claim_interest_line_fr" if claim.basis.startswith("fr") else "claim_interest_line",
             start=f.short_day(s.start),
             end=f.short_day(s.end),
             days=s.days,

@@ -10,6 +10,7 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from numbers import Number
 from pathlib import Path
 from types import SimpleNamespace
@@ -21,9 +22,10 @@ import yaml
 from ..codes import payment
 from ..domain import dunning, law, letters
 from ..domain.languages import LANGUAGES
-from ..domain.ledger import LogEntry
+from ..domain.ledger import Customer, LogEntry
 from ..domain.money import CENT, ZERO
-from ..domain.stages import CLAIM_STAGES, Stage
+from ..domain.stages import CLAIM_STAGES, Channel, Stage
+from ..workbook.cells import is_email_address
 from .templating import TemplateError, environment
 from .templating import source as template_source
 
@@ -283,10 +285,17 @@ def enterprise_number(creditor) -> tuple[str, str]:
     return "enterprise_label_be", compact
 
 
-def letter_record(assessment, state, stage: str, installment=None, sent: LogEntry | None = None) -> letters.Letter:
-    """Today's letter for one invoice (or installment) at one stage, as its Log row keeps it; with `sent`,
-    the Log row of a letter that went out without its record, the letter dated as it went out and giving
-    the deadline it gave.
+def channel_for(customer: Customer | None) -> Channel:
+    """A reminder goes by e-mail to a customer with an address, else by post."""
+    return Channel.EMAIL if customer is not None and is_email_address(customer.email) else Channel.POST
+
+
+def letter_record(
+    assessment, state, stage: str, installment=None, sent: LogEntry | None = None, channel: str = "email"
+) -> letters.Letter:
+    """Today's letter for one invoice (or installment) at one stage, going out by `channel`, as its Log row keeps
+    it; with `sent`, the Log row of a letter that went out without its record, the letter dated as it went out
+    and giving the deadline it gave.
 
     Raises law.RateMissing when a claim stage or a consumer's first reminder needs a rate the tables do
     not have: such a letter is not written until the rate is added."""
@@ -307,7 +316,9 @@ def letter_record(assessment, state, stage: str, installment=None, sent: LogEntr
         and (state.claim.interest or state.claim.flat_fee)
     ):
         claim = state.claim
-    notice = _b2c_notice(ledger, state, as_of) if stage == Stage.REMINDER_1 and consumer else None
+    if sent is not None:
+        channel = sent.channel or "email"
+    notice = _b2c_notice(ledger, as_of, channel, max(balance, ZERO)) if stage == Stage.REMINDER_1 and consumer else None
     deadline = (
         dunning.deadline(sent, creditor, consumer)
         if sent is not None
@@ -326,27 +337,33 @@ def letter_record(assessment, state, stage: str, installment=None, sent: LogEntr
     )
 
 
-def _b2c_notice(ledger, state, sent: date) -> letters.Notice | None:
+def _b2c_notice(ledger, sent: date, channel: str, outstanding: Decimal) -> letters.Notice | None:
     """What a Belgian consumer's first reminder must announce (Code of Economic Law, Book XIX): the end of
-    the 14 days, and the interest rate and fixed compensation the general terms provide (never above the
-    legal maximum; nothing at all without the creditor's enterprise number)."""
+    the 14 days (which start later for a letter posted than for an e-mail), and the interest rate and fixed
+    compensation the general terms provide, never above the legal maximum for `outstanding` (nothing at all
+    without the creditor's enterprise number). The claim later holds to what was announced."""
     creditor = ledger.creditor
     if creditor.country != "BE":
         return None
-    grace_end = law.b2c_grace_end(sent, "email")
+    grace_end = law.b2c_grace_end(sent, channel if channel in law.PAPER_CHANNELS else "email")
     allowed = creditor.b2c_terms_allow_damages and bool(creditor.enterprise_number.strip())
     rate = fee = None
     legal_rate = False
     if allowed and creditor.interest_rule != "none" and not creditor.waive_extras:
-        statutory = law.with_later_rate(law.BE_B2B_RATES, creditor.later_legal_rate)
-        ceiling = law.rate_on(statutory, grace_end + law.ONE_DAY).rate
         wanted = creditor.b2c_interest_rate
         if wanted is None and creditor.interest_rule == "contractual":
             wanted = creditor.interest_rate
-        rate = ceiling if wanted is None else wanted
+        statutory = law.with_later_rate(law.BE_B2B_RATES, creditor.later_legal_rate)
+        try:
+            ceiling = law.rate_on(statutory, grace_end + law.ONE_DAY).rate
+        except law.RateMissing:
+            if wanted is None or wanted > law.B2C_SAFE_RATE:
+                raise
+            ceiling = wanted  # within every half-year's ceiling so far
+        rate = ceiling if wanted is None else min(wanted, ceiling)
         legal_rate = wanted is None
     if allowed and creditor.flat_fee and not creditor.waive_extras:
-        cap = law.b2c_indemnity_cap(max(state.balance, ZERO))
+        cap = law.b2c_indemnity_cap(outstanding)
         fee = cap if creditor.b2c_fixed_compensation is None else min(creditor.b2c_fixed_compensation, cap)
     return letters.Notice(grace_end, rate, fee, legal_rate)
 

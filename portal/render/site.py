@@ -410,7 +410,9 @@ def _page_of(r: _Renderer, state: InvoiceState, warnings: list[str]) -> _Page:
     try:
         if stage and record is None:
             went_out = entry if entry is not None and entry.sent and stage_key(entry.action) == stage else None
-            record = reminders.letter_record(assessment, state, stage, sent=went_out)
+            record = reminders.letter_record(
+                assessment, state, stage, sent=went_out, channel=reminders.channel_for(state.customer)
+            )
     except law.RateMissing as exc:
         warnings.append(f"Invoice {state.invoice.number}: its page shows no letter. {exc}")
         stage = ""
