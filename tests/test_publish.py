@@ -487,19 +487,23 @@ def test_git_branch_target(site: Path, state_dir: Path, tmp_path: Path) -> None:
     assert git("-C", str(bare), "log", "--format=%s", "pages") == "Publish 2026-03-01: 8 files"
 
     edit_same_size(site, PAGE)
+    first = git("-C", str(bare), "rev-parse", "pages")
     assert publish(site, target, state_dir=state_dir, message="second") == Plan(changed=(PAGE,))
-    assert git("-C", str(bare), "rev-list", "--count", "pages") == "2"
-    assert git("-C", str(bare), "diff", "--name-only", "pages~1", "pages") == PAGE
-    git("-C", str(tmp_path / "clone"), "pull", "-q", "--ff-only")
+    assert git("-C", str(bare), "rev-list", "--count", "pages") == "1"  # the branch replaced, no history kept
+    assert git("-C", str(bare), "diff", "--name-only", first, "pages") == PAGE
+    git("-C", str(tmp_path / "clone"), "fetch", "-q")
+    git("-C", str(tmp_path / "clone"), "reset", "-q", "--hard", "origin/pages")
     assert tree(tmp_path / "clone") == tree(site)
 
+    second = git("-C", str(bare), "rev-parse", "pages")
     assert publish(site, target, state_dir=state_dir, message="nothing") == Plan()
     assert publish(site, target, state_dir=tmp_path / "fresh-state", message="nothing") == Plan()
-    assert git("-C", str(bare), "rev-list", "--count", "pages") == "2"
+    assert git("-C", str(bare), "rev-parse", "pages") == second
 
     (site / "c" / "TOKENC" / "index.html").unlink()
     assert publish(site, target, state_dir=state_dir, message="third") == Plan(removed=("c/TOKENC/index.html",))
-    assert git("-C", str(bare), "diff", "--name-status", "pages~1", "pages") == "D\tc/TOKENC/index.html"
+    assert git("-C", str(bare), "log", "--format=%s", "pages") == "third"
+    assert git("-C", str(bare), "log", "--all", "--format=%s", "--", "c/TOKENC/index.html") == ""  # in no history
 
 
 def test_git_push_rejected(site: Path, state_dir: Path, tmp_path: Path) -> None:
@@ -551,6 +555,10 @@ def test_interrupted_git_publish_keeps_the_branch_whole_and_converges(
     assert tree(tmp_path / "clone") == tree(site) and assert_whole_pages(tmp_path / "clone", site) == 3
 
     publish(big, target, state_dir=state_dir)
-    git("-C", str(tmp_path / "clone"), "pull", "-q", "--ff-only")
+    git("-C", str(tmp_path / "clone"), "fetch", "-q")
+    git("-C", str(tmp_path / "clone"), "reset", "-q", "--hard", "origin/pages")
     assert tree(tmp_path / "clone") == tree(big)
-    assert git("-C", str(bare), "rev-parse", "pages~1") == old
+    assert (
+        git("-C", str(bare), "rev-parse", "pages") != old
+        and git("-C", str(bare), "rev-list", "--count", "pages") == "1"
+    )

@@ -178,7 +178,8 @@ class _Folder:
 
 
 class _Git(_Folder):
-    """A work tree of the branch, kept under the state folder; the publish is one commit, pushed."""
+    """A work tree of the branch, kept under the state folder; the publish is one commit without parents, pushed
+    in place of the branch, so that the pages a publish removed stay in no history of a public repository."""
 
     def __init__(self, target: Target, state_dir: Path):
         super().__init__(state_dir / f"git-{hashlib.sha256(str(target).encode()).hexdigest()[:16]}")
@@ -223,29 +224,33 @@ class _Git(_Folder):
         self._git("add", "-A", what="Staging the site")
         if self._git("diff", "--cached", "--quiet", what="Comparing with the branch", ok=(0, 1)).returncode == 0:
             return
+        tree = self._git("write-tree", what="Staging the site").stdout.strip()
         # A fixed identity so publishing works on machines without git set up; GIT_AUTHOR_* still win.
-        self._git(
+        commit = self._git(
             "-c",
             "user.name=Debtor Portal",
             "-c",
             "user.email=debtor-portal@localhost",
             "-c",
             "commit.gpgsign=false",
-            "commit",
-            "-q",
+            "commit-tree",
+            tree,
             "-m",
             message,
             what="Committing the site",
-        )
+        ).stdout.strip()
+        published = self._git("rev-parse", "--verify", "-q", "HEAD", what="Reading the branch", ok=(0, 1))
         self._git(
             "push",
             "-q",
+            f"--force-with-lease={self.ref}:{published.stdout.strip()}",  # replaced only if as fetched
             self.url,
-            f"HEAD:{self.ref}",
+            f"{commit}:{self.ref}",
             what=f"Pushing to {self.url}",
-            hint="If someone else updated the branch meanwhile, publish again; otherwise check your "
-            "access rights and any branch protection on the repository.",
+            hint="If someone else updated the branch meanwhile, publish again; otherwise check your access rights, "
+            "and that the branch's protection allows it to be replaced (a force push): each publish replaces it.",
         )
+        self._git("reset", "-q", "--soft", commit, what="Recording the published commit")
 
 
 class _Rclone:
