@@ -557,3 +557,20 @@ def test_the_wrapper_policy_still_applies_after_the_page_is_written(browser, sam
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_encrypted_page_links_to_no_anchor_that_would_replace_its_key(sample_copy, tmp_path):
+    """An encrypted page's address ends in #k=KEY: '#claim' after it, or an in-page '#claim', would lose the key."""
+    edit_workbook(sample_copy, "Settings", {f"B{_setting_row('encrypt_pages')}": "yes"})
+    outcome = build_command.build(
+        FileWorkbook(sample_copy), today=date(2026, 11, 16), out_dir=tmp_path / "site", secret_file=tmp_path / "secret"
+    )
+    secret = tokens.load_secret(tmp_path / "secret").key
+    claims = 0
+    for link in [*outcome.site.invoice_pages.values(), *outcome.site.statement_pages.values()]:
+        key = encrypt.page_key(secret, link.path)
+        for document in (tmp_path / "site" / link.path).glob("*.html"):
+            page = encrypt.open_sealed(payload(document.read_text()), key).decode()
+            claims += 'id="claim"' in page or "claimed" in page
+            assert 'href="#claim"' not in page and not re.search(r'href="[^"]*#k=[^"]*#', page), document
+    assert claims
