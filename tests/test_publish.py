@@ -228,6 +228,28 @@ def test_first_publish_refuses_to_delete_files_it_never_published(site: Path, st
     assert (tmp_path / "www" / "notes.txt").read_text() == "mine"
 
 
+def test_a_target_folder_is_made_only_inside_a_folder_that_is_there(
+    site: Path, state_dir: Path, tmp_path: Path
+) -> None:
+    """An unconnected share (its folder missing) or a path under a file: refused, nothing made on this disk."""
+    (tmp_path / "afile").write_text("x")
+    for spec in ("afile/www", "unmounted/share/www"):
+        with pytest.raises(PublishError, match="is not a folder here"):
+            publish(site, parse_target(spec, base_dir=tmp_path), state_dir=state_dir)
+    assert not (tmp_path / "unmounted").exists()
+    publish(site, parse_target("www", base_dir=tmp_path), state_dir=state_dir)  # a new folder in one that is there
+    assert tree(tmp_path / "www") == tree(site)
+
+
+def test_a_target_that_cannot_be_written_is_said_in_a_line(site: Path, state_dir: Path, tmp_path: Path) -> None:
+    target = parse_target("www", base_dir=tmp_path)
+    publish(site, target, state_dir=state_dir)
+    shutil.rmtree(tmp_path / "www" / "i")
+    (tmp_path / "www" / "i").write_text("a file where a folder goes")
+    with pytest.raises(PublishError, match=r"(?s)Writing .*www/i.* failed: .*publish again"):
+        publish(site, target, state_dir=state_dir)
+
+
 def test_overlapping_folders_are_refused(site: Path, state_dir: Path, tmp_path: Path) -> None:
     for spec, state in [
         ("site/out", state_dir),

@@ -400,16 +400,22 @@ def run(args: argparse.Namespace) -> int:
         from ..app import publish
 
         site_dir = args.site or workbook.folder / "site_out"
-        with ProgressBar() as bar:
-            done = publish.publish(
-                workbook,
-                site_dir=site_dir,
-                to=args.to,
-                dry_run=args.dry_run,
-                creditor=creditor,
-                secret_file=args.secret_file,
-                progress=bar,
+        try:
+            with ProgressBar() as bar:
+                done = publish.publish(
+                    workbook,
+                    site_dir=site_dir,
+                    to=args.to,
+                    dry_run=args.dry_run,
+                    creditor=creditor,
+                    secret_file=args.secret_file,
+                    progress=bar,
+                )
+        except KeyboardInterrupt:
+            print(
+                "Interrupted: the target may hold part of the new site. Publish again to complete it.", file=sys.stderr
             )
+            return EXIT_INTERRUPTED
         _print_publish(done)
         return EXIT_OK
     if args.command == "actions":

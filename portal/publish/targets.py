@@ -159,8 +159,14 @@ class _Folder:
         return {path: ("sha256", digest) for path, digest in site_files(self.root).items()}
 
     def upload(self, site_dir: Path, paths: list[str]) -> None:
-        for path in paths:
-            _write_atomic(self.root / path, (site_dir / path).read_bytes())
+        try:
+            for path in paths:
+                _write_atomic(self.root / path, (site_dir / path).read_bytes())
+        except OSError as exc:
+            raise PublishError(
+                f"Writing {exc.filename or self.root} failed: {exc.strerror or exc}. Check that the target folder "
+                f"{self.root} can be written to, then publish again to complete it."
+            ) from exc
 
     def remove(self, paths: tuple[str, ...]) -> None:
         for path in paths:
@@ -324,6 +330,11 @@ def _backend(site_dir: Path, target: Target, state_dir: Path) -> _Folder | _Rclo
     _apart(root, "The target folder", state_dir, "the publish state folder")
     if root.exists() and not root.is_dir():
         raise PublishError(f"The target {root} is a file, not a folder; choose a folder.")
+    if not root.exists() and not root.parent.is_dir():  # an unmounted share, say: do not make it on this disk
+        raise PublishError(
+            f"{root.parent}, which should hold the target folder {root.name}, is not a folder here (a share not "
+            "connected?): connect or create it, or choose another target."
+        )
     return _Folder(root)
 
 
