@@ -594,3 +594,16 @@ def test_a_statement_with_a_plan_leads_to_its_installments(sample_site):
         statement = english(out, outcome.site.statement_pages[state.invoice.customer_id])
         link = re.search(r'<a href="([^"]+)">Pay one installment of the plan', statement)
         assert link and outcome.site.invoice_pages[state.invoice.number].path in link[1], state.invoice.number
+
+
+def test_a_formal_notice_at_an_agreed_rate_gives_the_law_as_its_basis(sample_site):
+    """The sample's rate is contractual: the letter's basis is still the Law of 2 August 2002 (the EUR 40 is
+    statutory), as the statement of claim below it says, the rate being the one the terms set."""
+    _, out = sample_site
+    letters = [page.read_text() for page in out.glob("i/*/en.html") if "Legal basis: " in page.read_text()]
+    assert letters
+    for source in letters:
+        letter = html.unescape(source.partition('<div class="letter">')[2].partition("</div>")[0])
+        if "Legal basis: " in letter and "were announced in our first reminder" not in letter:  # a business's
+            assert "Legal basis: Belgian Act of 2 August 2002" in letter, letter
+            assert "(contractual rate)" not in letter and "at the rate set in our general terms" in letter

@@ -397,7 +397,7 @@ def _claim_context(claim: law.Claim | None, creditor, f) -> SimpleNamespace | No
         total=f.money(claim.total),
         rate=f.percent(segments[-1].rate) if segments else "",
         from_day=f.day(claim.from_day),
-        legal_basis=f.t("legal_basis_contract") if contract else f.t(f"legal_basis_{claim.basis}"),
+        legal_basis=f.t(f"legal_basis_{claim.basis}"),  # an agreed rate too runs under the law, as the fee does
         by_law=not contract and claim.basis != "be_b2c",
     )
 
