@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from portal.app import errors
 from portal.app.import_bank import import_bank
 from portal.app.load import assessed
 from portal.codes.payment import rf
@@ -336,3 +337,14 @@ def test_returned_outgoing_payments_are_not_taken_for_customer_payments(workbook
     ]
     coda_done = _run(workbook, _statement(tmp_path, "CODA", coda_entries))
     assert coda_done.decisions[0].outcome is Outcome.SKIPPED
+
+
+@pytest.mark.parametrize("kind", ["camt.053.001.02", "CODA"])
+def test_an_amount_with_more_than_cents_stops_the_import_rather_than_be_rounded(workbook, tmp_path, kind):
+    statement = _statement(tmp_path, kind, [Entry("61.175", date(2026, 11, 10), ref="BNK-0900", text="2026-0004")])
+    before = workbook.read_bytes()
+    with pytest.raises(errors.ImportFailed) as raised:
+        _run(workbook, statement)
+    message = errors.failure(raised.value).message
+    assert statement.name in message and "61.175 has more than two decimals" in message
+    assert workbook.read_bytes() == before

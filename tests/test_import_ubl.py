@@ -143,6 +143,16 @@ def test_an_unreadable_file_stops_the_import(sample_copy, tmp_path):
     assert sample_copy.read_bytes() == before
 
 
+def test_an_amount_with_more_than_cents_stops_the_import_rather_than_be_rounded(sample_copy, tmp_path):
+    _write(tmp_path / "in", "odd.xml", einvoice("INV-9003", GENT, "100.005"))
+    before = sample_copy.read_bytes()
+    with pytest.raises(errors.ImportFailed) as raised:
+        _run(sample_copy, tmp_path / "in")
+    assert "odd.xml" in (message := errors.failure(raised.value).message)
+    assert "100.005 has more than two decimals" in message
+    assert sample_copy.read_bytes() == before
+
+
 def test_a_file_that_is_not_an_einvoice_is_named(tmp_path):
     with pytest.raises(UnreadableFile, match="not a UBL invoice or credit note"):
         ubl.read(b"<?xml version='1.0'?><Order xmlns='urn:x'/>", "order.xml")

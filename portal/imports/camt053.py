@@ -70,7 +70,7 @@ def _amount(element: ET.Element | None, file: str, where: str) -> tuple[Decimal,
         raise UnreadableFile(file, f"the amount '{raw}' is not a number.", where) from None
     if not amount.is_finite() or amount < 0:
         raise UnreadableFile(file, f"the amount '{raw}' is not a positive number.", where)
-    return money(amount), (element.get("Ccy", "") if element is not None else "").upper()
+    return money(amount, file, where), (element.get("Ccy", "") if element is not None else "").upper()
 
 
 def _date(element: ET.Element | None, file: str, where: str) -> date | None:

@@ -64,7 +64,7 @@ def _date(raw: str, file: str, line: int) -> date | None:
 def _amount(raw: str, file: str, line: int) -> Decimal:
     if not raw.isdigit():
         raise UnreadableFile(file, f"the amount '{raw}' is not 15 digits.", f"line {line}")
-    return money(Decimal(raw) / 1000)
+    return money(Decimal(raw) / 1000, file, f"line {line}")
 
 
 def read(data: bytes, file: str) -> list[Statement]:

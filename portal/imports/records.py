@@ -12,10 +12,15 @@ MAX_STATEMENT_BYTES = 20 * 1024 * 1024  # a year of a busy SME's daily statement
 MAX_EINVOICE_BYTES = 30 * 1024 * 1024  # an e-invoice carrying its PDF and attachments
 
 
-def money(amount: Decimal) -> Decimal:
-    """Two decimals when the amount has no more (statements write 515.9, 515.900 or 515.90)."""
+def money(amount: Decimal, file: str, where: str) -> Decimal:
+    """The amount in cents (statements write 515.9, 515.900 or 515.90); one with more, which no euro payment or
+    invoice has, makes the file unreadable rather than be rounded without a word."""
     cents = amount.quantize(Decimal("0.01"))
-    return cents if cents == amount else amount
+    if cents != amount:
+        raise UnreadableFile(
+            file, f"the amount {amount} has more than two decimals: ask its sender for a corrected file.", where
+        )
+    return cents
 
 
 class UnreadableFile(Unreadable):

@@ -57,7 +57,7 @@ def read(data: bytes, file: str) -> EInvoice:
         issue_date=issue,
         due_date=due,
         currency=currency,
-        payable=money(payable),
+        payable=money(payable, file, where),
         payment_reference=text(means, "PaymentID") if means is not None else "",
         seller_iban=(text(means, "PayeeFinancialAccount/ID") if means is not None else "").replace(" ", "").upper(),
         seller_name=_party(root.find("AccountingSupplierParty/Party")).name,
