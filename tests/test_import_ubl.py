@@ -158,6 +158,29 @@ def test_a_file_that_is_not_an_einvoice_is_named(tmp_path):
         ubl.read(b"<?xml version='1.0'?><Order xmlns='urn:x'/>", "order.xml")
 
 
+def test_a_file_for_the_other_import_or_an_empty_one_is_named_for_what_it_is(tmp_path):
+    from dataclasses import replace
+
+    from portal.app.import_bank import read_statement
+    from portal.app.import_ubl import read_einvoice
+
+    from .bankfiles import Entry, coda
+
+    statement = _write(tmp_path, "statement.cod", coda([Entry("10.00", TODAY)]))
+    invoice = _write(tmp_path, "invoice.xml", einvoice("INV-9004", GENT, "10.00"))
+    empty = _write(tmp_path, "empty.xml", b"")
+    with pytest.raises(UnreadableFile, match="is a bank statement, not an e-invoice: import it with import-bank"):
+        read_einvoice(statement)
+    with pytest.raises(UnreadableFile, match="is an e-invoice, not a bank statement: import it with import-ubl"):
+        read_statement(invoice)
+    for read in (read_einvoice, read_statement):
+        with pytest.raises(UnreadableFile, match="it is empty"):
+            read(empty)
+    bom = _write(tmp_path, "bom.cod", b"\xef\xbb\xbf" + statement.read_bytes())
+    same = [[replace(e, file="statement.cod") for e in s.entries] for s in read_statement(bom)]
+    assert same == [list(s.entries) for s in read_statement(statement)]
+
+
 def test_the_embedded_pdf_is_published_with_the_invoice_page(sample_copy, tmp_path):
     from portal.app import build
 

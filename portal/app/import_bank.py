@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from ..domain.progress import Progress
-from ..imports import camt053, coda
+from ..imports import camt053, coda, ubl
 from ..imports.match import Decision, Outcome, decide, payment_rows
 from ..imports.records import MAX_STATEMENT_BYTES, BankEntry, Statement, UnreadableFile
 from ..workbook.port import Applied, Changes, WorkbookPort
@@ -71,7 +71,14 @@ def read_statement(path: Path) -> list[Statement]:
             f"it is {size / 1024 / 1024:.0f} MB, more than the {MAX_STATEMENT_BYTES // 1024 // 1024} MB a bank "
             "statement can reasonably be: export shorter periods (one month at a time) from your bank.",
         )
-    data = path.read_bytes()
+    data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")  # a byte order mark some editors add
+    if not data.strip():
+        raise UnreadableFile(name, "it is empty: export the statement from your bank again.")
+    if ubl.is_einvoice(data):
+        raise UnreadableFile(
+            name,
+            "it is an e-invoice, not a bank statement: import it with import-ubl (Import e-invoices on the ribbon).",
+        )
     if camt053.is_camt(data):
         return camt053.read(data, name)
     if coda.is_coda(data):

@@ -14,7 +14,7 @@ from stdnum.eu import vat as eu_vat
 from ..codes.payment import ogm, rf
 from ..domain.ledger import Ledger
 from ..domain.progress import Progress
-from ..imports import ubl
+from ..imports import camt053, coda, ubl
 from ..imports.language import guess_language
 from ..imports.match import references_in_text
 from ..imports.records import MAX_EINVOICE_BYTES, EInvoice, UnreadableFile
@@ -76,7 +76,16 @@ def read_einvoice(path: Path) -> EInvoice:
             f"it is {size / 1024 / 1024:.0f} MB, more than the {MAX_EINVOICE_BYTES // 1024 // 1024} MB "
             "an e-invoice can reasonably be.",
         )
-    return ubl.read(path.read_bytes(), path.name)
+    data = path.read_bytes()
+    if not data.strip():
+        raise UnreadableFile(path.name, "it is empty: export the e-invoice again.")
+    if camt053.is_camt(data) or coda.is_coda(data.removeprefix(b"\xef\xbb\xbf")):
+        raise UnreadableFile(
+            path.name,
+            "it is a bank statement, not an e-invoice: import it with import-bank (Import bank statement on the "
+            "ribbon).",
+        )
+    return ubl.read(data, path.name)
 
 
 def _compact_iban(iban: str) -> str:

@@ -20,6 +20,11 @@ _CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 _CREDIT_TRANSFER = {"30", "58", "31", "42", "1", "ZZZ"}
 
 
+def is_einvoice(data: bytes) -> bool:
+    head = data[:4096]
+    return _INVOICE_NS.encode() in head or _CREDIT_NOTE_NS.encode() in head
+
+
 def read(data: bytes, file: str) -> EInvoice:
     root, namespace = parse(data, file)
     if (root.tag, namespace) not in (("Invoice", _INVOICE_NS), ("CreditNote", _CREDIT_NOTE_NS)):
