@@ -105,6 +105,14 @@ def test_new_invoices_and_customers_are_added_with_their_pdf(sample_copy, tmp_pa
     assert "Read 4 e-invoice(s): 4 added, 2 new customer(s), 0 skipped." in done.lines()[0]
 
 
+def test_a_buyer_without_a_vat_or_enterprise_number_is_added_as_a_consumer(sample_copy, tmp_path):
+    """No claim that only a business owes may reach someone the e-invoice gives no business number for."""
+    inbox = _write(tmp_path / "inbox", "1.xml", einvoice("INV-9005", Buyer("Marc Peeters", city="Gent"), "80.00"))
+    done = _run(sample_copy, inbox)
+    assert load(FileWorkbook(sample_copy)).ledger.customer("C041").kind == "B2C"
+    assert any("C041 (Marc Peeters) was added as a consumer (B2C)" in w for w in done.warnings), done.warnings
+
+
 def test_known_numbers_are_skipped_and_a_changed_amount_is_named(sample_copy, tmp_path):
     first = _write(tmp_path / "a", "x.xml", einvoice("INV-9001", EUPEN, "1210.00"))
     _run(sample_copy, first)

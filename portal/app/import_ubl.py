@@ -294,9 +294,14 @@ def _plan(read: list[EInvoice], ledger: Ledger, flat: bool, invoice_columns: dic
                     "phone": buyer.phone,
                     "address": buyer.address,
                     "vat": buyer.enterprise_number,
-                    "kind": "B2B",
+                    "kind": "B2B" if buyer.enterprise_number else "B2C",
                 }
             )
+            if not buyer.enterprise_number:  # the consumer's rules are the stricter ones: no claim a business's allow
+                plan.warnings.append(
+                    f"{label}: customer {customer_id} ({name}) was added as a consumer (B2C), as the e-invoice gives "
+                    "no VAT or enterprise number: set its Kind to B2B on the Customers sheet if it is a business."
+                )
         row: dict[str, object] = {
             "number": invoice.number,
             "kind": kind,
