@@ -348,3 +348,16 @@ def test_an_amount_with_more_than_cents_stops_the_import_rather_than_be_rounded(
     message = errors.failure(raised.value).message
     assert statement.name in message and "61.175 has more than two decimals" in message
     assert workbook.read_bytes() == before
+
+
+def test_a_statement_of_another_account_is_refused_and_nothing_written(workbook, tmp_path):
+    from .bankfiles import camt053
+
+    statement = tmp_path / "other.xml"
+    statement.write_bytes(camt053([Entry("10.00", date(2026, 11, 10), ref="BNK-0901")], account="BE68539007547034"))
+    before = workbook.read_bytes()
+    with pytest.raises(errors.ImportFailed) as raised:
+        _run(workbook, statement)
+    message = errors.failure(raised.value).message
+    assert "other.xml: the statement is for account BE68539007547034, not the IBAN in the Settings" in message
+    assert workbook.read_bytes() == before

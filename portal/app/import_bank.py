@@ -22,7 +22,6 @@ CURRENCY = "EUR"
 class BankImport:
     files: tuple[str, ...]
     decisions: tuple[Decision, ...]
-    warnings: tuple[str, ...]
     written: Applied | None  # None when there was nothing to write
 
     def count(self, outcome: Outcome) -> int:
@@ -45,7 +44,6 @@ class BankImport:
             for d in self.decisions:
                 if d.outcome is outcome and (outcome is not Outcome.SKIPPED or not d.entry.booked or d.duplicate):
                     lines.append(f"  {outcome.value.upper()}: {d.where}: {_amount(d.entry)} — {d.reason}")
-        lines += [f"  WARNING: {w}" for w in self.warnings]
         if self.written:
             lines.append(f"{self.rows_added} payment row(s) written to {self.written.target}")
         else:
@@ -127,6 +125,14 @@ def import_bank(
         for statement in read:
             problems += _currency_problems(statement)
         statements += read
+    _, ledger = checked(workbook, creditor)
+    own = ledger.creditor.iban.replace(" ", "").upper()
+    problems += [
+        f"{s.file}: the statement is for account {s.account_iban}, not the IBAN in the Settings "
+        f"({ledger.creditor.iban}): its payments were not made to you. Remove this file, or correct the IBAN."
+        for s in statements
+        if s.account_iban and s.account_iban.replace(" ", "").replace("-", "").upper() not in (own, own[4:])
+    ]
     if problems:
         raise ImportFailed(
             f"{len(problems)} problem(s) in the file(s) to import: nothing was written. Correct or remove them "
@@ -134,13 +140,6 @@ def import_bank(
             tuple(problems),
         )
     report(len(files), total, f"Matching with {workbook.name}")
-    _, ledger = checked(workbook, creditor)
-    own = ledger.creditor.iban.replace(" ", "").upper()
-    warnings = [
-        f"{s.file}: the statement is for account {s.account_iban}, not the IBAN in the Settings ({ledger.creditor.iban})"
-        for s in statements
-        if s.account_iban and s.account_iban.replace(" ", "").replace("-", "").upper() not in (own, own[4:])
-    ]
     entries = [e for s in statements for e in s.entries]
     decisions = decide(entries, ledger, as_of or ledger.creditor.as_of or today)
     rows = [row for d in decisions for row in payment_rows(d)]
@@ -149,4 +148,4 @@ def import_bank(
         report(len(files) + 1, total, f"Writing {len(rows)} payment(s)")
         written = workbook.apply(Changes(append={"payments": rows}))
     report(total, total, "Done")
-    return BankImport(tuple(Path(f).name for f in files), tuple(decisions), tuple(warnings), written)
+    return BankImport(tuple(Path(f).name for f in files), tuple(decisions), written)
