@@ -297,3 +297,11 @@ def test_unknown_stage_or_language_is_refused():
         render_reminder("reminder_3", "fr", make_context())
     with pytest.raises(ValueError, match="language"):
         render_reminder("nudge", "it", make_context())
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_consumers_first_reminder_says_how_to_dispute_whether_it_is_mailed_or_posted(lang):
+    """A first reminder without an e-mail address goes by post: 'reply to this e-mail' would mean nothing."""
+    text = render_reminder("reminder_1", lang, make_context(b2c=True, stage="reminder_1")).text
+    words = {"fr": "ce courriel", "nl": "deze e-mail", "en": "this e-mail", "de": "diese E-Mail"}[lang]
+    assert words not in text and "compta@atelier-dupont.be" in text.split("**27/05/2025**", 1)[1].split("\n")[0]
