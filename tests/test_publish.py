@@ -174,8 +174,9 @@ def test_dry_run_reports_and_changes_nothing(site: Path, state_dir: Path, tmp_pa
     assert tree(tmp_path / "www") == target_before and tree(state_dir) == state_before
 
 
+@pytest.mark.parametrize("languages", [False, True], ids=["one page", "pages in two languages linking each other"])
 def test_upload_order_assets_then_linked_pages_then_removals(
-    site: Path, state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    site: Path, state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, languages: bool
 ) -> None:
     target = parse_target("www", base_dir=tmp_path)
     publish(site, target, state_dir=state_dir)
@@ -186,7 +187,10 @@ def test_upload_order_assets_then_linked_pages_then_removals(
     write(
         site,
         {
-            "i/TOKEN2/index.html": page("i/TOKEN2", "due.ics").replace("abc", "def"),
+            "i/TOKEN2/index.html": page("i/TOKEN2", "due.ics", *(["en.html"] if languages else [])).replace(
+                "abc", "def"
+            ),
+            **({"i/TOKEN2/en.html": page("i/TOKEN2", "index.html").replace("abc", "def")} if languages else {}),
             "i/TOKEN2/due.ics": "x",
             "c/TOKENC/index.html": page("c/TOKENC", "../../i/TOKEN1/", "../../i/TOKEN2/").replace("abc", "def"),
         },
@@ -216,7 +220,8 @@ def test_upload_order_assets_then_linked_pages_then_removals(
     first_page = min(i for i, rel in enumerate(puts) if rel.endswith(".html"))
     assert all(not rel.endswith(".html") for rel in puts[:first_page])
     assert all(rel.endswith(".html") for rel in puts[first_page:])
-    assert puts.index("i/TOKEN2/index.html") < puts.index("c/TOKENC/index.html")
+    new_pages = ["i/TOKEN2/index.html", "i/TOKEN2/en.html"] if languages else ["i/TOKEN2/index.html"]
+    assert all(puts.index(new) < puts.index("c/TOKENC/index.html") for new in new_pages)  # never a dead link
     assert tree(www) == tree(site)
 
 

@@ -346,19 +346,28 @@ _LINK = re.compile(r"""(?:href|src)\s*=\s*["']([^"'#?]*)""", re.IGNORECASE)
 
 
 def _batches(site_dir: Path, todo: Plan) -> list[list[str]]:
-    """Upload order: everything but pages, then pages, each new page after the new pages it links to."""
+    """Upload order: everything but pages, then pages, each folder of pages after the folders of the new pages
+    it links to. A folder goes whole: its languages link to each other, and would otherwise make every order
+    a cycle."""
     uploads = set(todo.added + todo.changed)
     pages = {p for p in uploads if p.endswith((".html", ".htm"))}
     new_pages = pages & set(todo.added)
     batches = [sorted(uploads - pages)]
-    order = TopologicalSorter({page: (_links(site_dir, page) & new_pages) - {page} for page in pages})
+    folders: dict[str, set[str]] = {}
+    for page in pages:
+        folders.setdefault(posixpath.dirname(page), set()).add(page)
+    needs = {
+        folder: {posixpath.dirname(link) for page in members for link in _links(site_dir, page) & new_pages} - {folder}
+        for folder, members in folders.items()
+    }
+    order = TopologicalSorter(needs)
     try:
         order.prepare()
         while order.is_active():
             ready = order.get_ready()
-            batches.append(sorted(ready))
+            batches.append(sorted(page for folder in ready for page in folders[folder]))
             order.done(*ready)
-    except CycleError:  # new pages linking to each other: no order helps, send them together
+    except CycleError:  # new folders linking to each other (a new customer's first invoice): send them together
         batches.append(sorted(pages))
     return [batch for batch in batches if batch]
 
