@@ -93,3 +93,16 @@ def test_a_payment_giving_two_communications_is_split_over_their_invoices():
         ("153", Decimal("153.00")),
         ("F-2026-78", Decimal("50.00")),
     ]
+
+
+def test_a_payer_matched_earlier_in_the_same_import_is_known_for_its_later_entries():
+    from dataclasses import replace
+
+    iban = "BE68539007547034"
+    first = replace(_entry("+++090/9337/55493+++", amount="50.00", name="B. Vandaele"), counterparty_iban=iban)
+    second = replace(_entry(amount="99.00", name="B. Vandaele"), counterparty_iban=iban, where="entry 2")
+    alone = decide([second], LEDGER, AS_OF)[0]
+    assert alone.outcome is Outcome.UNMATCHED and "payer is not known" in alone.reason
+    matched, suggested = decide([first, second], LEDGER, AS_OF)
+    assert matched.outcome is Outcome.MATCHED
+    assert suggested.outcome is Outcome.SUGGESTED and suggested.shares[0].invoice == "F-2026-77", suggested.reason

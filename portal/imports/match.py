@@ -129,6 +129,14 @@ class _Book:
             if _party_name(c.name):
                 self.payers.setdefault(_party_name(c.name), set()).add(c.id)
 
+    def learn(self, decision: Decision) -> None:
+        """A payer matched in this import is known for its later entries, as one matched in an earlier import."""
+        customers = {self.assessment.invoice(s.invoice).invoice.customer_id for s in decision.shares if s.invoice}
+        entry = decision.entry
+        for key in (entry.counterparty_iban.replace(" ", "").upper(), _party_name(entry.counterparty_name)):
+            if key and customers:
+                self.payers.setdefault(key, set()).update(customers)
+
     def _customer_of(self, p: Payment) -> str:
         number = p.invoice.strip() or self.to_invoice.get(_compact(p.reference) or "", "")
         invoice = self.ledger.invoice(number) if number else None
@@ -191,6 +199,8 @@ def decide(entries: list[BankEntry], ledger: Ledger, as_of: date) -> list[Decisi
     for index in credits:
         if index not in decisions:
             decisions[index] = _match(entries[index], book)
+            if decisions[index].outcome is Outcome.MATCHED:
+                book.learn(decisions[index])
     return [decisions[i] for i in range(len(entries))]
 
 
