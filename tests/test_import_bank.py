@@ -361,3 +361,14 @@ def test_a_statement_of_another_account_is_refused_and_nothing_written(workbook,
     message = errors.failure(raised.value).message
     assert "other.xml: the statement is for account BE68539007547034, not the IBAN in the Settings" in message
     assert workbook.read_bytes() == before
+
+
+def test_a_payment_typed_by_hand_before_its_statement_is_not_written_twice(workbook, tmp_path):
+    from portal.app.load import load
+
+    typed = next(p for p in load(FileWorkbook(workbook)).ledger.payments if not p.bank_ref and p.invoice.strip())
+    entry = Entry(str(typed.amount), typed.date, ref="BNK-0902", text=f"Facture {typed.invoice}")
+    done = _run(workbook, _statement(tmp_path, "CODA", [entry]))
+    assert [d.outcome for d in done.decisions] == [Outcome.SKIPPED]
+    assert f"already typed by hand (Payments, row {typed.where.row})" in done.decisions[0].reason
+    assert any("already typed by hand" in line for line in done.lines()) and done.rows_added == 0

@@ -58,7 +58,7 @@ class Decision:
     reason: str
     shares: tuple[Share, ...] = ()
 
-    duplicate: bool = False  # skipped as the same entry as another one in this import
+    duplicate: bool = False  # skipped as one already in this import or typed by hand: the summary lists it
 
     @property
     def where(self) -> str:
@@ -196,12 +196,28 @@ def decide(entries: list[BankEntry], ledger: Ledger, as_of: date) -> list[Decisi
             reversals.append(index)
     for index in reversals:
         decisions[index] = _reverse(index, entries, credits, decisions, ledger)
+    typed = {(p.date, p.amount, p.invoice.strip()): p for p in ledger.payments if not p.bank_ref and p.invoice.strip()}
     for index in credits:
         if index not in decisions:
-            decisions[index] = _match(entries[index], book)
-            if decisions[index].outcome is Outcome.MATCHED:
-                book.learn(decisions[index])
+            decision = _match(entries[index], book)
+            if decision.outcome is Outcome.MATCHED:
+                book.learn(decision)
+                decision = _typed_before(decision, typed)
+            decisions[index] = decision
     return [decisions[i] for i in range(len(entries))]
+
+
+def _typed_before(decision: Decision, typed: dict[tuple[date, Decimal, str], Payment]) -> Decision:
+    """A payment typed by hand before its statement came (the same day, amount and invoice) is not written twice."""
+    entry = decision.entry
+    if len(decision.shares) != 1 or not decision.shares[0].invoice:
+        return decision
+    for day in dict.fromkeys(d for d in (entry.booking_date, entry.value_date) if d is not None):
+        row = typed.get((day, entry.amount, decision.shares[0].invoice))
+        if row is not None:
+            why = "already typed by hand" + _row_text(row) + ": the same day, amount and invoice"
+            return Decision(entry, Outcome.SKIPPED, why, duplicate=True)
+    return decision
 
 
 def _same_payer(a: BankEntry, iban: str, name: str, reference: str) -> bool:
