@@ -407,6 +407,39 @@ def webdav(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
             server.wait()
 
 
+HOSTS_FILES = {"CNAME": "pay.example.be\n", ".well-known/security.txt": "Contact: it@example.be\n", ".htaccess": "x"}
+
+
+@pytest.mark.parametrize("kind", ["folder", "rclone", "git"])
+def test_the_hosts_own_files_are_left_alone(
+    site: Path, state_dir: Path, tmp_path: Path, kind: str, request: pytest.FixtureRequest
+) -> None:
+    """A custom domain's CNAME (GitHub Pages), .well-known/ and .htaccess belong to the host: kept, never listed."""
+    if kind == "git":
+        bare, seed = tmp_path / "pages.git", tmp_path / "seed"
+        git("init", "-q", "--bare", str(bare))
+        write(seed, HOSTS_FILES)
+        git("-C", str(seed), "init", "-q", "-b", "pages")
+        git("-C", str(seed), "add", "-A")
+        git("-C", str(seed), "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q", "-m", "the host's")
+        git("-C", str(seed), "push", "-q", str(bare), "pages")
+        target, where = parse_target("git:pages.git#pages", base_dir=tmp_path), None
+    else:
+        where = request.getfixturevalue("webdav") / "site" if kind == "rclone" else tmp_path / "www"
+        write(where, HOSTS_FILES)
+        target = parse_target("rclone:dav:site" if kind == "rclone" else "www", base_dir=tmp_path)
+    for step in ("first", "next"):
+        if step == "next":
+            edit_same_size(site, PAGE)
+        done = publish(site, target, state_dir=state_dir)
+        assert not set(done.removed) & set(HOSTS_FILES), done
+        if kind == "git":
+            shutil.rmtree(tmp_path / "clone", ignore_errors=True)
+            git("clone", "-q", "-b", "pages", str(tmp_path / "pages.git"), str(tmp_path / "clone"))
+            where = tmp_path / "clone"
+        assert where is not None and {path: (where / path).read_text() for path in HOSTS_FILES} == HOSTS_FILES
+
+
 def test_rclone_webdav_target(site: Path, state_dir: Path, webdav: Path, tmp_path: Path) -> None:
     target = parse_target("rclone:dav:site", base_dir=tmp_path)
     served = webdav / "site"

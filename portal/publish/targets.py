@@ -280,6 +280,8 @@ class _Rclone:
         held: dict[str, tuple[str, str] | None] = {}
         for entry in json.loads(listing.stdout) if listing.returncode == 0 else []:
             path, hashes = entry["Path"], entry.get("Hashes") or {}
+            if hosts_own(path):
+                continue
             algorithm = next((name for name in ("sha256", "sha1", "md5") if hashes.get(name)), None)
             if algorithm:
                 held[path] = (algorithm, hashes[algorithm].lower())
@@ -397,14 +399,23 @@ def _same(file: Path, sha256: str, held: tuple[str, str] | None) -> bool:
     return (sha256 if algorithm == "sha256" else _digest(file, algorithm)) == digest
 
 
+HOSTS_OWN = ("CNAME",)  # GitHub Pages keeps a custom domain in it: a host's file, not the site's
+
+
+def hosts_own(path: str) -> bool:
+    """A file at the top of a target that is the host's, never the site's: hidden ones (.git, .htaccess,
+    .well-known/, a folder's .gitkeep) and HOSTS_OWN. A publish neither lists nor removes them."""
+    top = path.split("/", 1)[0]
+    return (top.startswith(".") and not _TEMP.search(path)) or path in HOSTS_OWN
+
+
 def site_files(root: Path) -> dict[str, str]:
-    """Relative posix path -> sha256 of every file under root, except hidden ones at its top
-    (.git, a folder's .gitkeep): no site has any, and a target's own are left alone."""
+    """Relative posix path -> sha256 of every file under root, except the host's own (`hosts_own`)."""
     found = {}
     for folder, subfolders, files in os.walk(root):
         if folder == str(root):
-            subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-            files = [name for name in files if not name.startswith(".")]
+            subfolders[:] = [name for name in subfolders if not hosts_own(name)]
+            files = [name for name in files if not hosts_own(name)]
         for name in files:
             path = Path(folder, name)
             found[path.relative_to(root).as_posix()] = _digest(path, "sha256")
