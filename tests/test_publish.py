@@ -622,3 +622,28 @@ def test_interrupted_git_publish_keeps_the_branch_whole_and_converges(
         git("-C", str(bare), "rev-parse", "pages") != old
         and git("-C", str(bare), "rev-list", "--count", "pages") == "1"
     )
+
+
+def test_a_first_publish_cut_off_then_a_changed_site_still_completes(
+    site: Path, state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a cut-off first publish uploaded is its own: the next publish removes what the site no longer has."""
+    from portal.publish import targets
+
+    real = targets._Folder.upload
+
+    def cut_off(self, site_dir, paths):
+        real(self, site_dir, paths)
+        raise KeyboardInterrupt
+
+    target = parse_target("www", base_dir=tmp_path)
+    monkeypatch.setattr(targets._Folder, "upload", cut_off)
+    with pytest.raises(KeyboardInterrupt):
+        publish(site, target, state_dir=state_dir)
+    monkeypatch.undo()
+    uploaded = set(tree(tmp_path / "www"))
+    assert uploaded and uploaded != set(tree(site))
+    gone = sorted(uploaded)[0]
+    (site / gone).unlink()  # the site changed before the next publish: the file it uploaded is no longer in it
+    publish(site, target, state_dir=state_dir)
+    assert tree(tmp_path / "www") == tree(site)

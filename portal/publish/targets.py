@@ -128,6 +128,8 @@ def publish(
             f"(e.g. {', '.join(foreign[:3])}), and publishing would delete them. If they may go, delete them "
             "from the target yourself (or choose an empty target) and publish again."
         )
+    if state is None:  # the target held nothing foreign: what a cut-off first publish leaves there is ours
+        _write_atomic(state_file, json.dumps({"target": str(target), "files": {}}).encode())
     report = progress or (lambda done, total, label: None)
     done, total = 0, len(todo.added) + len(todo.changed) + len(todo.removed)
     for batch in _batches(site_dir, todo):
