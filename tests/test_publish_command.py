@@ -138,3 +138,23 @@ def test_rotating_the_secret_changes_every_link(built, tmp_path, capsys):
     after = build().site.invoice_pages
     assert before.keys() == after.keys()
     assert all(before[n].token != after[n].token for n in before)
+
+
+def test_turning_encryption_on_over_links_already_sent_is_refused_until_the_secret_is_rotated(built, tmp_path):
+    """A link sent before has no key: an encrypted page would open as an error for everyone who has one."""
+    from portal.workbook import schema
+
+    workbook, build = built
+    build()
+    target = tmp_path / "www"
+    publish(workbook, target)
+    row = 2 + [s.key for s in schema.SETTINGS].index("encrypt_pages")
+    edit_workbook(workbook, "Settings", {f"B{row}": "yes"})
+    build()
+    before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    with pytest.raises(errors.Refused, match="published without 'Encrypt pages'.*secret rotate"):
+        publish(workbook, target)
+    assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file()} == before
+    assert cli.main(["secret", "rotate", str(workbook), "--yes"]) == 0
+    build()
+    assert publish(workbook, target).plan.added  # new links, on purpose

@@ -128,3 +128,19 @@ def test_secret_where_names_the_file_beside_the_workbook(workbook, capsys):
     assert cli.main(["secret", "where", str(workbook)]) == 0
     assert capsys.readouterr().out.strip() == str(state_dir(workbook.parent) / tokens.SECRET_FILE)
     shutil.rmtree(state_dir(workbook.parent), ignore_errors=True)
+
+
+def test_what_an_earlier_version_recorded_of_a_publish_is_still_read(tmp_path):
+    """Before 'encrypted' was kept, a target's record was the secret's fingerprint alone."""
+    import json
+
+    from portal.app import secret
+    from portal.workbook.port import state_dir
+
+    folder = state_dir(tmp_path)
+    folder.mkdir(parents=True)
+    (folder / secret.PUBLISHED).write_text(json.dumps({"www": "abc123"}))
+    assert secret.published_with(tmp_path, "www") == "abc123"
+    assert secret.published_encrypted(tmp_path, "www") is None
+    secret.record_published(tmp_path, "www", "def456", True)
+    assert (secret.published_with(tmp_path, "www"), secret.published_encrypted(tmp_path, "www")) == ("def456", True)

@@ -65,6 +65,17 @@ def publish(
         )
     target = publish_module.parse_target(spec, base_dir=workbook.folder)
     fingerprint = _check_secret(workbook, manifest, str(target), secret_file)
+    encrypted = ledger.creditor.encrypt_pages
+    if (
+        encrypted
+        and secrets.published_encrypted(workbook.folder, str(target)) is False
+        and secrets.published_with(workbook.folder, str(target)) == fingerprint
+    ):
+        raise Refused(
+            f"{target} holds pages published without 'Encrypt pages': with it on, every private link already sent "
+            "needs a key it does not have, and opens an error page. To encrypt on purpose, give your customers new "
+            f"links: run 'debtor-portal secret rotate {workbook.name}', then build and publish (or clear the setting)."
+        )
     message = (
         f"Publish the portal as of {manifest.as_of.isoformat()}: {manifest.invoices} invoice page(s), "
         f"{manifest.statements} statement(s)"
@@ -78,7 +89,7 @@ def publish(
         progress=progress,
     )
     if not dry_run:
-        secrets.record_published(workbook.folder, str(target), fingerprint)
+        secrets.record_published(workbook.folder, str(target), fingerprint, encrypted)
     return PublishOutcome(str(target), plan, dry_run)
 
 

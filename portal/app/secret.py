@@ -15,7 +15,7 @@ from pathlib import Path
 from ..render import tokens
 from ..workbook.port import state_dir
 
-PUBLISHED = "published-secrets.json"  # publish target -> fingerprint of the secret it was published with
+PUBLISHED = "published-secrets.json"  # publish target -> the secret it was published with, and whether encrypted
 ROTATED = "rotated-secrets.json"  # fingerprints of secrets rotated away on purpose
 
 
@@ -53,7 +53,8 @@ def rotate(folder: Path, secret_file: Path | None = None) -> Rotated:
     elif secret_file is None and tokens.default_secret_path().is_file():
         previous = tokens.load_secret(tokens.default_secret_path(), environ={}).fingerprint
     new = tokens.rotate_secret(path)
-    away = {*_read(state_dir(folder) / ROTATED).get("fingerprints", []), *_read(state_dir(folder) / PUBLISHED).values()}
+    published = filter(None, (published_with(folder, target) for target in _read(state_dir(folder) / PUBLISHED)))
+    away = {*_read(state_dir(folder) / ROTATED).get("fingerprints", []), *published}
     if previous:
         away.add(previous)
     away.discard(new.fingerprint)
@@ -62,16 +63,27 @@ def rotate(folder: Path, secret_file: Path | None = None) -> Rotated:
     return Rotated(new, previous)
 
 
+def _published(folder: Path, target: str) -> dict:
+    record = _read(state_dir(folder) / PUBLISHED).get(target, {})
+    return record if isinstance(record, dict) else {"secret": str(record)}  # as versions before 'encrypted' kept it
+
+
 def published_with(folder: Path, target: str) -> str:
     """The fingerprint of the secret `target` was last published with from this workbook ('' when unknown)."""
-    return str(_read(state_dir(folder) / PUBLISHED).get(target, ""))
+    return str(_published(folder, target).get("secret", ""))
+
+
+def published_encrypted(folder: Path, target: str) -> bool | None:
+    """Whether `target`'s pages were last published encrypted (their links carry a key); None when unknown."""
+    encrypted = _published(folder, target).get("encrypted")
+    return encrypted if isinstance(encrypted, bool) else None
 
 
 def rotated_away(folder: Path) -> set[str]:
     return set(_read(state_dir(folder) / ROTATED).get("fingerprints", []))
 
 
-def record_published(folder: Path, target: str, fingerprint: str) -> None:
+def record_published(folder: Path, target: str, fingerprint: str, encrypted: bool) -> None:
     record = _read(state_dir(folder) / PUBLISHED)
-    record[target] = fingerprint
+    record[target] = {"secret": fingerprint, "encrypted": encrypted}
     _write(state_dir(folder) / PUBLISHED, record)
