@@ -307,6 +307,9 @@ def test_serve_previews_with_security_headers(sample_site):
         assert missing.value.code == 404
         assert missing.value.read() == (out / "404.html").read_bytes()
         assert missing.value.headers["Referrer-Policy"] == "no-referrer"
+        with pytest.raises(urllib.error.HTTPError) as configuration:  # the host reads it; nobody gets it
+            urllib.request.urlopen(f"http://127.0.0.1:{server.server_address[1]}/_headers")
+        assert configuration.value.code == 404
         stylesheet = re.search(r'<link rel="stylesheet" href="([^"]*)"', (out / "404.html").read_text()).group(1)
         assert stylesheet.startswith("/assets/")  # from any depth
         with urllib.request.urlopen(f"http://127.0.0.1:{server.server_address[1]}{stylesheet}") as response:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import urllib.parse
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from io import BytesIO
 from pathlib import Path
+from typing import BinaryIO
 
-from ..render.headers import security_headers
+from ..render.headers import HEADERS_FILE, security_headers
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -33,6 +36,13 @@ class _Handler(SimpleHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+    def send_head(self) -> BinaryIO | BytesIO | None:
+        """The host's configuration (`_headers`) is read by the host, not served, as Netlify and Cloudflare do."""
+        if urllib.parse.urlsplit(self.path).path == f"/{HEADERS_FILE}":
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return None
+        return super().send_head()
 
     def handle(self) -> None:
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the browser hung up

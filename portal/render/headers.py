@@ -43,6 +43,9 @@ def security_headers() -> dict[str, str]:
     }
 
 
+HEADERS_FILE = "_headers"  # where hosts such as Netlify and Cloudflare Pages read a site's headers
+
+
 def headers_file() -> str:
     """The `_headers` file that hosts such as Netlify and Cloudflare Pages read."""
     lines = ["/*"] + [f"  {name}: {value}" for name, value in security_headers().items()]

@@ -682,7 +682,7 @@ def _common_files(r: _Renderer) -> dict[str, bytes]:
     others = [r.formatter(lang) for lang in home[1:]]
     files[NOT_FOUND_PAGE] = r.render("site/404.html", NOT_FOUND_PAGE, landing, [], others=others)
     files["robots.txt"] = b"User-agent: *\nDisallow: /\n"
-    files["_headers"] = headers.headers_file().encode()
+    files[headers.HEADERS_FILE] = headers.headers_file().encode()
     return files
 
 
