@@ -372,3 +372,10 @@ def test_a_payment_typed_by_hand_before_its_statement_is_not_written_twice(workb
     assert [d.outcome for d in done.decisions] == [Outcome.SKIPPED]
     assert f"already typed by hand (Payments, row {typed.where.row})" in done.decisions[0].reason
     assert any("already typed by hand" in line for line in done.lines()) and done.rows_added == 0
+
+
+def test_without_a_bank_reference_a_payment_split_over_two_invoices_is_not_imported_twice(workbook, tmp_path):
+    entries = [Entry("1000.00", date(2026, 11, 2), text="Factures 2026-0014 et 2026-0006", name="X", iban=PAYER)]
+    assert _run(workbook, _statement(tmp_path, "camt.053.001.02", entries)).rows_added == 2
+    again = _run(workbook, _statement(tmp_path, "camt.053.001.08", entries))
+    assert again.rows_added == 0 and again.decisions[0].outcome is Outcome.SKIPPED

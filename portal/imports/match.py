@@ -82,11 +82,18 @@ def _loose_key(day: date, amount: Decimal, iban: str, name: str) -> str:
 
 
 def payment_keys(payments: Iterable[Payment]) -> dict[str, Payment]:
+    """What the Payments rows already hold, as `entry_key` names entries; a payment split over invoices is in
+    several rows of one day and payer, so their sum stands for it too."""
     keys: dict[str, Payment] = {}
+    split: dict[tuple[date, str, str], list[Payment]] = {}
     for p in payments:
         if p.bank_ref:
             keys.setdefault("ref:" + p.bank_ref, p)
         keys.setdefault(_loose_key(p.date, p.amount, p.counterparty_iban, p.counterparty), p)
+        split.setdefault((p.date, p.counterparty_iban, p.counterparty), []).append(p)
+    for (day, iban, name), rows in split.items():
+        if len(rows) > 1:
+            keys.setdefault(_loose_key(day, sum((p.amount for p in rows), Decimal(0)), iban, name), rows[0])
     return keys
 
 
