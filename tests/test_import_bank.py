@@ -379,3 +379,21 @@ def test_without_a_bank_reference_a_payment_split_over_two_invoices_is_not_impor
     assert _run(workbook, _statement(tmp_path, "camt.053.001.02", entries)).rows_added == 2
     again = _run(workbook, _statement(tmp_path, "camt.053.001.08", entries))
     assert again.rows_added == 0 and again.decisions[0].outcome is Outcome.SKIPPED
+
+
+def test_a_reversal_of_a_payment_split_over_two_invoices_takes_back_both_parts(workbook, tmp_path):
+    _, before = assessed(FileWorkbook(workbook), today=TODAY)
+    first, second = [  # open, with no claim made: their balance is all a payment settles
+        s for s in before.invoices if s.balance > 0 and s.claim is None and not s.installments and s.stage == ""
+    ][:2]
+    total = first.balance + second.balance
+    words = f"Factures {first.invoice.number} et {second.invoice.number}"
+    paid = [Entry(str(total), date(2026, 11, 2), "BNK-S", text=words, name="X", iban=PAYER)]
+    assert _run(workbook, _statement(tmp_path, "CODA", paid)).rows_added == 2
+    back = [Entry(str(total), date(2026, 11, 5), "BNK-R", credit=False, reversal=True, name="X", iban=PAYER)]
+    done = _run(workbook, _statement(tmp_path, "camt.053.001.08", back))
+    assert done.decisions[0].outcome is Outcome.REVERSED, done.decisions[0].reason
+    assert "split over invoices" in done.decisions[0].reason and done.rows_added == 2
+    _, after = assessed(FileWorkbook(workbook), today=TODAY)
+    for state in (first, second):
+        assert after.invoice(state.invoice.number).balance == state.balance

@@ -251,34 +251,46 @@ def _reverse(
             decisions[k] = Decision(original, Outcome.REVERSED, f"taken back by the bank ({reversal.where})")
             return Decision(reversal, Outcome.REVERSED, f"takes back {original.where}")
     taken_back = {(p.bank_ref, p.invoice) for p in ledger.payments if p.amount < 0}
-    for p in sorted(ledger.payments, key=lambda p: p.date, reverse=True):
-        if (
-            p.amount == reversal.amount
-            and p.date <= reversal.booking_date
-            and not p.suggested
-            and (p.bank_ref, p.invoice) not in taken_back
-            and (
-                (
-                    reversal.counterparty_iban
-                    and p.counterparty_iban.replace(" ", "").upper() == reversal.counterparty_iban
-                )
-                or (
-                    not reversal.counterparty_iban
-                    and _party_name(p.counterparty) == _party_name(reversal.counterparty_name)
-                )
-            )
-        ):
+    candidates = [
+        p
+        for p in sorted(ledger.payments, key=lambda p: p.date, reverse=True)
+        if p.amount > 0
+        and p.date <= reversal.booking_date
+        and not p.suggested
+        and (p.bank_ref, p.invoice) not in taken_back
+        and _paid_by(p, reversal)
+    ]
+    for p in candidates:
+        if p.amount == reversal.amount:
             return Decision(
                 reversal,
                 Outcome.REVERSED,
                 f"takes back the payment of {p.date:%d/%m/%Y}{_row_text(p)}",
                 (Share(p.invoice, -reversal.amount, p.reference),),
             )
+    split: dict[tuple[str, date], list[Payment]] = {}  # a payment split over invoices: rows of one entry
+    for p in candidates:
+        split.setdefault((p.bank_ref, p.date), []).append(p)
+    for (_, day), rows in split.items():
+        if len(rows) > 1 and sum((p.amount for p in rows), Decimal(0)) == reversal.amount:
+            return Decision(
+                reversal,
+                Outcome.REVERSED,
+                f"takes back the payment of {day:%d/%m/%Y} split over invoices {', '.join(p.invoice for p in rows)}",
+                tuple(Share(p.invoice, -p.amount, p.reference) for p in rows),
+            )
     return Decision(
         reversal,
         Outcome.UNMATCHED,
         "the bank took back a payment that is not in the Payments table: check it in your bank's statement",
     )
+
+
+def _paid_by(p: Payment, reversal: BankEntry) -> bool:
+    """Whether a Payments row came from the payer a reversal names (by IBAN, else by name)."""
+    if reversal.counterparty_iban:
+        return p.counterparty_iban.replace(" ", "").upper() == reversal.counterparty_iban
+    return _party_name(p.counterparty) == _party_name(reversal.counterparty_name)
 
 
 def references_in_text(text: str) -> list[str]:
