@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import holidays
 
+from .ledger import LATER_RATE_LABEL
 from .money import CENT
 
 ZERO = Decimal("0.00")  # a zero amount that prints with its cents
@@ -151,15 +152,18 @@ def rate_on(table: Table, day: date) -> RatePeriod:
     )
 
 
-LATER_RATE_LABEL = "Legal rate, newer periods (%)"  # the setting `later_legal_rate`, as the English workbook names it
-
-
 def with_later_rate(table: Table, rate: Decimal | None) -> Table:
     """The table and, after its last period, the rate the creditor typed for the periods it does not know yet."""
     last = table[-1].end
     if rate is None or last is None:
         return table
     return (*table, RatePeriod(last + ONE_DAY, None, rate, f"rate typed in the Settings for the periods after {last}"))
+
+
+def statutory_rates(country: str, later_rate: Decimal | None) -> Table:
+    """The late-payment rate the law sets between businesses in `country` (in Belgium also a consumer's ceiling),
+    with the rate the creditor typed for the periods after the table."""
+    return with_later_rate(FR_DEFAULT_RATES if country.upper() == "FR" else BE_B2B_RATES, later_rate)
 
 
 @dataclass(frozen=True)
@@ -392,7 +396,7 @@ def claim(
         start = grace_end + ONE_DAY
 
     legal = interest_rule == "legal"
-    statutory = with_later_rate(FR_DEFAULT_RATES if country == "FR" else BE_B2B_RATES, later_rate)
+    statutory = statutory_rates(country, later_rate)
     if interest_rule == "none":
         rate = None
     elif basis == "be_b2b":

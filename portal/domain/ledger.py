@@ -33,6 +33,10 @@ MIN_GAP_DAYS = 7  # between two stages of the ladder
 THANK_YOU_DAYS = 30  # no thank-you for a payment older than this
 
 
+# The Settings row of `Creditor.later_legal_rate` in an English workbook: the law's messages send users to it.
+LATER_RATE_LABEL = "Legal rate, newer periods (%)"
+
+
 @dataclass(frozen=True)
 class Creditor:
     name: str

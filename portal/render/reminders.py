@@ -353,7 +353,7 @@ def _b2c_notice(ledger, sent: date, channel: str, outstanding: Decimal) -> lette
         wanted = creditor.b2c_interest_rate
         if wanted is None and creditor.interest_rule == "contractual":
             wanted = creditor.interest_rate
-        statutory = law.with_later_rate(law.BE_B2B_RATES, creditor.later_legal_rate)
+        statutory = law.statutory_rates("BE", creditor.later_legal_rate)
         try:
             ceiling = law.rate_on(statutory, grace_end + law.ONE_DAY).rate
         except law.RateMissing:

@@ -13,7 +13,7 @@ from dataclasses import MISSING, dataclass, fields
 from functools import cached_property, lru_cache
 
 from ..domain.languages import LANGUAGES
-from ..domain.ledger import Creditor
+from ..domain.ledger import LATER_RATE_LABEL, Creditor
 from ..domain.stages import Channel
 
 COUNTRIES = ("BE", "FR")
@@ -267,7 +267,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "later_legal_rate",
         _h(
-            "Legal rate, newer periods (%)",
+            LATER_RATE_LABEL,
             "Taux légal, périodes récentes (%)",
             "Wettelijke intrestvoet, recente periodes (%)",
             "Gesetzlicher Zinssatz, neuere Zeiträume (%)",
