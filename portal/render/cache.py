@@ -66,8 +66,9 @@ def code_fingerprint() -> str:
             versions.append((package, metadata.version(package)))
         except metadata.PackageNotFoundError:
             versions.append((package, ""))
-    engine = tree_fingerprint(templating.PACKAGE_DIR, templating.builtin_templates_dir())
-    return fingerprint(engine, tuple(versions))
+    templates = templating.builtin_templates_dir()
+    outside = None if templates.is_relative_to(templating.PACKAGE_DIR) else templates  # else hashed with the rest
+    return fingerprint(tree_fingerprint(templating.PACKAGE_DIR, outside), tuple(versions))
 
 
 class Folders(set[Path]):

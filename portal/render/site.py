@@ -470,7 +470,7 @@ def _plan(r: _Renderer) -> _Plan:
     as_of = assessment.as_of
     common = cache.fingerprint(
         cache.code_fingerprint(),
-        cache.tree_fingerprint(templating.user_templates_dir(r.folder), templating.builtin_templates_dir()),
+        cache.tree_fingerprint(templating.user_templates_dir(r.folder)),  # the built-in ones are the code's
         creditor,
         as_of,
         hashlib.sha256(r.secret.key).hexdigest(),
