@@ -139,11 +139,11 @@ def to_choice(value: object, choices: tuple[str, ...]) -> str:
 
 def to_choices(value: object, choices: tuple[str, ...]) -> tuple[str, ...]:
     """A list typed in one cell, "fr, nl" or "fr; nl", each item one of `choices`."""
-    items = tuple(part.strip() for part in text(value).replace(";", ",").split(",") if part.strip())
-    unknown = [item for item in items if schema.canonical_choice(item, choices) is None]
-    if unknown:
-        raise ValueError(f"'{unknown[0]}' is not one of: {', '.join(choices)}")
-    return tuple(dict.fromkeys(to_choice(item, choices) for item in items))
+    items = [part.strip() for part in text(value).replace(";", ",").split(",") if part.strip()]
+    found = [schema.canonical_choice(item, choices) for item in items]
+    if None in found:
+        raise ValueError(f"'{items[found.index(None)]}' is not one of: {', '.join(choices)}")
+    return tuple(dict.fromkeys(hit for hit in found if hit is not None))
 
 
 def to_bool(value: object) -> bool:
