@@ -101,6 +101,11 @@ def _party_name(name: str) -> str:
     return normalize(_LEGAL_FORMS.sub(" ", name.lower()))
 
 
+def _payer_keys(iban: str, name: str) -> list[str]:
+    """How a payer is known: by IBAN, and by name without its legal form."""
+    return [key for key in (iban.replace(" ", "").upper(), _party_name(name)) if key]
+
+
 def _row_text(p: Payment) -> str:
     return f" (Payments, row {p.where.row})" if p.where is not None and p.where.row else ""
 
@@ -129,9 +134,8 @@ class _Book:
                 continue
             customer = self._customer_of(p)
             if customer:
-                for key in (p.counterparty_iban.replace(" ", "").upper(), _party_name(p.counterparty)):
-                    if key:
-                        self.payers.setdefault(key, set()).add(customer)
+                for key in _payer_keys(p.counterparty_iban, p.counterparty):
+                    self.payers.setdefault(key, set()).add(customer)
         for c in ledger.customers:
             if _party_name(c.name):
                 self.payers.setdefault(_party_name(c.name), set()).add(c.id)
@@ -139,9 +143,8 @@ class _Book:
     def learn(self, decision: Decision) -> None:
         """A payer matched in this import is known for its later entries, as one matched in an earlier import."""
         customers = {self.assessment.invoice(s.invoice).invoice.customer_id for s in decision.shares if s.invoice}
-        entry = decision.entry
-        for key in (entry.counterparty_iban.replace(" ", "").upper(), _party_name(entry.counterparty_name)):
-            if key and customers:
+        if customers:
+            for key in _payer_keys(decision.entry.counterparty_iban, decision.entry.counterparty_name):
                 self.payers.setdefault(key, set()).update(customers)
 
     def _customer_of(self, p: Payment) -> str:
@@ -324,10 +327,10 @@ def _match(entry: BankEntry, book: _Book) -> Decision:
         else:
             candidates.append((compact, "structured reference"))
     candidates += [(ref, "reference in the message") for ref in references_in_text(entry.free_text)]
-    given = {book.to_invoice[reference] for reference, _ in candidates if reference in book.to_invoice}
-    invoices = sorted(given, key=lambda number: (book.assessment.invoice(number).invoice.due_date, number))
+    known = [(reference, book.to_invoice[reference]) for reference, _ in candidates if reference in book.to_invoice]
+    invoices = sorted({number for _, number in known}, key=lambda n: (book.assessment.invoice(n).invoice.due_date, n))
     if len(invoices) > 1:  # several invoices' communications: split, oldest first
-        printed = ", ".join(_printed(reference) for reference, _ in candidates if reference in book.to_invoice)
+        printed = ", ".join(_printed(reference) for reference, _ in known)
         return Decision(
             entry,
             Outcome.MATCHED,
@@ -393,9 +396,8 @@ def _split(entry: BankEntry, numbers: list[str], book: _Book) -> tuple[Share, ..
 
 def _suggest(entry: BankEntry, book: _Book, notes: list[str]) -> Decision:
     known: set[str] = set()
-    for key in (entry.counterparty_iban, _party_name(entry.counterparty_name)):
-        if key:
-            known |= book.payers.get(key, set())
+    for key in _payer_keys(entry.counterparty_iban, entry.counterparty_name):
+        known |= book.payers.get(key, set())
     for customer in sorted(known):
         exact = [n for n in book.open_invoices(customer) if book.balance(n) == entry.amount]
         if exact:
