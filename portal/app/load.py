@@ -53,7 +53,7 @@ def load(workbook: WorkbookPort, creditor: dict[str, str] | None = None, grids: 
         places = setting_places(grids, overrides)
         problems += validate.check(reading, places)
         try:
-            sources.logo_asset(reading.ledger.creditor.logo, workbook.folder)
+            sources.logo_source(reading.ledger.creditor.logo, workbook.folder)
         except sources.BuildError as exc:
             fix = "Put a PNG, JPEG or SVG file in the workbook's folder and give its name, or clear the setting."
             message = str(exc).removeprefix(f"{sources.LOGO_PLACE}: ")

@@ -16,9 +16,9 @@ LOGO_PLACE = "Settings, Logo"  # where a build's message says the logo is named
 LOGO_KINDS = {"png": b"\x89PNG\r\n\x1a\n", "jpg": b"\xff\xd8\xff", "jpeg": b"\xff\xd8\xff"}
 
 
-def logo_asset(name: str, folder: Path | None) -> tuple[str, bytes] | None:
-    """The logo the Settings name (a PNG, JPEG or SVG inside the workbook's folder) as its content-hashed
-    name in assets/ and its bytes; None without one."""
+def logo_source(name: str, folder: Path | None) -> Path | None:
+    """The logo file the Settings name: a PNG, JPEG or SVG inside the workbook's folder, by its name and its
+    first bytes; None without one. A BuildError says what is wrong with it."""
     name = name.strip()
     if not name:
         return None
@@ -30,18 +30,29 @@ def logo_asset(name: str, folder: Path | None) -> tuple[str, bytes] | None:
         raise BuildError(
             f"{where}: no file '{name}' in the workbook's folder {folder.resolve()}: correct the name or clear it."
         )
-    data = source.read_bytes()
+    with source.open("rb") as image:
+        start = image.read(4096)
     kind = source.suffix.lower().lstrip(".")
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    head = start.lstrip(b"\xef\xbb\xbf \t\r\n")
     if kind == "svg":
         fits = head.startswith(b"<") and b"<svg" in head
     else:
-        fits = kind in LOGO_KINDS and data.startswith(LOGO_KINDS[kind])
+        fits = kind in LOGO_KINDS and start.startswith(LOGO_KINDS[kind])
     if not fits:
         raise BuildError(
             f"{where}: '{name}' is not a PNG, JPEG or SVG image (by its name and its content): "
             "save the logo as .png, .jpg or .svg and give that file."
         )
+    return source
+
+
+def logo_asset(name: str, folder: Path | None) -> tuple[str, bytes] | None:
+    """The logo (`logo_source`) as its content-hashed name in assets/ and its bytes; None without one."""
+    source = logo_source(name, folder)
+    if source is None:
+        return None
+    data = source.read_bytes()
+    kind = source.suffix.lower().lstrip(".")
     return f"logo.{hashlib.sha256(data).hexdigest()[:12]}.{'jpg' if kind == 'jpeg' else kind}", data
 
 
