@@ -17,7 +17,6 @@ from ..domain.ledger import LogEntry
 from ..domain.stages import Channel, Stage
 from ..render import i18n, mail, reminders, site, templating, tokens
 from ..render import letters as paper
-from ..workbook.cells import is_email_address
 from ..workbook.port import Applied, Changes, UnsafeToWrite, WorkbookPort, grids_fingerprint
 from . import journal as journals
 from .load import checked
@@ -130,10 +129,10 @@ def remind(
         assessment, tokens.workbook_secret(workbook.folder, secret_file), workbook.folder, warnings
     ):
         customer = state.customer
-        address = customer.email.strip() if customer else ""
-        if address and not is_email_address(address):
-            warnings.append(f"{key}: '{address[:60]}' is not an e-mail address; the draft has no recipient.")
-            address = ""
+        typed = customer.email.strip() if customer else ""
+        address = typed if channel is Channel.EMAIL else ""
+        if typed and not address:
+            warnings.append(f"{key}: '{typed[:60]}' is not an e-mail address; the draft has no recipient.")
         elif not address:
             warnings.append(f"{key}: the customer has no e-mail address; the draft has no recipient.")
         msg = mail.message(
